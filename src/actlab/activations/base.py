@@ -27,7 +27,8 @@ class ActivationInfo:
     formula: the defining formula, for humans.
     group_size: None for elementwise functions; for isotropic group activations
         f(z) = z·ρ(‖z‖)/‖z‖, the size g of a group (0 = the whole vector).
-    radial: ρ(r) for group activations, as a callable on float64 tensors.
+    radial: ρ(r) for group activations, as a callable on float64 tensors; their
+        breakpoints are radii where ρ has a kink.
     """
 
     name: str
@@ -58,43 +59,52 @@ class ActivationInfo:
         return {k: clean(v) for k, v in d.items()}
 
 
-def positive(name: str, value: float) -> float:
-    """Check a hyperparameter that must be > 0."""
-    value = float(value)
-    if not value > 0 or math.isinf(value):
-        raise ActlabError(f"parameter {name} must be a finite number > 0, got {value}")
+def check_param(name: str, value: float, lower: float = 0.0, inclusive: bool = False) -> float:
+    """Validate a hyperparameter that must be > lower (>= lower when inclusive)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ActlabError(f"parameter {name} must be a number, got {value!r}") from None
+    ok = value >= lower if inclusive else value > lower
+    if not ok or math.isinf(value) or math.isnan(value):
+        rel = ">=" if inclusive else ">"
+        raise ActlabError(f"parameter {name} must be a finite number {rel} {lower:g}, got {value:g}")
     return value
 
 
 class Activation(nn.Module):
     """Base class: an elementwise (or group) activation with metadata and parameters.
 
-    Subclasses call `_add_param(name, value, learnable, transform)` for each
-    hyperparameter. A fixed parameter is a buffer; a learnable one is an
-    nn.Parameter holding the raw value that `transform`'s inverse maps to, so the
-    constrained value (e.g. a > 0 through softplus) is always valid.
+    Subclasses call `_add_param(name, value, learnable, lower)` for each
+    hyperparameter. A fixed parameter is a float32 buffer; a learnable one is an
+    nn.Parameter `<name>_raw` with value = lower + softplus(raw), so the parameter
+    always stays in its valid range (> lower) while it is trained.
     """
 
-    registry_name: str = ""
+    def __init__(self) -> None:
+        super().__init__()
+        self._lower: dict[str, float] = {}
+        self.learnable = False
 
-    def _add_param(self, name: str, value: float, learnable: bool, positive_only: bool = True) -> None:
-        if positive_only:
-            value = positive(name, value)
-        t = torch.tensor(float(value), dtype=torch.float32)
+    def _add_param(self, name: str, value: float, learnable: bool, lower: float = 0.0, inclusive: bool = False) -> None:
+        value = check_param(name, value, lower, inclusive and not learnable)
+        t = torch.tensor(value, dtype=torch.float32)
         if learnable:
-            raw = _softplus_inverse(t) if positive_only else t
-            self.register_parameter(f"{name}_raw", nn.Parameter(raw))
+            self.register_parameter(f"{name}_raw", nn.Parameter(_softplus_inverse(t - lower)))
         else:
             self.register_buffer(f"{name}_raw", t)
-        self._positive = getattr(self, "_positive", {}) | {name: positive_only}
-        self._learnable = learnable
+        self._lower[name] = lower
+        self.learnable = learnable
 
     def param(self, name: str) -> torch.Tensor:
         """The constrained value of hyperparameter `name` as a 0-d tensor."""
         raw = getattr(self, f"{name}_raw")
-        if self._learnable and self._positive[name]:
-            return nn.functional.softplus(raw)
+        if self.learnable:
+            return self._lower[name] + nn.functional.softplus(raw)
         return raw
+
+    def params(self) -> tuple[torch.Tensor, ...]:
+        return tuple(self.param(n) for n in self._lower)
 
     def param_value(self, name: str) -> float:
         return float(self.param(name).detach())
@@ -104,9 +114,8 @@ class Activation(nn.Module):
         raise NotImplementedError
 
     def extra_repr(self) -> str:
-        names = list(getattr(self, "_positive", {}))
-        parts = [f"{n}={self.param_value(n):.4g}" for n in names]
-        if names and self._learnable:
+        parts = [f"{n}={self.param_value(n):.4g}" for n in self._lower]
+        if self.learnable:
             parts.append("learnable=True")
         return ", ".join(parts)
 

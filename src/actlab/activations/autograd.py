@@ -1,0 +1,71 @@
+"""Custom autograd Functions that save only their input for backward.
+
+An activation is described by three pure functions of float tensors:
+
+    value(x, *params)          -> y
+    derivative(x, *params)     -> dy/dx           (elementwise)
+    param_partials(x, *params) -> (dy/dp_1, ...)  (elementwise, one per parameter)
+
+`elementwise_function` turns them into a torch.autograd.Function whose forward
+saves x (and the 0-d parameter tensors) and whose backward recomputes what it
+needs from x. The backward is written in differentiable torch ops, so double
+backward (gradgradcheck, PDE residuals) works. Half-precision inputs are computed
+in float32 and cast back.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+
+Fn = Callable[..., torch.Tensor]
+
+
+def compute_dtype(x: torch.Tensor) -> torch.dtype:
+    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+
+
+def _cast(x: torch.Tensor, params: Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    dt = compute_dtype(x)
+    return x.to(dt), [p.to(dt) for p in params]
+
+
+def _reduce_to(grad: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
+    return grad.sum().to(param.dtype).reshape(param.shape)
+
+
+def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: Fn) -> type[torch.autograd.Function]:
+    """Build the autograd.Function `name` from the value/derivative/partials triple."""
+
+    def forward(ctx, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x, *params)
+        xc, pc = _cast(x, params)
+        return value(xc, *pc).to(x.dtype)
+
+    def backward(ctx, grad: torch.Tensor):
+        x, *params = ctx.saved_tensors
+        xc, pc = _cast(x, params)
+        g = grad.to(xc.dtype)
+        grad_x = (g * derivative(xc, *pc)).to(x.dtype) if ctx.needs_input_grad[0] else None
+        grad_params: list = [None] * len(params)
+        if any(ctx.needs_input_grad[1:]):
+            for i, (p, d) in enumerate(zip(params, param_partials(xc, *pc))):
+                if ctx.needs_input_grad[i + 1]:
+                    grad_params[i] = _reduce_to(g * d, p)
+        return (grad_x, *grad_params)
+
+    return type(name, (torch.autograd.Function,), {
+        "forward": staticmethod(forward),
+        "backward": staticmethod(backward),
+        "__doc__": f"Autograd Function for {value.__module__}.{value.__name__}: saves only its input.",
+    })
+
+
+def apply(function: type[torch.autograd.Function], reference: Fn, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
+    """Run `function` on x; during ONNX export trace the reference formula instead,
+    since a custom Function has no ONNX symbolic."""
+    params = tuple(torch.as_tensor(p, dtype=compute_dtype(x), device=x.device) for p in params)
+    if torch.onnx.is_in_onnx_export():
+        xc, pc = _cast(x, params)
+        return reference(xc, *pc).to(x.dtype)
+    return function.apply(x, *params)

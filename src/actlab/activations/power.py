@@ -1,0 +1,143 @@
+"""Rectified power units: RePU and MRePU (Kim & Kang, arXiv 2408.02697).
+
+    RePU_p(z)  = max(0, z)^p                 (p = 1 is ReLU)
+    MRePU_p(z) = z · max(0, z + 1)^p         (default p = 2)
+
+p is an integer in the paper; any real p >= 1 is accepted here (then the
+smoothness class is C^floor(p) for non-integer p, C^(p-1) for integer p).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .autograd import apply, elementwise_function
+from .base import Activation, ActivationInfo
+from .describe import describe
+from .registry import register
+
+SOURCE_MREPU = "Kim & Kang, 'Why Rectified Power Unit Networks Fail and How to Improve It', arXiv 2408.02697"
+
+
+# --- RePU ---------------------------------------------------------------------------
+def repu_value(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """max(0, z)^p."""
+    return z.clamp_min(0) ** p
+
+
+def repu_derivative(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """p · z^(p−1) for z > 0, else 0."""
+    pos = z > 0
+    zs = torch.where(pos, z, torch.ones_like(z))
+    return torch.where(pos, p * zs ** (p - 1), torch.zeros_like(z))
+
+
+def repu_partials(z: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor]:
+    """d/dp = z^p ln z for z > 0."""
+    pos = z > 0
+    zs = torch.where(pos, z, torch.ones_like(z))
+    return (torch.where(pos, zs ** p * torch.log(zs), torch.zeros_like(z)),)
+
+
+RePUFunction = elementwise_function("RePUFunction", repu_value, repu_derivative, repu_partials)
+
+
+def repu(z: torch.Tensor, p: float | torch.Tensor = 2.0) -> torch.Tensor:
+    """RePU_p(z) = max(0, z)^p. See `RePU`."""
+    return apply(RePUFunction, repu_value, z, p)
+
+
+# --- MRePU --------------------------------------------------------------------------
+def mrepu_value(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """z · max(0, z + 1)^p."""
+    return z * (z + 1).clamp_min(0) ** p
+
+
+def mrepu_derivative(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """(z+1)^(p−1) · ((p+1) z + 1) for z > −1, else 0."""
+    inside = z > -1
+    u = torch.where(inside, z + 1, torch.ones_like(z))
+    return torch.where(inside, u ** (p - 1) * ((p + 1) * z + 1), torch.zeros_like(z))
+
+
+def mrepu_partials(z: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor]:
+    """d/dp = z (z+1)^p ln(z+1) for z > −1."""
+    inside = z > -1
+    u = torch.where(inside, z + 1, torch.ones_like(z))
+    return (torch.where(inside, z * u ** p * torch.log(u), torch.zeros_like(z)),)
+
+
+MRePUFunction = elementwise_function("MRePUFunction", mrepu_value, mrepu_derivative, mrepu_partials)
+
+
+def mrepu(z: torch.Tensor, p: float | torch.Tensor = 2.0) -> torch.Tensor:
+    """MRePU_p(z) = z · max(0, z + 1)^p. See `MRePU`."""
+    return apply(MRePUFunction, mrepu_value, z, p)
+
+
+def _smoothness(p: float) -> float:
+    return p - 1 if float(p).is_integer() else math.floor(p)
+
+
+@register("repu")
+class RePU(Activation):
+    """Rectified power unit, RePU_p(z) = max(0, z)^p.
+
+    RePU_p'(z) = p·z^(p−1) for z > 0. For p >= 2 no initialisation is critical:
+    χ∥/χ⊥ = (2p−1)/p for every kernel K (see actlab.theory).
+
+    Shape: any; elementwise. Example::
+
+        >>> RePU(p=3)(torch.tensor([-1.0, 2.0]))
+        tensor([0., 8.])
+    """
+
+    def __init__(self, p: float = 2.0, learnable: bool = False) -> None:
+        super().__init__()
+        self._add_param("p", p, learnable, lower=1.0, inclusive=True)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return repu(z, self.param("p"))
+
+    @property
+    def info(self) -> ActivationInfo:
+        p = self.param_value("p")
+        return describe(
+            self, "repu", "max(0, z)^p", breakpoints=(0.0,), smoothness=_smoothness(p),
+            bounds=(0.0, math.inf), lipschitz=1.0 if p == 1 else math.inf,
+            provenance="confirmed", source=SOURCE_MREPU,
+        )
+
+
+@register("mrepu")
+class MRePU(Activation):
+    """Modified rectified power unit, MRePU_p(z) = z · max(0, z + 1)^p.
+
+    MRePU'(z) = (z+1)^(p−1)·((p+1)z + 1) for z > −1, else 0; MRePU(0) = 0,
+    MRePU'(0) = 1, MRePU''(0) = 2p, so it is in the K* = 0 universality class with
+    critical (C_b, C_W) = (0, 1). C^(p−1) for integer p; a polynomial of degree
+    p+1 on z >= −1.
+
+    Shape: any; elementwise. Example::
+
+        >>> MRePU(p=2)(torch.tensor([-2.0, 0.0, 1.0]))
+        tensor([-0., 0., 4.])
+    """
+
+    def __init__(self, p: float = 2.0, learnable: bool = False) -> None:
+        super().__init__()
+        self._add_param("p", p, learnable, lower=1.0, inclusive=True)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return mrepu(z, self.param("p"))
+
+    @property
+    def info(self) -> ActivationInfo:
+        p = self.param_value("p")
+        zmin = -1.0 / (p + 1)  # where MRePU' vanishes on (−1, 0)
+        return describe(
+            self, "mrepu", "z · max(0, z + 1)^p", breakpoints=(-1.0,), smoothness=_smoothness(p),
+            bounds=(zmin * (zmin + 1) ** p, math.inf), lipschitz=math.inf,
+            provenance="confirmed", source=SOURCE_MREPU,
+        )

@@ -1,0 +1,117 @@
+"""Radial Bounding (Goo, Yun, Jung, 'Z-Plane Neural Networks', arXiv 2606.15669).
+
+    RB(x) = x / max(1, ‖x‖₂)        per group of `group_size` consecutive features
+
+the Euclidean projection of each group onto the unit ball. group_size = 2 reads
+each pair as a complex number (a "phasor"); group_size = None is the whole vector.
+Jacobian per group: I inside the ball, (I − x̂x̂ᵀ)/‖x‖ outside (radial direction
+killed, tangential directions scaled by 1/‖x‖); at ‖x‖ = 1 the inside branch.
+Computed as x·rsqrt(max(1, Σx²)), which never divides by ‖x‖ at x = 0.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+from ..errors import ActlabError
+from .autograd import compute_dtype
+from .base import Activation, ActivationInfo
+from .describe import describe
+from .registry import register
+
+SOURCE = "Goo, Yun, Jung, 'Z-Plane Neural Networks: Bounded Geometric Activation Replaces ReLU and LayerNorm', arXiv 2606.15669"
+
+
+def _grouped(x: torch.Tensor, group_size: Optional[int], dim: int) -> torch.Tensor:
+    """View x as (..., groups, group_size) with the group axis last."""
+    x = x.movedim(dim, -1)
+    n = x.shape[-1]
+    g = n if group_size is None else group_size
+    if g == 0 or n % g:
+        raise ActlabError(f"radial_bounding: group_size={group_size} must divide the size {n} of dim {dim}")
+    return x.reshape(*x.shape[:-1], n // g, g)
+
+
+def _ungrouped(y: torch.Tensor, like: torch.Tensor, dim: int) -> torch.Tensor:
+    return y.reshape(like.movedim(dim, -1).shape).movedim(-1, dim)
+
+
+def rb_value(xg: torch.Tensor) -> torch.Tensor:
+    """x · rsqrt(max(1, Σx²)) on the last axis."""
+    return xg * torch.rsqrt((xg * xg).sum(-1, keepdim=True).clamp_min(1.0))
+
+
+def rb_vjp(xg: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Jᵀg: g inside the ball, (g − x (x·g)/‖x‖²)/‖x‖ outside."""
+    sq = (xg * xg).sum(-1, keepdim=True)
+    outside = sq > 1
+    s = torch.where(outside, sq, torch.ones_like(sq))
+    tangential = (g - xg * (xg * g).sum(-1, keepdim=True) / s) * torch.rsqrt(s)
+    return torch.where(outside, tangential, g)
+
+
+class RadialBoundingFunction(torch.autograd.Function):
+    """RB on the last axis of a grouped tensor; saves only its input."""
+
+    @staticmethod
+    def forward(ctx, xg: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(xg)
+        return rb_value(xg.to(compute_dtype(xg))).to(xg.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (xg,) = ctx.saved_tensors
+        dt = compute_dtype(xg)
+        return rb_vjp(xg.to(dt), grad.to(dt)).to(xg.dtype)
+
+
+def radial_bounding(x: torch.Tensor, group_size: Optional[int] = 2, dim: int = -1) -> torch.Tensor:
+    """RB(x) = x / max(1, ‖x‖) per group of `group_size` features along `dim`
+    (None: the whole vector). See `RadialBounding`."""
+    xg = _grouped(x, group_size, dim)
+    if torch.onnx.is_in_onnx_export():
+        yg = rb_value(xg.to(compute_dtype(xg))).to(x.dtype)
+    else:
+        yg = RadialBoundingFunction.apply(xg)
+    return _ungrouped(yg, x, dim)
+
+
+@register("radial_bounding")
+class RadialBounding(Activation):
+    """Radial Bounding: project each group of features onto the unit ball.
+
+    RB(x) = x / max(1, ‖x‖₂) per group of `group_size` consecutive features along
+    `dim` (2: phasor pairs, the default; None or 0: the whole vector). 1-Lipschitz,
+    phase preserving; the identity inside the ball. Per-pair RB is a real
+    nonlinearity; whole-vector RB without biases is positively homogeneous.
+
+    Shape: any, with the size of `dim` divisible by group_size. Example::
+
+        >>> RadialBounding()(torch.tensor([3.0, 4.0, 0.1, 0.2]))
+        tensor([0.6000, 0.8000, 0.1000, 0.2000])
+    """
+
+    def __init__(self, group_size: Optional[int] = 2, dim: int = -1) -> None:
+        super().__init__()
+        if group_size is not None and (isinstance(group_size, bool) or not float(group_size).is_integer() or group_size < 0):
+            raise ActlabError(f"radial_bounding: group_size must be a positive integer, 0 or None (whole vector), got {group_size!r}")
+        self.group_size = None if not group_size else int(group_size)
+        self.dim = int(dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return radial_bounding(x, self.group_size, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"group_size={self.group_size}, dim={self.dim}"
+
+    @property
+    def info(self) -> ActivationInfo:
+        g = self.group_size
+        # value/slope at 0 and bounds from the one-feature view; breakpoints are radial (r = 1).
+        return describe(
+            lambda x: x.clamp(-1.0, 1.0), "radial_bounding", "x / max(1, ‖x‖₂) per group",
+            breakpoints=(1.0,), smoothness=0, bounds=(-1.0, 1.0), lipschitz=1.0,
+            provenance="confirmed", source=SOURCE,
+            group_size=0 if g is None else g, radial=lambda r: r.clamp_max(1.0),
+        )

@@ -1,0 +1,307 @@
+"""The Zorro family (Roodschild, Gotay-Sardiñas, Jimenez, Will, arXiv 2409.19239).
+
+Linear (= ReLU) on [0, 1], C¹ everywhere, sigmoid-shaped humps outside [0, 1].
+With GS(x; a, b) = σ(a(x − b)) and k(a, b) = 1 + e^{ab}:
+
+    Z(x) = k·x·GS(x; a, b)              x < 0
+         = x                            0 ≤ x ≤ 1
+         = 1 + k·(x−1)·σ(−a(x−1+b))     x > 1
+
+Both humps are the same tail function of the distance t ≥ 0 from [0, 1]:
+
+    h(t) = k(a, b)·σ(−a(t + b)) = exp(softplus(ab) − softplus(a(t + b)))     (h(0) = 1, 0 < h ≤ 1)
+    Z(x) = −(−x)·h(−x) for x < 0,     Z(x) = 1 + (x−1)·h(x−1) for x > 1
+
+(the log form never overflows). Every variant below is this core with its own
+parameters: the negative side uses (a_n, b_n), the upper side (a_p, b_p) and a
+slope m on the upper tail:  x > 1: 1 + t·[m + (1 − m)·h(t)].
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .autograd import apply, elementwise_function
+from .base import Activation, ActivationInfo
+from .describe import describe
+from .registry import register
+
+SOURCE = "Roodschild et al., 'Zorro: A Flexible and Differentiable Parametric Family of Activation Functions', arXiv 2409.19239"
+
+
+# --- the core: Z(x; a_n, b_n, a_p, b_p, m) ------------------------------------------
+def _hump(t: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """h(t) and 1 − S = σ(a(t + b)), with h = k·S."""
+    arg = a * (t + b)
+    return torch.exp(F.softplus(a * b) - F.softplus(arg)), torch.sigmoid(arg)
+
+
+def _dlog_hump(t, a, b, one_minus_s) -> tuple[torch.Tensor, torch.Tensor]:
+    """(∂/∂a, ∂/∂b) of ln h(t) = softplus(ab) − softplus(a(t+b))."""
+    sab = torch.sigmoid(a * b)
+    return b * sab - (t + b) * one_minus_s, a * (sab - one_minus_s)
+
+
+def core_value(x, an, bn, ap, bp, m):
+    """Z(x) of the general core (see module docstring)."""
+    t_lo, t_hi = -x, x - 1
+    h_lo, _ = _hump(t_lo, an, bn)
+    h_hi, _ = _hump(t_hi, ap, bp)
+    lower = -t_lo * h_lo
+    upper = 1 + t_hi * (m + (1 - m) * h_hi)
+    return torch.where(x < 0, lower, torch.where(x > 1, upper, x))
+
+
+def core_derivative(x, an, bn, ap, bp, m):
+    """Z'(x): h(t)·(1 − a·t·σ(a(t+b))) on each side, m + (1−m)·(…) above 1, 1 inside."""
+    t_lo, t_hi = -x, x - 1
+    h_lo, oms_lo = _hump(t_lo, an, bn)
+    h_hi, oms_hi = _hump(t_hi, ap, bp)
+    lower = h_lo * (1 - an * t_lo * oms_lo)
+    upper = m + (1 - m) * h_hi * (1 - ap * t_hi * oms_hi)
+    return torch.where(x < 0, lower, torch.where(x > 1, upper, torch.ones_like(x)))
+
+
+def core_partials(x, an, bn, ap, bp, m):
+    """(∂Z/∂a_n, ∂Z/∂b_n, ∂Z/∂a_p, ∂Z/∂b_p, ∂Z/∂m), each elementwise."""
+    t_lo, t_hi = -x, x - 1
+    h_lo, oms_lo = _hump(t_lo, an, bn)
+    h_hi, oms_hi = _hump(t_hi, ap, bp)
+    da_lo, db_lo = _dlog_hump(t_lo, an, bn, oms_lo)
+    da_hi, db_hi = _dlog_hump(t_hi, ap, bp, oms_hi)
+    lo, hi, zero = x < 0, x > 1, torch.zeros_like(x)
+    w_lo, w_hi = -t_lo * h_lo, (1 - m) * t_hi * h_hi
+    return (
+        torch.where(lo, w_lo * da_lo, zero),
+        torch.where(lo, w_lo * db_lo, zero),
+        torch.where(hi, w_hi * da_hi, zero),
+        torch.where(hi, w_hi * db_hi, zero),
+        torch.where(hi, t_hi * (1 - h_hi), zero),
+    )
+
+
+# --- Symmetric-Zorro (confirmed) -----------------------------------------------------
+def zorro_value(x, a, b):
+    return core_value(x, a, b, a, b, 0.0)
+
+
+def zorro_derivative(x, a, b):
+    return core_derivative(x, a, b, a, b, 0.0)
+
+
+def zorro_partials(x, a, b):
+    dan, dbn, dap, dbp, _ = core_partials(x, a, b, a, b, 0.0)
+    return dan + dap, dbn + dbp
+
+
+ZorroFunction = elementwise_function("ZorroFunction", zorro_value, zorro_derivative, zorro_partials)
+
+
+def zorro(x: torch.Tensor, a: float | torch.Tensor = 1.2, b: float | torch.Tensor = 1.0) -> torch.Tensor:
+    """Symmetric-Zorro Z(x; a, b). See `Zorro`."""
+    return apply(ZorroFunction, zorro_value, x, a, b)
+
+
+# --- Asymmetric-Zorro (reconstruction) -----------------------------------------------
+def asymmetric_value(x, an, bn, ap, bp):
+    return core_value(x, an, bn, ap, bp, 0.0)
+
+
+def asymmetric_derivative(x, an, bn, ap, bp):
+    return core_derivative(x, an, bn, ap, bp, 0.0)
+
+
+def asymmetric_partials(x, an, bn, ap, bp):
+    return core_partials(x, an, bn, ap, bp, 0.0)[:4]
+
+
+AsymmetricZorroFunction = elementwise_function(
+    "AsymmetricZorroFunction", asymmetric_value, asymmetric_derivative, asymmetric_partials)
+
+
+def zorro_asymmetric(x: torch.Tensor, a_n=1.2, b_n=1.0, a_p=1.2, b_p=1.0) -> torch.Tensor:
+    """Asymmetric-Zorro (reconstruction): separate (a, b) below 0 and above 1."""
+    return apply(AsymmetricZorroFunction, asymmetric_value, x, a_n, b_n, a_p, b_p)
+
+
+# --- Sloped-Zorro (reconstruction) ---------------------------------------------------
+def sloped_value(x, a, b, m):
+    return core_value(x, a, b, a, b, m)
+
+
+def sloped_derivative(x, a, b, m):
+    return core_derivative(x, a, b, a, b, m)
+
+
+def sloped_partials(x, a, b, m):
+    dan, dbn, dap, dbp, dm = core_partials(x, a, b, a, b, m)
+    return dan + dap, dbn + dbp, dm
+
+
+SlopedZorroFunction = elementwise_function("SlopedZorroFunction", sloped_value, sloped_derivative, sloped_partials)
+
+
+def zorro_sloped(x: torch.Tensor, a=1.2, b=1.0, m=1.0) -> torch.Tensor:
+    """Sloped-Zorro (reconstruction): slope m on the upper tail."""
+    return apply(SlopedZorroFunction, sloped_value, x, a, b, m)
+
+
+# --- Sigmoid-Zorro and Tanh-Zorro (confirmed in the authors' code) -------------------
+# Zs(x) = Z(s·x + ½);   Zt(x) = 2·Z((s·x + 1)/2) − 1.  Both are Z(c₁·x + c₀)·g + d.
+def _affine_family(name: str, scale_in: float, shift: float, gain: float, offset: float):
+    def value(x, s, a, b):
+        return gain * zorro_value(scale_in * s * x + shift, a, b) + offset
+
+    def derivative(x, s, a, b):
+        return gain * scale_in * s * zorro_derivative(scale_in * s * x + shift, a, b)
+
+    def partials(x, s, a, b):
+        u = scale_in * s * x + shift
+        da, db = zorro_partials(u, a, b)
+        return gain * scale_in * x * zorro_derivative(u, a, b), gain * da, gain * db
+
+    value.__name__ = f"{name}_value"
+    return value, elementwise_function(f"{name.title().replace('_', '')}Function", value, derivative, partials)
+
+
+sigmoid_value, SigmoidZorroFunction = _affine_family("zorro_sigmoid", 1.0, 0.5, 1.0, 0.0)
+tanh_value, TanhZorroFunction = _affine_family("zorro_tanh", 0.5, 0.5, 2.0, -1.0)
+
+
+def zorro_sigmoid(x: torch.Tensor, s=0.5, a=4.0, b=2.0) -> torch.Tensor:
+    """Sigmoid-Zorro Zs(x) = Z(s·x + ½; a, b)."""
+    return apply(SigmoidZorroFunction, sigmoid_value, x, s, a, b)
+
+
+def zorro_tanh(x: torch.Tensor, s=1.0, a=4.0, b=2.0) -> torch.Tensor:
+    """Tanh-Zorro Zt(x) = 2·Z((s·x + 1)/2; a, b) − 1."""
+    return apply(TanhZorroFunction, tanh_value, x, s, a, b)
+
+
+# --- modules -------------------------------------------------------------------------
+class _ZorroBase(Activation):
+    functional = staticmethod(zorro)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return type(self).functional(x, *self.params())
+
+    def _info(self, name: str, formula: str, provenance: str, breakpoints=(0.0, 1.0), upper=None) -> ActivationInfo:
+        return describe(self, name, formula, breakpoints=breakpoints, smoothness=1,
+                        bounds=(None, upper), provenance=provenance, source=SOURCE)
+
+
+@register("zorro")
+class Zorro(_ZorroBase):
+    """Symmetric-Zorro: linear on [0, 1], C¹, point-symmetric about (½, ½).
+
+    Z(x) = k·x·σ(a(x−b)) for x < 0, x on [0, 1], 1 + k·(x−1)·σ(−a(x−1+b)) for x > 1,
+    with k = 1 + e^{ab}. Z'(x) = k·G·(1 + a·x·(1−G)) for x < 0 (G = σ(a(x−b))),
+    mirrored above 1. Defaults a = 1.2, b = 1 (the authors' CNN setting).
+    Bounded: the output lies in a finite interval. Parameters a, b > 0; learnable
+    ones stay positive through softplus.
+
+    Shape: any; elementwise. Example::
+
+        >>> Zorro()(torch.tensor([0.5]))
+        tensor([0.5000])
+    """
+
+    def __init__(self, a: float = 1.2, b: float = 1.0, learnable: bool = False) -> None:
+        super().__init__()
+        self._add_param("a", a, learnable)
+        self._add_param("b", b, learnable)
+
+    @property
+    def info(self) -> ActivationInfo:
+        return self._info("zorro", "k·x·σ(a(x−b)) | x | 1 + k·(x−1)·σ(−a(x−1+b)),  k = 1 + e^{ab}",
+                          "confirmed", upper=None)
+
+
+@register("zorro_asymmetric")
+class AsymmetricZorro(_ZorroBase):
+    """Asymmetric-Zorro (RECONSTRUCTION: the paper gives each side its own parameters).
+
+    x < 0: k(a_n,b_n)·x·σ(a_n(x−b_n));  0 ≤ x ≤ 1: x;
+    x > 1: 1 + k(a_p,b_p)·(x−1)·σ(−a_p(x−1+b_p)).
+    """
+
+    functional = staticmethod(zorro_asymmetric)
+
+    def __init__(self, a_n: float = 1.2, b_n: float = 1.0, a_p: float = 1.2, b_p: float = 1.0,
+                 learnable: bool = False) -> None:
+        super().__init__()
+        for name, value in (("a_n", a_n), ("b_n", b_n), ("a_p", a_p), ("b_p", b_p)):
+            self._add_param(name, value, learnable)
+
+    @property
+    def info(self) -> ActivationInfo:
+        return self._info("zorro_asymmetric", "Zorro with (a_n, b_n) below 0 and (a_p, b_p) above 1", "reconstruction")
+
+
+@register("zorro_sloped")
+class SlopedZorro(_ZorroBase):
+    """Sloped-Zorro (RECONSTRUCTION): a slope m >= 0 on the upper tail.
+
+    x > 1: 1 + (x−1)·[m + (1−m)·k·σ(−a(x−1+b))]; other pieces as Symmetric-Zorro.
+    m = 0 is Symmetric-Zorro; m = 1 (default) grows like ReLU, as GELU/Swish do.
+    C¹ at x = 1 for every m since k·σ(−ab) = 1.
+    """
+
+    functional = staticmethod(zorro_sloped)
+
+    def __init__(self, a: float = 1.2, b: float = 1.0, m: float = 1.0, learnable: bool = False) -> None:
+        super().__init__()
+        self._add_param("a", a, learnable)
+        self._add_param("b", b, learnable)
+        self._add_param("m", m, learnable, lower=0.0, inclusive=True)
+
+    @property
+    def info(self) -> ActivationInfo:
+        m = self.param_value("m")
+        return self._info("zorro_sloped", "Zorro with 1 + (x−1)·[m + (1−m)·k·σ(−a(x−1+b))] above 1",
+                          "reconstruction", upper=math.inf if m > 0 else None)
+
+
+@register("zorro_sigmoid")
+class SigmoidZorro(_ZorroBase):
+    """Sigmoid-Zorro Zs(x) = Z(s·x + ½; a, b): a sigmoid-like unit through (0, ½).
+
+    Defaults s = ½, a = 4, b = 2 (the authors' LSTM-gate setting). Breakpoints at
+    x = ∓1/(2s), where the inner argument crosses 0 and 1.
+    """
+
+    functional = staticmethod(zorro_sigmoid)
+
+    def __init__(self, s: float = 0.5, a: float = 4.0, b: float = 2.0, learnable: bool = False) -> None:
+        super().__init__()
+        self._add_param("s", s, learnable)
+        self._add_param("a", a, learnable)
+        self._add_param("b", b, learnable)
+
+    @property
+    def info(self) -> ActivationInfo:
+        half = 0.5 / self.param_value("s")
+        return self._info("zorro_sigmoid", "Z(s·x + ½; a, b)", "confirmed", breakpoints=(-half, half))
+
+
+@register("zorro_tanh")
+class TanhZorro(_ZorroBase):
+    """Tanh-Zorro Zt(x) = 2·Z((s·x + 1)/2; a, b) − 1: a tanh-like unit through 0.
+
+    Defaults s = 1, a = 4, b = 2. Breakpoints at x = ∓1/s.
+    """
+
+    functional = staticmethod(zorro_tanh)
+
+    def __init__(self, s: float = 1.0, a: float = 4.0, b: float = 2.0, learnable: bool = False) -> None:
+        super().__init__()
+        self._add_param("s", s, learnable)
+        self._add_param("a", a, learnable)
+        self._add_param("b", b, learnable)
+
+    @property
+    def info(self) -> ActivationInfo:
+        one = 1.0 / self.param_value("s")
+        return self._info("zorro_tanh", "2·Z((s·x + 1)/2; a, b) − 1", "confirmed", breakpoints=(-one, one))
