@@ -67,13 +67,12 @@ def derivatives_at(fn: Callable[[Tensor], Tensor], z0: float = 0.0, order: int =
     return out
 
 
-def has_kink_at(fn: Callable[[Tensor], Tensor], z0: float, h: float = 1e-4) -> bool:
-    """Whether σ' jumps at z0, from one-sided slopes (for callables without metadata)."""
-    z = torch.tensor([z0 - 2 * h, z0 - h, z0, z0 + h, z0 + 2 * h], dtype=DTYPE)
-    y = fn(z)
-    left = (3 * y[2] - 4 * y[1] + y[0]) / (2 * h)  # second-order one-sided differences
-    right = (-3 * y[2] + 4 * y[3] - y[4]) / (2 * h)
-    return bool((left - right).abs() > 1e-5 * (1 + left.abs() + right.abs()))
+def has_kink_at(fn: Callable[[Tensor], Tensor], z0: float, order: int = 3, h: float = 1e-5) -> bool:
+    """Whether σ or one of its first `order` derivatives jumps at z0 (for callables without
+    metadata): autograd derivatives at z0 ± h must agree to O(h)."""
+    left, right = derivatives_at(fn, z0 - h, order), derivatives_at(fn, z0 + h, order)
+    scale = 1.0 + max(abs(v) for v in left + right)
+    return any(abs(a - b) > 1e-3 * scale for a, b in zip(left, right))
 
 
 @dataclass
