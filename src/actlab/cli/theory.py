@@ -41,10 +41,24 @@ def _num(v) -> str:
     return "∞" if v == math.inf else f"{v:.6g}"
 
 
+def cmd_table(args: argparse.Namespace) -> None:
+    """`actlab theory all`: the critical point of every registered activation (Markdown table)."""
+    from ..activations import list_activations
+    from ..theory import critical_init
+
+    rows = [critical_init(n, width=args.width) for n in list_activations()]
+    head = "| activation | class | C_b | C_W | K* | a₁ | b₁ | verdict |\n|---|---|---|---|---|---|---|---|"
+    text = "\n".join([head] + [f"| {c.name} | {c.cls} | {_num(c.C_b)} | {_num(c.C_W)} | {_num(c.K_star)} | "
+                               f"{_num(c.a1)} | {_num(c.b1)} | {c.verdict} |" for c in rows])
+    emit(args, [c.as_dict() for c in rows], text)
+
+
 def cmd_theory(args: argparse.Namespace) -> None:
     from ..theory import critical_init, kernel_trajectory, susceptibilities
     from ..theory.plot import default_k0
 
+    if args.name == "all":
+        return cmd_table(args)
     act = load_activation(args.name)
     crit = critical_init(act, width=args.width)
     data: dict = {"name": args.name, "critical": crit.as_dict()}
@@ -111,7 +125,8 @@ def add_commands(sub) -> None:
     p = sub.add_parser("theory", help="critical initialisation and signal propagation of an activation",
                        description="Critical (C_b, C_W), universality class and kernel propagation of an activation "
                                    "(infinite-width theory; --measure compares with random networks).")
-    p.add_argument("name", help="registry name, spec string like 'mrepu(p=3)', or module:function from the current directory")
+    p.add_argument("name", help="registry name, spec string like 'mrepu(p=3)', module:function from the current "
+                                "directory, or 'all' for a table of every built-in activation")
     p.add_argument("--depth", type=_positive_int, default=50, help="number of layers (default 50)")
     p.add_argument("--cb", type=float, default=None, help="bias variance C_b (default: the critical one)")
     p.add_argument("--cw", type=float, default=None, help="weight variance C_W (default: the critical one)")

@@ -22,6 +22,7 @@ use explicit networks.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -215,8 +216,10 @@ def compare_trajectories(act, C_b: float, C_W: float, width: int = 1024, depth: 
     diverged = (~ok).sum(0)
     n = ok.sum(0)
     clean = np.where(ok, samples, np.nan)
-    k_mean = np.nanmean(clean, 0) if ok.any() else np.full(depth, np.nan)
-    k_err = np.where(n > 1, np.nanstd(clean, 0, ddof=1) / np.sqrt(np.maximum(n, 1)), np.nan) if ok.any() else k_mean
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # layers where every network diverged
+        warnings.simplefilter("ignore", RuntimeWarning)
+        k_mean = np.nanmean(clean, 0)
+        k_err = np.where(n > 1, np.nanstd(clean, 0, ddof=1) / np.sqrt(np.maximum(n, 1)), np.nan)
     finite = np.isfinite(predicted) & (predicted > 0)
     chi_perp = np.full(depth, np.nan)
     if finite.all():

@@ -29,7 +29,7 @@ def theory_figure(act, C_b: float, C_W: float, K0: float, depth: int, title: str
     fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.0), constrained_layout=True)
     ax_chi, ax_k, ax_g = axes
 
-    Ks = np.logspace(-3, 3, 121)
+    Ks = np.logspace(-3, 3, 61)
     par, perp = susceptibilities(act, Ks, C_W, width=width)
     ax_chi.plot(Ks, par, color="C0", lw=2, label=r"$\chi_\parallel(K)$")
     ax_chi.plot(Ks, perp, color="C3", lw=2, ls="--", label=r"$\chi_\perp(K)$")
