@@ -214,7 +214,7 @@ def gaussian_expectation(f: Callable, K, breakpoints: Optional[Iterable[float]] 
     adaptive bisection finds the kinks (slower, still ~1e-13 relative).
     K = 0 gives f(0). Returns a float for a scalar K, else an ndarray of K's shape.
 
-        >>> gaussian_expectation(lambda z: torch.relu(z) ** 2, 3.0, breakpoints=[0.0])   # ⟨ReLU²⟩ = K/2
+        >>> round(gaussian_expectation(lambda z: torch.relu(z) ** 2, 3.0, breakpoints=[0.0]), 12)  # ⟨ReLU²⟩ = K/2
         1.5
     """
     fn = as_float64_function(f)
