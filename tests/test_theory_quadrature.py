@@ -9,7 +9,7 @@ from scipy.special import factorial2
 
 from actlab import ActlabError, get_activation
 from actlab.theory import (bivariate_gaussian_expectation, gaussian_expectation, kernel_map, kernel_map_pair,
-                           kernel_trajectory, second_moment, susceptibilities)
+                           kernel_trajectory, pair_trajectory, second_moment, susceptibilities)
 from actlab.theory.target import as_target
 
 KS = np.array([1e-3, 0.05, 0.3, 1.0, 2.7, 10.0, 300.0])
@@ -167,3 +167,14 @@ def test_whole_vector_radial_bounding_needs_width():
 def test_bad_input_raises(call):
     with pytest.raises(ActlabError):
         call()
+
+
+def test_pair_trajectory_iterates_the_arc_cosine_map():
+    """ReLU at (0, 2): diagonal preserved, ρ' = (sin θ + (π − θ) cos θ)/π."""
+    K0 = np.array([[1.0, 0.3], [0.3, 1.0]])
+    traj = pair_trajectory("relu", 0.0, 2.0, K0, 2)
+    rho = 0.3
+    for layer in (1, 2):
+        theta = math.acos(rho)
+        rho = (math.sin(theta) + (math.pi - theta) * math.cos(theta)) / math.pi
+        close(traj[layer], np.array([[1.0, rho], [rho, 1.0]]))

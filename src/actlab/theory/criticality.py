@@ -31,7 +31,6 @@ import numpy as np
 import torch
 from scipy.optimize import brentq
 
-from ..errors import ActlabError
 from .quadrature import DTYPE
 from .target import Elementwise, Target, as_target, derivatives_at
 

@@ -32,7 +32,7 @@ from torch import nn
 
 from ..activations import get_activation
 from ..errors import ActlabError
-from .kernels import check_weights, kernel_trajectory, susceptibilities, _check_depth
+from .kernels import check_depth, check_weights, kernel_trajectory, susceptibilities
 from .target import as_target
 
 Stage = tuple[nn.Linear, Callable[[torch.Tensor], torch.Tensor]]
@@ -136,7 +136,7 @@ def sample_kernels(act, C_b: float, C_W: float, width: int, depth: int, K0: floa
     exact Gram-matrix sampling (see module docstring): shape (n_nets, depth+1), entry l
     the kernel of layer l+1, entry 0 the first layer (K⁽⁰⁾ = K0 in kernel_trajectory)."""
     C_b, C_W = check_weights(C_b, C_W)
-    width, depth = _check_positive_int(width, "width"), _check_depth(depth)
+    width, depth = _check_positive_int(width, "width"), check_depth(depth)
     n_inputs, n_nets = _check_positive_int(n_inputs, "n_inputs"), _check_positive_int(n_nets, "n_nets")
     q = _input_norm(K0, C_b, C_W)
     module = _activation_module(act)
