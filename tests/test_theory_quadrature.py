@@ -4,13 +4,23 @@ import math
 import numpy as np
 import pytest
 import torch
-from scipy.special import erfc
-from scipy.special import factorial2
+from scipy.special import erfc, factorial2
 
 from actlab import ActlabError, get_activation
 from actlab.theory import (bivariate_gaussian_expectation, gaussian_expectation, kernel_map, kernel_map_pair,
                            kernel_trajectory, pair_trajectory, second_moment, susceptibilities)
 from actlab.theory.target import as_target
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Many small tensor ops: on a shared, oversubscribed CPU torch's thread pool costs more
+    than it gains (this suite ran 4× slower in wall time with 2 threads at load 15)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 
 KS = np.array([1e-3, 0.05, 0.3, 1.0, 2.7, 10.0, 300.0])
 TOL = 1e-10
