@@ -71,6 +71,7 @@ def cmd_theory(args: argparse.Namespace) -> None:
 
     C_b = args.cb if args.cb is not None else crit.C_b
     C_W = args.cw if args.cw is not None else crit.C_W
+    label = "chosen init" if args.cb is not None or args.cw is not None else "critical"
     if C_W is None:  # no critical point: the init that makes K0 a fixed point (C_b = 0)
         from ..theory import second_moment
 
@@ -80,6 +81,7 @@ def cmd_theory(args: argparse.Namespace) -> None:
         if C_W <= 0:
             raise ActlabError(f"no C_W > 0 makes K0 = {K0:g} a fixed point with C_b = {C_b:g}: give --cw")
         lines.append(f"  (no critical point: showing C_b = {C_b:.6g}, C_W = {C_W:.6g}, which makes K0 a fixed point)")
+        label = "K⁽¹⁾ a fixed point"
     C_b = 0.0 if C_b is None else C_b
     K0 = args.k0 if args.k0 is not None else default_k0(crit.cls, crit.K_star, crit.a1, args.depth)
     traj = kernel_trajectory(act, C_b, C_W, K0, args.depth - 1, width=args.width)
@@ -104,7 +106,7 @@ def cmd_theory(args: argparse.Namespace) -> None:
         from ..theory.plot import theory_figure
 
         fig = theory_figure(act, C_b, C_W, K0, args.depth, f"{args.name}: {crit.cls} — {crit.verdict}",
-                            K_star=crit.K_star, measured=measured, width=args.width)
+                            K_star=crit.K_star, measured=measured, width=args.width, label=label)
         fig.savefig(args.plot, dpi=150)
         data["plot"] = args.plot
         lines.append(f"  plot           {args.plot}")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Optional
 
 import numpy as np
@@ -20,8 +21,9 @@ from .kernels import kernel_trajectory, susceptibilities
 
 def theory_figure(act, C_b: float, C_W: float, K0: float, depth: int, title: str,
                   K_star: Optional[float] = None, measured: Optional[Comparison] = None,
-                  width: Optional[int] = None, nearby: tuple[float, ...] = (0.9, 1.1)):
-    """Build the three-panel matplotlib figure (Agg backend) and return it."""
+                  width: Optional[int] = None, nearby: tuple[float, ...] = (0.9, 1.1), label: str = "critical"):
+    """Build the three-panel matplotlib figure (Agg backend) and return it; `label` names
+    the (C_b, C_W) shown ("critical", or e.g. "chosen init")."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -37,13 +39,16 @@ def theory_figure(act, C_b: float, C_W: float, K0: float, depth: int, title: str
     if K_star:
         ax_chi.axvline(K_star, color="0.3", lw=0.8, ls=":", label=rf"$K^\ast = {K_star:.4g}$")
     ax_chi.set_xscale("log")
+    span = np.concatenate([par, perp])
+    if span.min() > 0 and span.max() / span.min() > 20:  # power-law growth (RePU): log scale reads better
+        ax_chi.set_yscale("log")
     ax_chi.set_xlabel(r"kernel $K$")
     ax_chi.set_ylabel("susceptibility")
     ax_chi.set_title(rf"(a) susceptibilities at $C_W = {C_W:.4g}$")
     ax_chi.legend(frameon=False)
 
     layers = np.arange(1, depth + 1)
-    styles = [(1.0, "C0", "-", "critical")] + [(f, f"C{i + 1}", "--", rf"$C_W\times{f:g}$") for i, f in enumerate(nearby)]
+    styles = [(1.0, "C0", "-", label)] + [(f, f"C{i + 1}", "--", rf"$C_W\times{f:g}$") for i, f in enumerate(nearby)]
     for factor, color, ls, label in styles:
         traj = kernel_trajectory(act, C_b, C_W * factor, K0, depth - 1, width=width)
         shown = np.where(np.isfinite(traj) & (traj > 0), traj, np.nan)
@@ -70,7 +75,7 @@ def theory_figure(act, C_b: float, C_W: float, K0: float, depth: int, title: str
     ax_g.set_ylabel(r"$\prod_{k\geq\ell}\chi_\perp(K^{(k)})$")
     ax_g.set_title("(c) backward signal (squared gradient)")
     ax_g.legend(frameon=False, fontsize=8)
-    fig.suptitle(title)
+    fig.suptitle(textwrap.fill(title, 150))
     return fig
 
 
