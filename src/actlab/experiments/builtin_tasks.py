@@ -58,7 +58,9 @@ TOY_SCHEMA = TaskSchema(fields={
 
 
 def execute_toy(config: dict, run_dir: Path) -> RunResult:
-    """Forward a random batch through `depth` layers, then a loss curve decaying like 1/(1 + lr·epoch).
+    """Forward a random batch through `depth` layers, then a made-up loss curve
+    loss(epoch) = (1 + |log rms_L|) / (1 + lr·epoch) + 0.01·noise, rms_L the last layer's RMS,
+    and acc = 1 / (1 + loss).
 
     Per-layer RMS activations are returned as `grad_norms_init` (a stand-in
     profile), the fraction of exact zeros in the last layer as `dead_fraction`.
@@ -84,8 +86,9 @@ def execute_toy(config: dict, run_dir: Path) -> RunResult:
             return RunResult(status="diverged", metrics={"loss": float("nan")}, history=history,
                              diverged_at={"step": epoch, "layer": f"layer{depth - 1}"},
                              extra={"grad_norms_init": profile})
-        loss = 1.0 / (1.0 + config.get("lr", 0.5) * epoch) + 0.01 * rng.normal()
-        history.append({"epoch": epoch, "loss": loss, "acc": 1.0 - loss / 2})
+        scale = 1.0 + abs(np.log(max(profile[-1], 1e-12)))
+        loss = scale / (1.0 + config.get("lr", 0.5) * epoch) + 0.01 * rng.normal()
+        history.append({"epoch": epoch, "loss": loss, "acc": 1.0 / (1.0 + loss)})
 
     (run_dir / "toy.txt").write_text(f"last-layer rms {profile[-1]:.6g}\n")
     return RunResult(
