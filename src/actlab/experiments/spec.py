@@ -115,7 +115,10 @@ def spec_from_dict(data: dict, origin: str = "spec", default_name: str = "experi
         raise ActlabError(f"{origin}: unknown top-level key '{unknown[0]}'; allowed: {', '.join(SPEC_KEYS)}")
     if "task" not in data:
         raise ActlabError(f"{origin}: missing 'task' (e.g. task = \"train\")")
-    task = get_task(_typed(data, "task", str, origin))
+    try:
+        task = get_task(_typed(data, "task", str, origin))
+    except ActlabError as exc:
+        raise ActlabError(f"{origin}: {exc}") from None
     name = _typed(data, "name", str, origin, default_name)
     if not name or any(c in name for c in "/\\") or name.startswith("."):
         raise ActlabError(f"{origin}: 'name' must be a plain file name (no '/' and not starting with '.'); got {name!r}")
