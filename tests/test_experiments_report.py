@@ -106,3 +106,11 @@ def test_reproduce_runs_a_suite_and_its_claims_hook(tmp_path, monkeypatch, capsy
 def test_report_of_a_directory_without_results_is_a_clear_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_tensorboard_scalars_per_run(tmp_path):
+    pytest.importorskip("tensorboard")
+    spec = parse_spec('task = "toy"\ntensorboard = true\n[base]\nepochs = 2\n[sweep]\nseed = [0]\n')
+    run_sweep(spec, out=tmp_path, workers=0, progress=False)
+    rid = spec.runs()[0].id
+    assert list((tmp_path / "tensorboard" / rid).glob("events.out.tfevents.*"))

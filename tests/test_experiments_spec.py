@@ -1,4 +1,6 @@
 """Experiment specs: expansion into runs, run ids, and validation messages that name the bad key."""
+import sys
+
 import pytest
 
 from actlab.errors import ActlabError
@@ -104,3 +106,41 @@ def test_whole_config_check_and_lazy_schema_report_the_failing_point(monkeypatch
         parse_spec('task = "pair_test"\n[sweep]\nlow = [0, 5]\nhigh = [3]\n', origin="p.toml")
     register_task("typed_test", _never_called, TaskSchema(fields={"k": Field((int, str))}))
     assert len(parse_spec('task = "typed_test"\n[sweep]\nk = [1, "a"]\n').runs()) == 2
+
+
+def test_train_task_follows_the_training_contract(monkeypatch, tmp_path):
+    """The `train` adapter against a stand-in actlab.train with the agreed interface."""
+    import types
+
+    from actlab.experiments import load, run_sweep
+
+    class TrainConfig:
+        @staticmethod
+        def allowed_keys():
+            return ("depth", "activation")
+
+        @classmethod
+        def from_dict(cls, config):
+            if config.get("depth", 1) < 1:
+                raise ActlabError("'depth' must be >= 1")
+            return dict(config)
+
+    def fit(cfg, out_dir, progress):
+        assert progress is False and out_dir.is_dir()
+        diverged = cfg["activation"] == "relu" and cfg["depth"] > 5
+        return types.SimpleNamespace(
+            status="diverged" if diverged else "done", metrics={"test_acc": 0.5 + 0.01 * cfg["depth"]},
+            history=[{"epoch": 1, "loss": 1.0}], diverged={"step": 7, "layer": "blocks.3"} if diverged else None,
+            probes={"grad_norms_init": [1.0, 0.5]})
+
+    monkeypatch.setitem(sys.modules, "actlab.train", types.SimpleNamespace(TrainConfig=TrainConfig, fit=fit))
+    with pytest.raises(ActlabError, match="unknown key 'width'; allowed keys: activation, depth"):
+        parse_spec('task = "train"\n[base]\nwidth = 3\n')
+    with pytest.raises(ActlabError, match=r"run \(depth=0\): 'depth' must be >= 1"):
+        parse_spec('task = "train"\n[sweep]\ndepth = [0]\n')
+    spec = parse_spec('task = "train"\n[sweep]\nactivation = ["relu", "tanh"]\ndepth = [2, 10]\n')
+    run_sweep(spec, out=tmp_path, workers=0, progress=False)
+    df = load(tmp_path).set_index(["activation", "depth"])
+    assert df.loc[("relu", 10), "status"] == "diverged" and df.loc[("relu", 10), "diverged_layer"] == "blocks.3"
+    assert df.loc[("tanh", 10), "test_acc"] == pytest.approx(0.6)
+    assert (df["status"] != "failed").all()

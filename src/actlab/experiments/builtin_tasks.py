@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ActlabError
 from .tasks import Field, RunResult, TaskSchema, register_task
 
 # ---------------------------------------------------------------- train
@@ -29,7 +30,10 @@ def execute_train(config: dict, run_dir: Path) -> RunResult:
 
 def train_schema() -> TaskSchema:
     """Keys come from TrainConfig itself; TrainConfig.from_dict checks the values."""
-    from ..train import TrainConfig
+    try:
+        from ..train import TrainConfig
+    except ImportError as exc:
+        raise ActlabError(f"the 'train' task needs actlab.train, which failed to import: {exc}") from None
 
     return TaskSchema(keys=list(TrainConfig.allowed_keys()), check=TrainConfig.from_dict)
 
