@@ -12,6 +12,7 @@ import collections
 import json
 import os
 import signal
+import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -85,10 +86,14 @@ def _worker_main(conn, threads: int, parent_pid: int) -> None:
         try:
             job = conn.recv()
         except EOFError:  # parent gone
-            return
+            job = None
         if job is None:
-            return
+            break
         conn.send((job.run_id, execute_run(job.execute, job.config, job.run_dir)))
+    # Skip interpreter teardown (seconds with torch loaded): results are already sent.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -111,16 +116,20 @@ class _Worker:
         child.close()
         self.job: Optional[Job] = None
 
-    def stop(self) -> None:
-        if self.proc.is_alive():
+    def ask_to_stop(self) -> None:
+        if self.job is None and self.proc.is_alive():
             try:
                 self.conn.send(None)
             except OSError:
                 pass
-            self.proc.join(timeout=1.0 if self.job is None else 0.0)
-            if self.proc.is_alive():
-                self.proc.kill()
-        self.proc.join()
+
+    def stop(self) -> None:
+        """Let an idle worker exit (it was asked already, or is asked now); kill a busy one."""
+        self.ask_to_stop()
+        self.proc.join(timeout=2.0 if self.job is None else 0.0)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
         self.conn.close()
 
 
@@ -183,6 +192,8 @@ def run_local(jobs: list, on_start: StartFn, on_finish: FinishFn, workers: int, 
                     w.stop()
                     pool[i] = _Worker(ctx, threads) if queue else w
     finally:
+        for w in pool:  # all at once: their interpreters shut down in parallel
+            w.ask_to_stop()
         for w in pool:
             w.stop()
 
