@@ -110,7 +110,7 @@ def test_sigkill_then_resume_records_every_run_exactly_once(tmp_path):
     interrupted = load(out)
     assert (interrupted["status"] == "done").sum() < 8  # killed partway
 
-    assert main(["run", str(spec), "--out", str(out), "--workers", "2", "--resume"]) == 0
+    assert main(["run", str(spec), "--out", str(out), "--workers", "1", "--resume"]) == 0
     with sqlite3.connect(out / "results.sqlite") as db:
         rows = db.execute("SELECT id, status, attempts FROM runs").fetchall()
     assert len(rows) == 8 and len({r[0] for r in rows}) == 8

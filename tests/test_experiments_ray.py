@@ -36,7 +36,7 @@ def _table(run_dir):
 
 def test_ray_matches_local(ray_instance, tmp_path):
     spec = parse_spec(SPEC)
-    run_sweep(spec, out=tmp_path / "local", workers=2, progress=False)
+    run_sweep(spec, out=tmp_path / "local", workers=1, progress=False)
     summary = run_sweep(spec, out=tmp_path / "ray", backend="ray", progress=False)
     assert summary.counts == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "failed": 1}
     local, remote = _table(tmp_path / "local"), _table(tmp_path / "ray")
