@@ -74,17 +74,20 @@ def test_existing_run_dir_needs_resume_and_resume_reruns_only_failed(mixed_dir, 
     for name in os.listdir(out):
         if name.startswith("results.sqlite"):
             (copy / name).write_bytes((out / name).read_bytes())
-    # drop the crashing run from the spec: resume re-runs only the failure left (fail = true, fails again)
-    spec = parse_spec(MIXED.replace("[[include]]\ncrash = true\n", ""))
+    # edit the spec: drop the crashing run, add a seed. Resume runs the new runs and the failure
+    # still in the spec (fail = true, which fails again); the crashed run, no longer in the spec, is left alone.
+    spec = parse_spec(MIXED.replace("[[include]]\ncrash = true\n", "").replace("seed = [0, 1]", "seed = [0, 1, 2]"))
     before = load(copy).set_index("id")
     summary = run_sweep(spec, out=copy, workers=0, resume=True, progress=False)
     after = load(copy).set_index("id")
-    assert summary.executed == 1
-    rerun = after[after["attempts"] == 2]
-    assert list(rerun["fail"]) == [True]
-    unchanged = after[after["status"].isin(["done", "diverged"])].index
+    assert summary.total == 8 and summary.executed == 3
+    assert len(after) == 9 and after.index.is_unique
+    new = after.index.difference(before.index)
+    assert sorted(after.loc[new, "seed"]) == [2, 2] and (after.loc[new, "status"] == "done").all()
+    assert list(after[after["attempts"] == 2]["fail"]) == [True]
+    assert after.loc[after["crash"] == True, "attempts"].tolist() == [1]  # noqa: E712
+    unchanged = before[before["status"].isin(["done", "diverged"])].index
     assert (after.loc[unchanged, "finished"] == before.loc[unchanged, "finished"]).all()
-
 
 def test_sigkill_then_resume_records_every_run_exactly_once(tmp_path):
     spec = tmp_path / "slow.toml"
