@@ -31,26 +31,32 @@ crash = true
 [[include]]
 diverge_at = 2
 depth = 5
+[[include]]
+sleep = 60.0
+epochs = 1
 """
 
 
 @pytest.fixture(scope="module")
 def mixed_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("mixed") / "run"
-    summary = run_sweep(parse_spec(MIXED), out=out, workers=2, progress=False)
+    summary = run_sweep(parse_spec(MIXED), out=out, workers=2, progress=False, timeout=2.0)
     return out, summary
 
 
 def test_local_backend_records_failures_without_losing_the_sweep(mixed_dir):
     out, summary = mixed_dir
-    assert summary.total == summary.executed == 7
-    assert summary.counts == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "failed": 2}
+    assert summary.total == summary.executed == 8
+    assert summary.counts == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "failed": 3}
     df = load(out).set_index("id")
     raised = df[df["fail"] == True].iloc[0]  # noqa: E712
     assert raised["status"] == "failed" and raised["error"].startswith("RuntimeError: toy run failed on purpose")
     assert "Traceback" in raised["error"]
     crashed = df[df["crash"] == True].iloc[0]  # noqa: E712
     assert crashed["status"] == "failed" and "exit code 3" in crashed["error"]
+    slow = df[df["sleep"] == 60.0].iloc[0]
+    assert slow["status"] == "failed" and "time limit of 2 s" in slow["error"]
+    assert 2.0 <= slow["duration"] < 30
     diverged = df[df["status"] == "diverged"].iloc[0]
     assert (diverged["diverged_step"], diverged["diverged_layer"]) == (2, "layer4")
     done = df[df["status"] == "done"]
@@ -74,14 +80,15 @@ def test_existing_run_dir_needs_resume_and_resume_reruns_only_failed(mixed_dir, 
     for name in os.listdir(out):
         if name.startswith("results.sqlite"):
             (copy / name).write_bytes((out / name).read_bytes())
-    # edit the spec: drop the crashing run, add a seed. Resume runs the new runs and the failure
+    # edit the spec: drop the crashing and the slow run, add a seed. Resume runs the new runs and the failure
     # still in the spec (fail = true, which fails again); the crashed run, no longer in the spec, is left alone.
-    spec = parse_spec(MIXED.replace("[[include]]\ncrash = true\n", "").replace("seed = [0, 1]", "seed = [0, 1, 2]"))
+    edited = MIXED.replace("[[include]]\ncrash = true\n", "").replace("[[include]]\nsleep = 60.0\nepochs = 1\n", "")
+    spec = parse_spec(edited.replace("seed = [0, 1]", "seed = [0, 1, 2]"))
     before = load(copy).set_index("id")
     summary = run_sweep(spec, out=copy, workers=0, resume=True, progress=False)
     after = load(copy).set_index("id")
     assert summary.total == 8 and summary.executed == 3
-    assert len(after) == 9 and after.index.is_unique
+    assert len(after) == 10 and after.index.is_unique
     new = after.index.difference(before.index)
     assert sorted(after.loc[new, "seed"]) == [2, 2] and (after.loc[new, "status"] == "done").all()
     assert list(after[after["attempts"] == 2]["fail"]) == [True]
