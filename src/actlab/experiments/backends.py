@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -198,7 +199,7 @@ def run_local(jobs: list, on_start: StartFn, on_finish: FinishFn, workers: int, 
                     w.proc.join()
                     retire(i, _death_message(w.proc.exitcode))
                 elif timeout is not None and w.started is not None and time.monotonic() - w.started > timeout:
-                    retire(i, f"TimeoutError: the run exceeded the time limit of {timeout:g} s and was killed")
+                    retire(i, f"TimeoutError: the run passed the time limit of {timeout:g} s and its process was killed")
     finally:
         for w in pool:  # all at once: their interpreters shut down in parallel
             w.ask_to_stop()
@@ -225,7 +226,7 @@ def run_ray(jobs: list, on_start: StartFn, on_finish: FinishFn, address: Optiona
     connects to `address` (e.g. "auto"), else starts a local instance limited to
     `workers` CPUs, shut down again at the end. At most as many runs are in
     flight as the cluster can start at once, so `running` in the store means
-    running; a run longer than `timeout` seconds is cancelled and failed.
+    running; a run longer than `timeout` seconds is killed and failed.
     """
     try:
         import ray
@@ -245,36 +246,50 @@ def run_ray(jobs: list, on_start: StartFn, on_finish: FinishFn, address: Optiona
                 raise ActlabError(f"--gpus-per-run {gpus_per_run:g} but the Ray cluster has "
                                   f"{resources.get('GPU', 0):g} GPUs")
             capacity = min(capacity, int(resources["GPU"] / gpus_per_run))
-        remote = ray.remote(num_cpus=1, num_gpus=gpus_per_run, max_retries=0)(execute_run).options(
+        remote = ray.remote(num_cpus=1, num_gpus=gpus_per_run, max_retries=0)(_execute_with_limit).options(
             runtime_env={"env_vars": {"PYTHONPATH": _pythonpath_with_actlab()}})
         queue = collections.deque(jobs)
         in_flight = {}  # object ref -> (run id, submission time)
         while queue or in_flight:
             while queue and len(in_flight) < max(1, capacity):
                 job = queue.popleft()
-                in_flight[remote.remote(job.execute, job.config, job.run_dir)] = (job.run_id, time.monotonic())
+                ref = remote.remote(job.execute, job.config, job.run_dir, timeout)
+                in_flight[ref] = (job.run_id, time.monotonic())
                 on_start(job.run_id)
-            wait_s = None
-            if timeout is not None:
-                wait_s = max(0.0, min(t for _, t in in_flight.values()) + timeout - time.monotonic())
-            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=wait_s)
+            ready, _ = ray.wait(list(in_flight), num_returns=1)
             for ref in ready:
-                rid, _ = in_flight.pop(ref)
+                rid, submitted = in_flight.pop(ref)
                 try:
                     msg = ray.get(ref)
                 except ray.exceptions.RayError as exc:  # the worker process died, or Ray lost the task
-                    text = str(exc)
-                    msg = failure(f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}\n\n{text}")
+                    if timeout is not None and time.monotonic() - submitted >= timeout:
+                        msg = failure(f"TimeoutError: the run passed the time limit of {timeout:g} s and its Ray "
+                                      f"worker was killed (or crashed)\n\n{exc}")
+                    else:
+                        text = str(exc)
+                        msg = failure(f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}\n\n{text}")
                 on_finish(rid, msg)
-            for ref, (rid, t) in list(in_flight.items()):
-                if timeout is not None and time.monotonic() - t > timeout:
-                    ray.cancel(ref, force=True)
-                    del in_flight[ref]
-                    on_finish(rid, failure(f"TimeoutError: the run exceeded the time limit of {timeout:g} s "
-                                           "and was cancelled"))
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _execute_with_limit(execute: Callable, config: dict, run_dir: str, timeout: Optional[float]) -> dict:
+    """Ray task body: `execute_run`, with this worker process killed once the run passes `timeout` seconds.
+
+    The limit is kept inside the task because only the task knows when it really
+    started (a Ray worker may spend seconds importing torch first).
+    """
+    timer = None
+    if timeout is not None:
+        timer = threading.Timer(timeout, os.kill, (os.getpid(), signal.SIGKILL))
+        timer.daemon = True
+        timer.start()
+    try:
+        return execute_run(execute, config, run_dir)
+    finally:
+        if timer is not None:
+            timer.cancel()
 
 
 def _pythonpath_with_actlab() -> str:
