@@ -42,6 +42,7 @@ def execute_run(execute: Callable, config: dict, run_dir: str) -> dict:
     """Run one job and turn whatever happens into a message; never raises (except on interrupt)."""
     start = time.perf_counter()
     try:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)  # absent on a remote Ray node
         result = execute(dict(config), Path(run_dir))
         if not isinstance(result, RunResult):
             raise TypeError(f"task returned {type(result).__name__}, expected RunResult")
