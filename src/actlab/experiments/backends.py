@@ -166,6 +166,8 @@ def run_local(jobs: list, on_start: StartFn, on_finish: FinishFn, workers: int, 
     def retire(i: int, error: str) -> None:
         w = pool[i]
         rid = w.job.run_id
+        if w.started is None:  # died before it could report the start: still an attempt
+            on_start(rid)
         w.stop()  # still marked busy, so it is killed at once
         w.job, w.started = None, None
         on_finish(rid, failure(error))

@@ -95,7 +95,8 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
                 log_run(run_dir, rid, config, msg["history"], msg["metrics"])
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(store.counts(), refresh=False)
+                counts = store.counts()
+                bar.set_postfix({s: counts[s] for s in ("done", "diverged", "failed")}, refresh=False)
 
         cores = os.cpu_count() or 1
         n_workers = cores if workers is None else workers
