@@ -55,10 +55,10 @@ def execute_run(execute: Callable, config: dict, run_dir: str) -> dict:
     return msg
 
 
-def failure(error: str, duration: Optional[float] = None) -> dict:
-    """The message of a failed run; duration None means "since the run was marked running"."""
+def failure(error: str) -> dict:
+    """The message of a run that failed outside `execute_run`; its duration is taken from the store's clock."""
     return {"status": "failed", "metrics": {}, "history": [], "diverged_at": None, "extra": {}, "error": error,
-            "duration": duration}
+            "duration": None}
 
 
 # ---------------------------------------------------------------- inline
