@@ -43,7 +43,7 @@ def test_report_files_tables_and_figure_data(run_dir):
     assert "## Claims" not in text
     assert "| 19 | 18 | 1 | 0 |" in text  # runs, done, diverged, failed
     assert "Diverged runs:" in text and "layer2" in text
-    for name in ("metric_acc", "metric_dead_fraction", "curve_loss", "curve_acc", "profile_grad_norms_init",
+    for name in ("metric_acc", "metric_dead_fraction", "diverged_fraction", "curve_loss", "curve_acc", "profile_grad_norms_init",
                  "profile_grad_norms_final"):
         assert (run_dir / "report" / f"{name}.png").stat().st_size > 1000
         assert f"({name}.png)" in text and f"({name}.csv)" in text
@@ -58,6 +58,9 @@ def test_report_files_tables_and_figure_data(run_dir):
     summary = pd.read_csv(run_dir / "report" / "summary.csv")
     assert list(summary.columns[-3:]) == ["n", "acc", "dead_fraction"]
     assert f"{relu4.mean():.4g} ± {relu4.std(ddof=0):.2g}" in text
+    frac = pd.read_csv(run_dir / "report" / "diverged_fraction.csv")
+    assert frac.loc[(frac["activation"] == "identity") & (frac["depth"] == 3), "mean"].tolist() == [1.0]
+    assert frac.loc[frac["activation"] == "relu", "mean"].eq(0).all()
     curve = pd.read_csv(run_dir / "report" / "curve_loss.csv")
     assert sorted(curve["epoch"].unique()) == [1, 2, 3]
     profile = pd.read_csv(run_dir / "report" / "profile_grad_norms_init.csv")

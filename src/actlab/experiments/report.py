@@ -89,6 +89,10 @@ def _status_section(df, axes: list) -> list:
     statuses = ("done", "diverged", "failed", "pending", "running")
     lines = [_md_row(["runs", *statuses]), _md_row(["---"] * (len(statuses) + 1)),
              _md_row([str(len(df)), *(str(int(counts.get(s, 0))) for s in statuses)])]
+    durations = df["duration"].dropna()
+    if len(durations):
+        lines += ["", f"Run time: {durations.sum():.1f} s in all, median {durations.median():.2g} s, "
+                      f"longest {durations.max():.2g} s (time inside the runs, from `results.sqlite`)."]
     diverged = df[df["status"] == "diverged"]
     if len(diverged):
         lines += ["", "Diverged runs:", "", _md_row(["run", *axes, "step", "layer"]),
@@ -185,6 +189,15 @@ class _ReportView:
             title = f"{metric} vs {self.x}" if self.x else f"{metric} per {lines or 'run'}"
             figures.append(self._figure(data, f"metric_{metric}", title, metric, self.panel_axes, self.x, out,
                                         errorbars=True, logx=bool(self.hints.get("logx"))))
+        finished = self.df[self.df["status"].isin(["done", "diverged"])].copy()
+        if (finished["status"] == "diverged").any() and keys:
+            finished["diverged"] = (finished["status"] == "diverged").astype(float)
+            data = _mean_std_frame(finished, keys, "diverged")  # mean = fraction of runs that diverged
+            data["std"] = 0.0  # no error bars on a fraction of runs
+            title = f"diverged fraction vs {self.x}" if self.x else "diverged fraction"
+            figures.append(self._figure(data, "diverged_fraction", title,
+                                        "fraction of runs diverged", self.panel_axes, self.x, out, errorbars=True,
+                                        logx=bool(self.hints.get("logx"))))
         return figures
 
     def curve_figures(self, run_dir: Path, out: Path) -> list:
