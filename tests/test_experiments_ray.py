@@ -2,6 +2,7 @@
 import pandas as pd
 import pytest
 
+from actlab.errors import ActlabError
 from actlab.experiments import load, parse_spec, run_sweep
 
 ray = pytest.importorskip("ray")
@@ -26,7 +27,7 @@ epochs = 1
 
 @pytest.fixture(scope="module")
 def ray_instance():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
 
@@ -46,3 +47,8 @@ def test_ray_matches_local(ray_instance, tmp_path):
     pd.testing.assert_frame_equal(local, remote)
     assert sorted(remote["error"].dropna()) == ["RuntimeError", "TimeoutError"]
     assert (tmp_path / "ray" / "runs" / local.loc[local["status"] == "done", "id"].iloc[0] / "history.json").exists()
+
+
+def test_ray_refuses_more_gpus_per_run_than_the_cluster_has(ray_instance, tmp_path):
+    with pytest.raises(ActlabError, match="--gpus-per-run 0.5 but the Ray cluster has 0 GPUs"):
+        run_sweep(parse_spec(SPEC), out=tmp_path, backend="ray", gpus_per_run=0.5, progress=False)
