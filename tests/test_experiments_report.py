@@ -80,10 +80,16 @@ def test_claims_table_opens_the_report_and_verdicts_are_checked(run_dir):
 
 
 HOOK = '''
+from actlab.experiments import read_run_file
+
+
 def claims(df, profile):
     acc = df[df["status"] == "done"]["acc"].mean()
+    profile_len = len(read_run_file(df.attrs["run_dir"], df["id"].iloc[0], "artifacts.json")["grad_norms_init"])
     return [{"claim": "toy accuracy above 0.1", "paper": "> 0.1", "measured": f"{acc:.3f}",
-             "verdict": "reproduced" if acc > 0.1 else "not reproduced"}]
+             "verdict": "reproduced" if acc > 0.1 else "not reproduced"},
+            {"claim": "profile per layer", "paper": "3 layers", "measured": f"{profile_len} layers",
+             "command": "custom", "verdict": "not measured"}]
 '''
 
 
@@ -98,6 +104,7 @@ def test_reproduce_runs_a_suite_and_its_claims_hook(tmp_path, monkeypatch, capsy
     text = (out / "report" / "index.md").read_text()
     assert "| toy accuracy above 0.1 | > 0.1 |" in text
     assert "`actlab reproduce demo --profile quick` | **reproduced** |" in text
+    assert "| profile per layer | 3 layers | 3 layers | `custom` | **not measured** |" in text
     (out / "report" / "index.md").unlink()
     assert main(["report", str(out)]) == 0  # the stored suite name brings the claims back
     assert "**reproduced**" in (out / "report" / "index.md").read_text()

@@ -9,6 +9,8 @@ optional hook `NAME.py` beside them defining
 each dict with keys claim, paper (the paper's figure), measured (actlab's
 figure, as measured), verdict (reproduced / not reproduced / not measured) and
 optionally command (default: the `actlab reproduce` command that made the run).
+`df` is `actlab.experiments.load(run_dir)`; per-run histories and artifacts are
+read with `read_run_file(df.attrs["run_dir"], run_id, "history.json" | "artifacts.json")`.
 Suite directories: the package's `suites/` folder, then those listed in the
 ACTLAB_SUITES environment variable (os.pathsep-separated).
 """
