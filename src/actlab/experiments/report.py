@@ -22,6 +22,7 @@ CLAIM_COLUMNS = (("claim", "claim"), ("paper", "paper's figure"), ("measured", "
                  ("command", "command"), ("verdict", "verdict"))
 MAX_DEFAULT_METRICS = 6
 MAX_DEFAULT_CURVES = 4
+MAX_LISTED_RUNS = 30
 
 
 def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = None) -> Path:
@@ -54,6 +55,10 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     if claims:
         lines += ["## Claims", "", *_claims_table(claims), ""]
     lines += ["## Runs", "", *_status_section(df, view.group_axes), ""]
+    missing = [m for m in hints.get("metrics", []) if m not in df.attrs["metric_keys"]]
+    if missing:
+        lines += [f"Note: no run recorded the metric(s) {', '.join(missing)} named in the spec's [report] "
+                  f"metrics; recorded: {', '.join(df.attrs['metric_keys']) or 'none'}.", ""]
     summary = view.summary()
     if summary is not None:
         summary.to_csv(out / "summary.csv", index=False)
@@ -97,17 +102,24 @@ def _status_section(df, axes: list) -> list:
     if len(diverged):
         lines += ["", "Diverged runs:", "", _md_row(["run", *axes, "step", "layer"]),
                   _md_row(["---"] * (len(axes) + 3))]
-        for _, r in diverged.iterrows():
+        for _, r in diverged.head(MAX_LISTED_RUNS).iterrows():
             lines.append(_md_row([f"`{r['id']}`", *(_fmt_value(r[a]) for a in axes),
                                   _fmt_value(r["diverged_step"]), _fmt_value(r["diverged_layer"])]))
+        lines += _more(len(diverged))
     failed = df[df["status"] == "failed"]
     if len(failed):
         lines += ["", "Failed runs (full error in `results.sqlite`):", "", _md_row(["run", *axes, "error"]),
                   _md_row(["---"] * (len(axes) + 2))]
-        for _, r in failed.iterrows():
+        for _, r in failed.head(MAX_LISTED_RUNS).iterrows():
             first = (r["error"] or "").splitlines()[0] if r["error"] else ""
             lines.append(_md_row([f"`{r['id']}`", *(_fmt_value(r[a]) for a in axes), first]))
+        lines += _more(len(failed))
     return lines
+
+
+def _more(n: int) -> list:
+    extra = n - MAX_LISTED_RUNS
+    return ["", f"... and {extra} more (`actlab.experiments.load(RUN_DIR)` lists them all)."] if extra > 0 else []
 
 
 class _ReportView:
