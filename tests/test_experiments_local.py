@@ -98,7 +98,7 @@ def test_existing_run_dir_needs_resume_and_resume_reruns_only_failed(mixed_dir, 
 
 def test_sigkill_then_resume_records_every_run_exactly_once(tmp_path):
     spec = tmp_path / "slow.toml"
-    spec.write_text('name = "slow"\ntask = "toy"\n[base]\nepochs = 2\nsleep = 0.25\n[sweep]\nseed = [0, 1, 2, 3, 4, 5, 6, 7]\n')
+    spec.write_text('name = "slow"\ntask = "toy"\n[base]\nepochs = 2\nsleep = 0.3\n[sweep]\nseed = [0, 1, 2, 3, 4, 5, 6, 7]\n')
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, "-m", "actlab", "run", str(spec), "--out", str(out), "--workers", "2"],
