@@ -41,7 +41,7 @@ def _add_backend_args(p) -> None:
     p.add_argument("--backend", choices=("local", "ray"), default="local",
                    help="local: worker processes on this machine (default); ray: Ray tasks")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="local: worker processes (default: CPU count; 0 runs in this process, for debugging); "
+                   help="local: worker processes (default: the usable CPUs; 0 runs in this process, for debugging); "
                         "ray: CPUs of the local Ray instance")
     p.add_argument("--address", metavar="A", help="ray: cluster address, e.g. 'auto' (default: start a local instance)")
     p.add_argument("--timeout", type=float, metavar="S",

@@ -98,7 +98,7 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
                 counts = store.counts()
                 bar.set_postfix({s: counts[s] for s in ("done", "diverged", "failed")}, refresh=False)
 
-        cores = os.cpu_count() or 1
+        cores = _usable_cores()
         n_workers = cores if workers is None else workers
         try:
             if backend == "ray":
@@ -117,6 +117,14 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
             if bar is not None:
                 bar.close()
         return SweepSummary(run_dir, len(runs), len(jobs), store.counts(), time.perf_counter() - start, failed)
+
+
+def _usable_cores() -> int:
+    """CPUs this process may run on (respects taskset/cgroup affinity, unlike os.cpu_count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _check_resumable(store: ResultStore, spec: Spec, run_dir: Path, resume: bool) -> None:
