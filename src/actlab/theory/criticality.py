@@ -176,11 +176,12 @@ def _small_k_trend(target: Target, slope: float) -> float:
 def _half_stable_roots(target: Target) -> tuple[list[tuple[float, float, float]], list[tuple[float, float]]]:
     """[(K*, C_b, C_W)] with χ∥/χ⊥ = 1 and C_b >= 0, and [(K, C_b)] rejected for C_b < 0."""
     m = target.moments(K_GRID)
-    excess = m[:, 1] / m[:, 2] - 1
+    with np.errstate(divide="ignore", invalid="ignore"):  # σ' = 0 everywhere: no root, nan here
+        excess = m[:, 1] / m[:, 2] - 1
     roots, rejected = [], []
     for i in range(len(K_GRID) - 1):
         lo, hi = excess[i], excess[i + 1]
-        if abs(lo) < FLAT or abs(hi) < FLAT or lo * hi > 0:
+        if not (np.isfinite(lo) and np.isfinite(hi)) or abs(lo) < FLAT or abs(hi) < FLAT or lo * hi > 0:
             continue
 
         def f(K: float) -> float:
