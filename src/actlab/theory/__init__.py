@@ -18,7 +18,7 @@ from .kernels import (kernel_map, kernel_map_pair, kernel_trajectory, pair_traje
 from .quadrature import bivariate_gaussian_expectation, gaussian_expectation
 
 __all__ = [
-    "CLASSES", "CriticalInit", "critical_init", "universality_class", "compare_trajectories", "kernel_map", "kernel_map_pair",
-    "kernel_trajectory", "pair_trajectory", "second_moment", "susceptibilities",
+    "CLASSES", "CriticalInit", "critical_init", "universality_class", "compare_trajectories",
+    "kernel_map", "kernel_map_pair", "kernel_trajectory", "pair_trajectory", "second_moment", "susceptibilities",
     "bivariate_gaussian_expectation", "gaussian_expectation",
 ]

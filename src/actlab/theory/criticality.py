@@ -224,8 +224,9 @@ def _k_zero(name: str, slope: float, a1: Optional[float], b1: Optional[float], t
         depth_scale, verdict = math.inf, (f"stable: K⁽ˡ⁾ ≈ 1/(−a₁·l) = 1/({-a1:.4g}·l) at large depth "
                                           f"(power law, a₁ = {a1:.4g})")
     elif a1 is not None and a1 > 0:
-        depth_scale, verdict = 1 / a1, (f"marginal: keep K⁽¹⁾ ≲ 1/(a₁·depth) with a₁ = {a1:.4g} "
-                                        "(1/K⁽ˡ⁾ ≈ 1/K⁽¹⁾ − a₁l: the kernel blows up near depth 1/(a₁K⁽¹⁾))")
+        depth_scale = 1 / a1
+        verdict = (f"marginal: keep K⁽¹⁾ ≲ 1/(a₁·depth) with a₁ = {a1:.4g} "
+                   "(1/K⁽ˡ⁾ ≈ 1/K⁽¹⁾ − a₁l: the kernel blows up near depth 1/(a₁K⁽¹⁾))")
     elif trend is not None and trend < 0:
         depth_scale, verdict = math.inf, (f"stable: {why}, but χ∥ < 1 at small K, so the kernel decays "
                                           "slowly (power law) toward 0")
