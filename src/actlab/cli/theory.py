@@ -98,10 +98,11 @@ def cmd_theory(args: argparse.Namespace) -> None:
         measured = compare_trajectories(act, C_b, C_W, width=args.measure, depth=args.depth, K0=K0,
                                         n_nets=args.nets, n_explicit=1 if args.plot else 0, seed=args.seed)
         data["measured"] = measured.as_dict()
-        lines.append(f"  measured at width {args.measure} ({args.nets} networks): K⁽{args.depth}⁾ = "
-                     f"{measured.kernel_measured[-1]:.6g} ± {measured.kernel_error[-1]:.2g} "
-                     f"(predicted {_num(float(measured.kernel_predicted[-1]))})"
-                     + (f"; {int(measured.kernel_diverged[-1])} networks diverged" if measured.kernel_diverged[-1] else ""))
+        diverged = int(measured.kernel_diverged[-1])
+        summary = (f"median {measured.kernel_median[-1]:.6g}; {diverged} networks overflowed" if diverged else
+                   f"{measured.kernel_measured[-1]:.6g} ± {measured.kernel_error[-1]:.2g}")
+        lines.append(f"  measured at width {args.measure} ({args.nets} networks): K⁽{args.depth}⁾ = {summary} "
+                     f"(predicted {_num(float(measured.kernel_predicted[-1]))})")
     if args.plot:
         from ..theory.plot import theory_figure
 
@@ -132,7 +133,7 @@ def add_commands(sub) -> None:
     p.add_argument("--depth", type=_positive_int, default=50, help="number of layers (default 50)")
     p.add_argument("--cb", type=float, default=None, help="bias variance C_b (default: the critical one)")
     p.add_argument("--cw", type=float, default=None, help="weight variance C_W (default: the critical one)")
-    p.add_argument("--k0", type=float, default=None, help="first-layer kernel K⁽¹⁾ (default: K*, or 1/(a₁·depth) when marginal, else 1)")
+    p.add_argument("--k0", type=float, default=None, help="first-layer kernel K⁽¹⁾ (default: K*, or 1/(2a₁·depth) when marginal, else 1)")
     p.add_argument("--width", type=_positive_int, default=None, help="layer width; required for whole-vector group activations")
     p.add_argument("--measure", type=_positive_int, default=None, metavar="WIDTH",
                    help="also measure the kernel on random networks of this width")

@@ -176,11 +176,12 @@ def _small_k_trend(target: Target, slope: float) -> float:
 def _half_stable_roots(target: Target) -> tuple[list[tuple[float, float, float]], list[tuple[float, float]]]:
     """[(K*, C_b, C_W)] with χ∥/χ⊥ = 1 and C_b >= 0, and [(K, C_b)] rejected for C_b < 0."""
     m = target.moments(K_GRID)
-    excess = m[:, 1] / m[:, 2] - 1
+    with np.errstate(divide="ignore", invalid="ignore"):  # σ' = 0 everywhere: no root, nan here
+        excess = m[:, 1] / m[:, 2] - 1
     roots, rejected = [], []
     for i in range(len(K_GRID) - 1):
         lo, hi = excess[i], excess[i + 1]
-        if abs(lo) < FLAT or abs(hi) < FLAT or lo * hi > 0:
+        if not (np.isfinite(lo) and np.isfinite(hi)) or abs(lo) < FLAT or abs(hi) < FLAT or lo * hi > 0:
             continue
 
         def f(K: float) -> float:
@@ -223,8 +224,9 @@ def _k_zero(name: str, slope: float, a1: Optional[float], b1: Optional[float], t
         depth_scale, verdict = math.inf, (f"stable: K⁽ˡ⁾ ≈ 1/(−a₁·l) = 1/({-a1:.4g}·l) at large depth "
                                           f"(power law, a₁ = {a1:.4g})")
     elif a1 is not None and a1 > 0:
-        depth_scale, verdict = 1 / a1, (f"marginal: keep K⁽¹⁾ ≲ 1/(a₁·depth) with a₁ = {a1:.4g}; "
-                                        "larger kernels blow up near depth 1/(a₁K⁽⁰⁾)")
+        depth_scale = 1 / a1
+        verdict = (f"marginal: keep K⁽¹⁾ ≲ 1/(a₁·depth) with a₁ = {a1:.4g} "
+                   "(1/K⁽ˡ⁾ ≈ 1/K⁽¹⁾ − a₁l: the kernel blows up near depth 1/(a₁K⁽¹⁾))")
     elif trend is not None and trend < 0:
         depth_scale, verdict = math.inf, (f"stable: {why}, but χ∥ < 1 at small K, so the kernel decays "
                                           "slowly (power law) toward 0")
