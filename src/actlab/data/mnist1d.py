@@ -43,7 +43,7 @@ TEMPLATES = np.array(
 
 def generate_mnist1d(
     n: int, seed: int = 0, length: int = 40, pad: tuple[int, int] = (36, 60), scale_coeff: float = 0.4,
-    shear_scale: float = 0.75, corr_noise: float = 0.25, iid_noise: float = 0.02,
+    shear_scale: float = 0.75, corr_noise: float = 0.25, iid_noise: float = 0.02, shift: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """n signals (n, length) float32 and their labels (n,) int64, deterministic in seed."""
     rng = np.random.default_rng(seed)
@@ -52,7 +52,7 @@ def generate_mnist1d(
     width = template_len / (template_len + rng.integers(pad[0], pad[1] + 1, n)) * rng.uniform(
         1 - scale_coeff, 1 + scale_coeff, n
     )
-    start = rng.uniform(0, 1, n)
+    start = 0.5 - width / 2 + rng.uniform(-shift / 2, shift / 2, n)
     u = np.arange(length) / length
     v = np.mod(u[None, :] - start[:, None], 1.0) / width[:, None]
     inside = v < 1
