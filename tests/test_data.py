@@ -218,11 +218,10 @@ def test_mnist1d_is_deterministic_by_seed_and_learnable():
     assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_train, b.y_train)
     assert not torch.allclose(a.x_train, c.x_train)
     assert torch.equal(torch.bincount(torch.cat([a.y_train, a.y_test])), torch.full((10,), 500))
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
 
-    clf = LogisticRegression(max_iter=300).fit(a.x_train.flatten(1).numpy(), a.y_train.numpy())
-    acc = clf.score(a.x_test.flatten(1).numpy(), a.y_test.numpy())
-    assert 0.2 < acc < 0.9  # well above chance (0.1), yet not linearly solved
+    knn = KNeighborsClassifier(5).fit(a.x_train.flatten(1).numpy(), a.y_train.numpy())
+    assert 0.4 < knn.score(a.x_test.flatten(1).numpy(), a.y_test.numpy()) < 0.9  # learnable, not trivial
 
 
 @pytest.mark.parametrize("target,dim", [("xyz", 3), ("x2y2", 2), ("deg4", 4), ("sin", 2)])
