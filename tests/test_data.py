@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actlab.data import ENV_VAR, load_dataset, parse_dataset_spec, read_cifar_batch, read_idx, target_function, write_idx
 from actlab.errors import ActlabError
@@ -40,6 +42,15 @@ def test_idx_round_trip(tmp_path, suffix, shape, dtype):
     assert (path.read_bytes()[:2] == b"\x1f\x8b") == (suffix == ".gz")
     back = read_idx(path)
     assert back.shape == shape and np.array_equal(back, arr)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(0, 5), min_size=1, max_size=4), gz=st.booleans(), seed=st.integers(0, 2**16))
+def test_idx_round_trip_any_shape(tmp_path_factory, shape, gz, seed):
+    arr = np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+    path = write_idx(tmp_path_factory.mktemp("idx") / "a", arr, compress=gz)
+    back = read_idx(path, ndim=len(shape))
+    assert back.shape == tuple(shape) and np.array_equal(back, arr)
 
 
 def test_idx_header_is_the_standard_one(tmp_path):
