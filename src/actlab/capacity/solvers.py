@@ -6,7 +6,8 @@ Every solver handles B independent instances with one tensor operation per step
 - `gradient_descent`: projected Adam on a smooth margin loss. The network is replaced
   by a surrogate with g̃ = softplus(βλ)/β (ReLU) or tanh(βλ) (sign), β growing
   geometrically from β₀ to β₁, and the loss per pattern is the cross-entropy-type
-      ℓ = softplus(γ(κ − y·Σ_l c_l g̃(λ_l)/√K)) / γ.
+      ℓ = softplus(γ(κ − y·Σ_l c_l g̃(λ_l)/√K)) / γ,
+  γ also growing geometrically (schedules: `default_schedule`).
   Spherical weights are renormalised to Σ_i W_li² = n after each step; binary weights
   keep a continuous proxy w ∈ [−1, 1] (clipped) read out as sign(w) in the forward pass
   with a straight-through gradient (BinaryConnect-style). Solutions are always checked
@@ -75,11 +76,46 @@ def _read_out(W: Tensor, weights: str) -> Tensor:
     return spherical_normalize(centre)
 
 
+def default_schedule(machine: CommitteeMachine) -> dict:
+    """Surrogate/loss schedules tuned by hand on K ≤ 4, N ≤ 200 (this project's choice, a reconstruction).
+
+    ReLU: β 1 → 20, γ 10 → 100, κ = 0.02. Perceptron: β = 0.5 fixed (tanh nearly linear, no
+    saturated wrong patterns), γ 10 → 100, κ = 0. Sign committees: β 0.5 → 5, γ 3 → 30, κ = 0.05.
+    """
+    if machine.activation == "relu":
+        return {"beta": (1.0, 20.0), "sharpness": (10.0, 100.0), "margin": 0.02}
+    if machine.K == 1:
+        return {"beta": (0.5, 0.5), "sharpness": (10.0, 100.0), "margin": 0.0}
+    return {"beta": (0.5, 5.0), "sharpness": (3.0, 30.0), "margin": 0.05}
+
+
+def _adam_step(W: Tensor, grad: Tensor, m: Tensor, v: Tensor, t: int, lr: float, mask: Tensor,
+               betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+    """In-place Adam update of the rows where `mask` is true (solved instances stay where they are).
+
+    Written out rather than torch.optim.Adam: every instance is independent, and the
+    optimizer's first step carries a large one-off import cost.
+    """
+    m.mul_(betas[0]).add_(grad, alpha=1 - betas[0])
+    v.mul_(betas[1]).addcmul_(grad, grad, value=1 - betas[1])
+    step = (m / (1 - betas[0] ** t)) / ((v / (1 - betas[1] ** t)).sqrt_().add_(eps))
+    W.sub_(lr * step * mask)
+
+
 def replicated(machine: CommitteeMachine, problem: Problem, weights: str, *, replicas: int = 5,
-               max_steps: int = 2000, lr: float = 0.05, margin: float = 0.5, sharpness: tuple[float, float] = (8.0, 8.0),
-               beta: tuple[float, float] = (2.0, 20.0), coupling: float = 1e-3, coupling_rate: float = 3e-3,
+               max_steps: int = 2000, lr: float = 0.05, margin: Optional[float] = None,
+               sharpness: Optional[tuple[float, float]] = None, beta: Optional[tuple[float, float]] = None,
+               coupling: float = 1e-3, coupling_rate: float = 3e-3,
                check_every: int = 10, seed: int = 0, progress: bool = False) -> SolveResult:
-    """Robust-ensemble gradient descent (module docstring); replicas=1, coupling=0 is plain GD."""
+    """Robust-ensemble gradient descent (module docstring); replicas=1, coupling=0 is plain GD.
+
+    beta: surrogate sharpness schedule (start, end); sharpness: loss sharpness γ schedule;
+    margin: κ in units of the output Σ c g̃ / √K. None takes `default_schedule(machine)`.
+    """
+    defaults = default_schedule(machine)
+    beta = defaults["beta"] if beta is None else beta
+    sharpness = defaults["sharpness"] if sharpness is None else sharpness
+    margin = defaults["margin"] if margin is None else margin
     if weights not in WEIGHT_KINDS:
         raise ActlabError(f"unknown weights {weights!r}; allowed: {', '.join(WEIGHT_KINDS)}")
     if replicas < 1 or max_steps < 1:
@@ -91,7 +127,7 @@ def replicated(machine: CommitteeMachine, problem: Problem, weights: str, *, rep
     if weights == "binary":
         W = W / math.sqrt(machine.n)  # proxy in [-1, 1], small so that signs can still move
     W.requires_grad_(True)
-    opt = torch.optim.Adam([W], lr=lr)
+    adam_m, adam_v = torch.zeros_like(W), torch.zeros_like(W)
     c = machine.readout(dev, dtype)
     yr = y.unsqueeze(1)
     best = _read_out(W.detach(), weights)
@@ -115,11 +151,9 @@ def replicated(machine: CommitteeMachine, problem: Problem, weights: str, *, rep
             centre = W.mean(1, keepdim=True).detach()
             loss_bp = loss_bp + 0.5 * gamma * ((W - centre) ** 2).sum((-1, -2)) / machine.n
         loss = (loss_bp.sum(1) * active).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        W.grad.mul_(active.view(B, 1, 1, 1))   # solved instances stay where they are
-        opt.step()
+        (grad,) = torch.autograd.grad(loss, W)
         with torch.no_grad():
+            _adam_step(W, grad, adam_m, adam_v, t + 1, lr, active.view(B, 1, 1, 1))
             if weights == "spherical":
                 W.copy_(spherical_normalize(W))
             else:
