@@ -119,5 +119,6 @@ def test_cli_theory_and_simulate_json(capsys, tmp_path):
     assert '"value": 2.93' in capsys.readouterr().out
     plot = tmp_path / "p.png"
     assert main(["capacity", "simulate", "--act", "sign", "--K", "1", "--weights", "spherical", "--N", "8",
-                 "--alphas", "1,3", "--instances", "8", "--solver", "lp", "--json", "--plot", str(plot)]) == 0
+                 "--alphas", "1,3", "--instances", "8", "--solver", "lp", "--bootstrap", "10", "--json",
+                 "--plot", str(plot)]) == 0
     assert '"solved"' in capsys.readouterr().out and plot.stat().st_size > 0

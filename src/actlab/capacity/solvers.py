@@ -13,8 +13,8 @@ Every solver handles B independent instances with one tensor operation per step
   with a straight-through gradient (BinaryConnect-style). Solutions are always checked
   with the exact network (`CommitteeMachine.errors`).
 - `replicated`: the same dynamics for R replicas per instance, each pulled towards the
-  replicas' centre with an elastic force of strength γ(t) = γ₀(1 + γ_rate)^t, and the
-  centre is the read-out. This is the robust-ensemble / local-entropy scheme of
+  replicas' centre with an elastic force of strength γ(t) growing geometrically from
+  γ₀ to γ₁ over the run (0.01 → 1), and the centre is the read-out. This is the robust-ensemble / local-entropy scheme of
   Baldassi et al. (PNAS 2016; PNAS 2020), which biases the search towards dense
   regions of solutions. The schedule and the surrogate are this project's choices
   (reconstruction, not taken from the papers).
@@ -105,9 +105,9 @@ def _adam_step(W: Tensor, grad: Tensor, m: Tensor, v: Tensor, t: int, lr: float,
 def replicated(machine: CommitteeMachine, problem: Problem, weights: str, *, replicas: int = 5,
                max_steps: int = 2000, lr: float = 0.05, margin: Optional[float] = None,
                sharpness: Optional[tuple[float, float]] = None, beta: Optional[tuple[float, float]] = None,
-               coupling: float = 1e-3, coupling_rate: float = 3e-3,
+               coupling: tuple[float, float] = (1e-2, 1.0),
                check_every: int = 10, seed: int = 0, progress: bool = False) -> SolveResult:
-    """Robust-ensemble gradient descent (module docstring); replicas=1, coupling=0 is plain GD.
+    """Robust-ensemble gradient descent (module docstring); replicas=1 is plain GD.
 
     beta: surrogate sharpness schedule (start, end); sharpness: loss sharpness γ schedule;
     margin: κ in units of the output Σ c g̃ / √K. None takes `default_schedule(machine)`.
@@ -147,7 +147,7 @@ def replicated(machine: CommitteeMachine, problem: Problem, weights: str, *, rep
         out = torch.einsum("brkp,k->brp", _surrogate(machine, lam, b), c) / math.sqrt(machine.K)
         loss_bp = F.softplus(sh * (margin - yr * out)).mean(-1) / sh   # (B, R)
         if replicas > 1:
-            gamma = coupling * (1.0 + coupling_rate) ** t
+            gamma = coupling[0] * (coupling[1] / coupling[0]) ** frac
             centre = W.mean(1, keepdim=True).detach()
             loss_bp = loss_bp + 0.5 * gamma * ((W - centre) ** 2).sum((-1, -2)) / machine.n
         loss = (loss_bp.sum(1) * active).sum()
@@ -173,7 +173,7 @@ def replicated(machine: CommitteeMachine, problem: Problem, weights: str, *, rep
 
 def gradient_descent(machine: CommitteeMachine, problem: Problem, weights: str, **options) -> SolveResult:
     """Plain (single-replica) version of `replicated`."""
-    options.update(replicas=1, coupling=0.0)
+    options.update(replicas=1)
     return replicated(machine, problem, weights, **options)
 
 

@@ -37,6 +37,8 @@ def _simulate(args) -> int:
         K = int(args.K)
     except ValueError:
         raise ActlabError(f"--K must be a positive integer for simulations, got {args.K!r}") from None
+    if args.instances < 1 or args.N < 1 or args.bootstrap < 1:
+        raise ActlabError("--N, --instances and --bootstrap must be positive integers")
     if args.device == "cuda":
         import torch
 
@@ -44,7 +46,7 @@ def _simulate(args) -> int:
             raise ActlabError("--device cuda requested but no CUDA device is available; use --device cpu")
     scan = capacity_scan(args.act, K, args.weights, args.N, _alphas(args.alphas), instances=args.instances,
                          solver=args.solver, patterns=args.patterns, tree=not args.fully_connected, seed=args.seed,
-                         device=args.device, progress=sys.stderr.isatty())
+                         device=args.device, progress=sys.stderr.isatty(), bootstrap=args.bootstrap)
     lines = [f"{args.act} K={K} {args.weights} N={args.N} solver={args.solver} ({args.instances} instances/α)",
              "alpha   solved  fraction  wilson95"]
     for a, s, f, (lo, hi) in zip(scan.alphas, scan.solved, scan.fractions, scan.wilson()):
@@ -88,6 +90,7 @@ def add_commands(sub) -> None:
     sim.add_argument("--patterns", choices=["pm1", "gaussian"], default="pm1")
     sim.add_argument("--fully-connected", action="store_true", help="every hidden unit sees all N inputs")
     sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for the α-at-50%% interval")
     sim.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     sim.add_argument("--plot", metavar="FILE", help="write a PNG of P(solved) vs α")
     sim.add_argument("--json", action="store_true", help="machine-readable output")
