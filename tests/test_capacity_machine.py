@@ -59,10 +59,11 @@ def test_lp_matches_cover_counting_theorem():
     assert empirical.cover_probability(10, 5) == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("act,K,weights,solver", [("relu", 2, "spherical", "gd"), ("sign", 3, "binary", "anneal"),
-                                                  ("relu", 2, "binary", "replicated")])
-def test_solver_finds_planted_solution(act, K, weights, solver):
-    m = CommitteeMachine(act, K, 6 * K + (K % 2) * 3)
+@pytest.mark.parametrize("act,K,N,weights,solver", [("relu", 2, 12, "spherical", "gd"),
+                                                    ("sign", 3, 15, "binary", "anneal"),
+                                                    ("relu", 2, 12, "binary", "replicated")])
+def test_solver_finds_planted_solution(act, K, N, weights, solver):
+    m = CommitteeMachine(act, K, N)
     g = torch.Generator().manual_seed(1)
     teacher = random_weights(m, 4, weights, generator=g)
     prob = random_problem(m, int(1.5 * m.N), 4, teacher=teacher, generator=g)
