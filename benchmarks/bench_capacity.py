@@ -2,10 +2,10 @@
 
     python3 benchmarks/bench_capacity.py --json bench_capacity.json [--device cpu|cuda]
 
-For each solver, one step touches every (instance, pattern, weight) triple once in the
-forward pass (for gradient descent: forward + backward; for annealing: one column of
-patterns per instance, so its figure counts B × P × n per step instead). Throughput is
-B × P × N × steps / seconds with N = K·n the weights of one network.
+Gradient descent: one step touches every (instance, pattern, weight) triple (forward +
+backward), throughput = B × R × P × N × steps / seconds (N = K·n weights per network,
+R replicas). Annealing: one step flips one weight per instance and re-evaluates all P
+patterns for it, throughput = B × P × flips / seconds.
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def bench(device: str, B: int, N: int, alpha: float, steps: int) -> list[dict]:
         sec = _time(lambda: anneal(m, prob_hard, sweeps=sweeps, beta=(1e-3, 1e-3)), device)
         flips = sweeps * n_in
         rows.append({"solver": "anneal binary", "activation": act, "K": K, "N": n_in, "P": prob_hard.P, "instances": B,
-                     "steps": flips, "seconds": sec, "throughput": B * prob_hard.P * (n_in // K) * flips / sec})
+                     "steps": flips, "seconds": sec, "throughput": B * prob_hard.P * flips / sec})
     return rows
 
 
