@@ -43,7 +43,8 @@ def bench(device: str, B: int, N: int, alpha: float, steps: int) -> list[dict]:
         prob = random_problem(m, P, B, generator=torch.Generator(device=device).manual_seed(0), device=device)
         # margin so high that no instance is solved: every step is a full step
         runs = {
-            "gd spherical": lambda: gradient_descent(m, prob, "spherical", max_steps=steps, margin=50.0, check_every=steps),
+            "gd spherical": lambda: gradient_descent(m, prob, "spherical", max_steps=steps, margin=50.0,
+                                                     check_every=steps),
             "gd binary": lambda: gradient_descent(m, prob, "binary", max_steps=steps, margin=50.0, check_every=steps),
             "replicated(R=5) binary": lambda: replicated(m, prob, "binary", replicas=5, max_steps=steps, margin=50.0,
                                                          check_every=steps),

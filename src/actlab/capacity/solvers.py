@@ -14,7 +14,8 @@ Every solver handles B independent instances with one tensor operation per step
   with the exact network (`CommitteeMachine.errors`).
 - `replicated`: the same dynamics for R replicas per instance, each pulled towards the
   replicas' centre with an elastic force of strength γ(t) growing geometrically from
-  γ₀ to γ₁ over the run (0.01 → 1), and the centre is the read-out. This is the robust-ensemble / local-entropy scheme of
+  γ₀ to γ₁ over the run (0.01 → 1), and the centre is the read-out. This is the
+  robust-ensemble / local-entropy scheme of
   Baldassi et al. (PNAS 2016; PNAS 2020), which biases the search towards dense
   regions of solutions. The schedule and the surrogate are this project's choices
   (reconstruction, not taken from the papers).
@@ -240,7 +241,8 @@ def lp_solve(machine: CommitteeMachine, problem: Problem, weights: str = "spheri
              progress: bool = False) -> SolveResult:
     """Batched wrapper of `lp_feasible` for the spherical perceptron (K = 1)."""
     if machine.K != 1 or machine.activation != "sign" or weights != "spherical":
-        raise ActlabError("solver 'lp' is exact only for the spherical perceptron: --act sign --K 1 --weights spherical")
+        raise ActlabError("solver 'lp' is exact only for the spherical perceptron: "
+                          "--act sign --K 1 --weights spherical")
     X = problem.patterns.detach().cpu().double().numpy()
     y = problem.labels.detach().cpu().double().numpy()
     t0 = time.perf_counter()
