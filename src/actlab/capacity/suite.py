@@ -11,7 +11,10 @@ number measured here and a verdict computed from it:
   5. ReLU solutions found by the dense-region-seeking solver are more robust to weight
      perturbations than sign ones, and than those of the plain solver.
   6. ReLU dense regions are denser (higher local entropy) than sign ones.
-The numerical protocol (sizes, solvers, thresholds) is this project's own design.
+Claims 5–6 are measured twice: at the same α for both activations, and at the same
+relative load (a fixed fraction of each machine's annealing α½, since ReLU K=4 has the
+lower algorithmic capacity). The numerical protocol (sizes, solvers, thresholds, both
+load settings) is this project's own design.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import matplotlib
 
@@ -49,7 +53,8 @@ class Profile:
     gd_steps: int
     sweeps: int                  # annealing sweeps
     robust_N: int
-    robust_alpha: float
+    robust_alpha: float          # same α for both activations
+    robust_load: float           # or the same fraction of each one's annealing α½ (binary, smallest N)
     robust_instances: int
     trials: int
 
@@ -57,10 +62,11 @@ class Profile:
 PROFILES = {
     "quick": Profile(samples=20_000, relu_K=(2, 4, 6, 8, 12, 16, 24, 32, 48, 64),
                      sign_K=(1, 3, 5, 7, 9, 15, 25, 33, 49, 65), instances=16, sizes=(24, 48), gd_sizes=(24,), gd_steps=300,
-                     sweeps=60, robust_N=60, robust_alpha=0.3, robust_instances=8, trials=64),
+                     sweeps=60, robust_N=60, robust_alpha=0.3, robust_load=0.6, robust_instances=8, trials=64),
     "full": Profile(samples=200_000, relu_K=(2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128),
                     sign_K=(1, 3, 5, 7, 9, 15, 25, 33, 49, 65, 97, 129), instances=48, sizes=(24, 48, 96), gd_sizes=(24, 48, 96),
-                    gd_steps=2000, sweeps=300, robust_N=120, robust_alpha=0.3, robust_instances=32, trials=256),
+                    gd_steps=2000, sweeps=300, robust_N=120, robust_alpha=0.3, robust_load=0.6,
+                    robust_instances=32, trials=256),
 }
 
 def _write_csv(path: Path, header: list[str], rows: list) -> None:
@@ -126,8 +132,8 @@ def _empirical(p: Profile, out: Path, bar) -> list:
     return scans
 
 
-def _robustness(p: Profile, out: Path, bar) -> dict:
-    """Binary weights, ReLU K=4 vs sign K=3 at the same N and α; plain (anneal) vs replicated solver."""
+def _robustness(p: Profile, out: Path, bar, alphas: dict, suffix: str = "") -> dict:
+    """ReLU K=4 vs sign K=3 at the same N, loads `alphas[act]`; plain vs replicated solver, binary and spherical."""
     N, results = p.robust_N, {}
     ds = [0.0, 1 / N, 2 / N, 3 / N, 5 / N, 8 / N, 12 / N]
     sigmas = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0]
@@ -135,7 +141,7 @@ def _robustness(p: Profile, out: Path, bar) -> dict:
     for act, K in (("relu", 4), ("sign", 3)):
         m = CommitteeMachine(act, K, N)
         gen = torch.Generator().manual_seed(7)
-        prob = random_problem(m, round(p.robust_alpha * N), p.robust_instances, generator=gen)
+        prob = random_problem(m, round(alphas[act] * N), p.robust_instances, generator=gen)
         for weights, solvers in (("binary", ("anneal", "replicated")), ("spherical", ("gd", "replicated"))):
             for solver in solvers:
                 opts = {"sweeps": p.sweeps} if solver == "anneal" else dict(max_steps=p.gd_steps)
@@ -164,12 +170,12 @@ def _robustness(p: Profile, out: Path, bar) -> dict:
             for lvl, err, *rest in zip(e[kind]["levels"], e[kind]["train_error"],
                                        e[kind].get("still_solution", [math.nan] * 99)):
                 rows.append([act, weights, solver, kind, lvl, err, rest[0] if rest else math.nan])
-    _write_csv(out / "robustness.csv", ["activation", "weights", "solver", "perturbation", "level", "train_error",
+    _write_csv(out / f"robustness{suffix}.csv", ["activation", "weights", "solver", "perturbation", "level", "train_error",
                                         "still_solution"], rows)
     erows = [[act, solver, d, s, b, ph] for (act, weights, solver), e in results.items() if e and "entropy" in e
              for d, s, b, ph in zip(e["entropy"]["d"], e["entropy"]["local_entropy"], e["entropy"]["ball_bound"],
                                     e["entropy"]["p_hat"])]
-    _write_csv(out / "local_entropy.csv", ["activation", "solver", "d", "local_entropy", "ball_bound", "p_hat"], erows)
+    _write_csv(out / f"local_entropy{suffix}.csv", ["activation", "solver", "d", "local_entropy", "ball_bound", "p_hat"], erows)
     return results
 
 
@@ -290,7 +296,32 @@ def _figures(out: Path, theory: dict, scans: list, robust: dict) -> None:
     plt.close(fig)
 
 
-def _claims(theory: dict, scans: list, robust: dict, profile: str, N: int, alpha: float) -> list[list[str]]:
+def _relu_vs_sign_rows(robust: dict, setting: str, profile: str, N: int) -> list[list[str]]:
+    """Claims 5–6 for one load setting: robustness (binary, spherical) and local entropy, ReLU vs sign."""
+    rows = []
+    for w in ("binary", "spherical"):
+        r, q = (_robust_level(robust[(act, w, "replicated")]) if robust.get((act, w, "replicated")) else math.nan
+                for act in ("relu", "sign"))
+        rows.append([f"ReLU solutions more robust than sign ones ({w}, replicated, {setting})",
+                     "ReLU dense regions more robust", f"ReLU K=4 {_fmt(r)} vs sign K=3 {_fmt(q)}",
+                     f"actlab reproduce capacity --profile {profile}", _greater(r, q)])
+    ent = {}
+    for act in ("relu", "sign"):
+        e = robust.get((act, "binary", "replicated"))
+        if e:
+            ent[act] = e["entropy"]["local_entropy"][0]
+    if len(ent) == 2 and all(np.isfinite(list(ent.values()))):
+        verdict = _greater(ent["relu"], ent["sign"])
+        txt = f"S(d=1/N): ReLU {ent['relu']:.4f}, sign {ent['sign']:.4f} (bound {math.log(N) / N:.4f})"
+    else:
+        verdict, txt = "not measured", "no solutions or no solutions at distance 1/N"
+    rows.append([f"ReLU dense regions denser than sign (local entropy, binary, replicated, {setting})",
+                 "ReLU denser", txt, f"actlab reproduce capacity --profile {profile}", verdict])
+    return rows
+
+
+def _claims(theory: dict, scans: list, robust: dict, profile: str, N: int, alpha: float,
+            robust_rel: Optional[tuple]) -> list[list[str]]:
     cmd_t = "actlab capacity theory --act {a} --K {k} --weights {w} --ansatz {z}"
     rows = []
     relu = theory["curves"]["relu"]
@@ -357,25 +388,9 @@ def _claims(theory: dict, scans: list, robust: dict, profile: str, N: int, alpha
     rows.append(["dense-region-seeking (replicated) solutions more robust than plain ones",
                  "dense regions are robust", "perturbation where half of perturbed solutions still solve "
                  "(d for binary, σ for spherical): " + txt, f"actlab reproduce capacity --profile {profile}", verdict])
-    for w in ("binary", "spherical"):
-        r, q = pairs[("relu", w)][0], pairs[("sign", w)][0]
-        verdict = _greater(r, q)
-        rows.append([f"ReLU solutions more robust than sign ones ({w}, replicated, same N and α = {alpha:.2f})",
-                     "ReLU dense regions more robust", f"ReLU K=4 {_fmt(r)} vs sign K=3 {_fmt(q)}",
-                     f"actlab reproduce capacity --profile {profile}", verdict])
-    ent = {}
-    for act in ("relu", "sign"):
-        e = robust.get((act, "binary", "replicated"))
-        if e:
-            ent[act] = e["entropy"]["local_entropy"][0]
-    if len(ent) == 2 and all(np.isfinite(list(ent.values()))):
-        verdict = _greater(ent["relu"], ent["sign"])
-        txt = f"S(d=1/N): ReLU {ent['relu']:.4f}, sign {ent['sign']:.4f} (bound {math.log(N) / N:.4f})"
-    else:
-        verdict, txt = "not measured", "no solutions or no solutions at distance 1/N"
-    rows.append([f"ReLU dense regions denser than sign (local entropy, binary, replicated, α = {alpha:.2f})",
-                 "ReLU denser", txt,
-                 f"actlab reproduce capacity --profile {profile}", verdict])
+    rows += _relu_vs_sign_rows(robust, f"same N and α = {alpha:.2f}", profile, N)
+    if robust_rel is not None:
+        rows += _relu_vs_sign_rows(robust_rel[0], robust_rel[1], profile, N)
     return rows
 
 
@@ -389,7 +404,7 @@ def run_suite(profile: str, out_dir: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     timings = {}
-    total = len(p.relu_K) + len(p.sign_K) + 4 * len(p.sizes) + 4 * len(p.gd_sizes) + 8
+    total = len(p.relu_K) + len(p.sign_K) + 4 * len(p.sizes) + 4 * len(p.gd_sizes) + 16
     with tqdm(total=total, desc=f"capacity suite ({profile})", disable=None) as bar:
         t = time.perf_counter()
         theory = _theory(p, out, bar)
@@ -398,11 +413,19 @@ def run_suite(profile: str, out_dir: Path) -> Path:
         scans = _empirical(p, out, bar)
         timings["empirical capacity"] = time.perf_counter() - t
         t = time.perf_counter()
-        robust = _robustness(p, out, bar)
+        robust = _robustness(p, out, bar, {"relu": p.robust_alpha, "sign": p.robust_alpha})
+        half = {s.activation: s.alpha_half for s in scans
+                if s.weights == "binary" and s.K in (3, 4) and s.N in (p.sizes[0], p.sizes[0] + 3)}
+        robust_rel = None
+        if len(half) == 2 and all(math.isfinite(v) for v in half.values()):
+            loads = {act: round(p.robust_load * v, 3) for act, v in half.items()}
+            setting = (f"same relative load {p.robust_load}·α½: ReLU α = {loads['relu']:.2f}, "
+                       f"sign α = {loads['sign']:.2f}")
+            robust_rel = (_robustness(p, out, bar, loads, "_relative_load"), setting)
         timings["robustness and local entropy"] = time.perf_counter() - t
     t = time.perf_counter()
     _figures(out, theory, scans, robust)
-    claims = _claims(theory, scans, robust, profile, p.robust_N, p.robust_alpha)
+    claims = _claims(theory, scans, robust, profile, p.robust_N, p.robust_alpha, robust_rel)
     timings["figures and claims"] = time.perf_counter() - t
     (out / "results.json").write_text(json.dumps({"profile": profile, "timings_s": timings,
                                                   "scans": [s.as_dict() for s in scans]}, indent=1, default=str))
@@ -432,6 +455,14 @@ def run_suite(profile: str, out_dir: Path) -> Path:
     for (act, weights, solver), e in robust.items():
         lines.append(f"| {act} | {weights} | {solver} | {e['solved'] if e else 0}/{p.robust_instances} | "
                      f"{_fmt(_robust_level(e)) if e else '—'} |")
+    if robust_rel is not None:
+        lines += ["", f"## Robustness at {robust_rel[1]} (N = {p.robust_N}; data: robustness_relative_load.csv, "
+                  "local_entropy_relative_load.csv)", "",
+                  "| act | weights | solver | solved | perturbation level where half still solve |",
+                  "|---|---|---|---|---|"]
+        for (act, weights, solver), e in robust_rel[0].items():
+            lines.append(f"| {act} | {weights} | {solver} | {e['solved'] if e else 0}/{p.robust_instances} | "
+                         f"{_fmt(_robust_level(e)) if e else '—'} |")
     lines += ["", "## Timings", "", f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads.", ""]
     lines += [f"- {k}: {v:.1f} s" for k, v in timings.items()]
     index = out / "index.md"
