@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "actlab.cli.activations",
     "actlab.cli.theory",
     "actlab.cli.experiments",
+    "actlab.cli.capacity",
 )
 
 
