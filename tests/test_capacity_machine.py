@@ -1,4 +1,5 @@
 """Committee machines, solvers, empirical capacity and the CLI (small sizes, fast)."""
+import json
 import math
 
 import numpy as np
@@ -121,3 +122,20 @@ def test_cli_theory_and_simulate_json(capsys, tmp_path):
                  "--alphas", "1,3", "--instances", "8", "--solver", "lp", "--bootstrap", "10", "--json",
                  "--plot", str(plot)]) == 0
     assert '"solved"' in capsys.readouterr().out and plot.stat().st_size > 0
+
+
+def test_reproduce_capacity_dispatches_to_the_python_suite(run_cli, tmp_path, monkeypatch):
+    import actlab.capacity.suite as suite
+
+    calls = []
+
+    def fake_run_suite(profile, out_dir):
+        calls.append((profile, out_dir))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "index.md").write_text("# capacity\n")
+        return out_dir / "index.md"
+
+    monkeypatch.setattr(suite, "run_suite", fake_run_suite)
+    code, out, _ = run_cli("reproduce", "capacity", "--profile", "full", "--out", str(tmp_path / "cap"), "--json")
+    assert code == 0 and calls == [("full", tmp_path / "cap")]
+    assert json.loads(out)["report"] == str(tmp_path / "cap" / "index.md")

@@ -13,9 +13,13 @@ optionally command (default: the `actlab reproduce` command that made the run).
 read with `read_run_file(df.attrs["run_dir"], run_id, "history.json" | "artifacts.json")`.
 Suite directories: the package's `suites/` folder, then those listed in the
 ACTLAB_SUITES environment variable (os.pathsep-separated).
+
+A suite whose work is not a sweep of runs (the capacity lab's scans) is a Python
+suite instead: a module in PYTHON_SUITES with `run_suite(profile, out_dir) -> index.md`.
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 from pathlib import Path
@@ -24,6 +28,7 @@ from typing import Optional, Union
 from ..errors import ActlabError
 
 PROFILES = ("quick", "full")
+PYTHON_SUITES = {"capacity": "actlab.capacity.suite"}
 
 
 def suite_dirs() -> list:
@@ -33,7 +38,7 @@ def suite_dirs() -> list:
 
 def available_suites() -> dict:
     """Suite name -> sorted list of its profiles, over every suite directory."""
-    found: dict = {}
+    found: dict = {name: set(PROFILES) for name in PYTHON_SUITES}
     for folder in suite_dirs():
         for path in sorted(folder.glob("*.toml")):
             name, _, profile = path.stem.rpartition("_")
@@ -82,13 +87,17 @@ def _hook_path(suite: str) -> Optional[Path]:
 def reproduce(suite: str, profile: str = "quick", out: Optional[Union[str, Path]] = None, **run_kwargs):
     """Run (or resume, with resume=True) a suite's spec, then build its report.
 
-    Returns (SweepSummary, path of the report's index.md). Default run
-    directory: runs/reproduce/<suite>-<profile>.
+    Returns (SweepSummary, path of the report's index.md); the summary is None for
+    a Python suite. Default run directory: runs/reproduce/<suite>-<profile>.
     """
     from .report import build_report
     from .runner import run_sweep
 
-    spec_path = suite_spec_path(suite, profile)
     run_dir = Path(out) if out is not None else Path("runs") / "reproduce" / f"{suite}-{profile}"
+    if suite in PYTHON_SUITES:
+        if profile not in PROFILES:
+            raise ActlabError(f"unknown profile '{profile}'; allowed: {', '.join(PROFILES)}")
+        return None, importlib.import_module(PYTHON_SUITES[suite]).run_suite(profile, run_dir)
+    spec_path = suite_spec_path(suite, profile)
     summary = run_sweep(spec_path, out=run_dir, meta={"suite": suite, "profile": profile}, **run_kwargs)
     return summary, build_report(run_dir)
