@@ -81,17 +81,23 @@ def test_init_schemes_set_the_weight_variance(scheme, var):
     assert torch.all(b == 0)
 
 
-def test_critical_init_uses_the_theory_engine_or_says_it_is_missing():
-    try:
-        from actlab.theory import critical_init
-    except ImportError:
-        with pytest.raises(ActlabError, match="critical"):
-            DeepMLP(400, 2, depth=1, width=300, act="tanh", init="critical")
-        return
-    point = critical_init(actlab.get_activation("tanh"))
+@pytest.mark.parametrize("act", ["tanh", "relu", "gelu"])
+def test_critical_init_draws_from_the_theory_engines_point(act):
+    from actlab.theory import critical_init
+
+    point = critical_init(act)
     torch.manual_seed(0)
-    net = DeepMLP(400, 2, depth=1, width=300, act="tanh", init="critical")
-    assert net.blocks[0].linear.weight.var().item() == pytest.approx(point.C_W / 400, rel=0.1)
+    net = DeepMLP(400, 2, depth=2, width=300, act=act, init="critical")
+    assert net.blocks[1].linear.weight.var().item() == pytest.approx(point.C_W / 300, rel=0.1)
+    bias_var = net.blocks[1].linear.bias.var().item()
+    assert bias_var == pytest.approx(point.C_b, rel=0.3) if point.C_b > 0 else bias_var == 0
+
+
+def test_critical_init_without_a_critical_point_is_a_user_error():
+    with pytest.raises(ActlabError, match="no critical point"):
+        DeepMLP(4, 2, act="sigmoid", init="critical")
+    with pytest.raises(ActlabError, match="no critical point"):
+        ZPlaneMLP(4, 2, width=4, act="repu(p=2)", init="critical")
 
 
 def test_unknown_init_and_norm_are_user_errors():
