@@ -217,3 +217,29 @@ def test_cli_train_bad_input_exits_2(tmp_path, capsys, argv, message):
     assert main(["train", "--epochs", "1", "--out", str(tmp_path / "r"), *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("model,extra", [("cnn", {"norm": "batchnorm"}), ("resnet", {}), ("vit", {}),
+                                         ("zplane", {"complex_weights": True, "group_size": None})])
+def test_fit_runs_every_model_kind(digits, model, extra):
+    cfg = TrainConfig(**{**TINY, "model": model, "depth": 2, "width": 8, "steps": 2, "probe_every": 0, **extra})
+    result = fit(cfg, progress=False, dataset=digits)
+    assert result.status == "done" and result.metrics["steps"] == 2
+    assert result.probes["layers"][-1] == "readout" and result.probes["grad_norms_final"]["readout"] > 0
+
+
+def test_fit_on_a_regression_task_reports_mse():
+    cfg = TrainConfig(model="mlp", depth=2, width=16, act="tanh", data="poly", n_train=128, n_test=64, epochs=2,
+                      batch_size=32, device="cpu", probes=False)
+    result = fit(cfg, progress=False)
+    assert result.status == "done" and result.metrics["test_mse"] == result.metrics["test_loss"] >= 0
+    assert "test_acc" not in result.metrics
+
+
+def test_step_checkpoints_are_written_between_epochs(tmp_path, digits):
+    cfg = TrainConfig(**{**TINY, "epochs": 1, "checkpoint_every": 0, "checkpoint_every_steps": 3, "probes": False})
+    seen = []
+    fit(cfg, out_dir=tmp_path, progress=False, dataset=digits,
+        callback=lambda info: seen.append(torch.load(tmp_path / "checkpoint.pt", weights_only=True)["run"]["step"])
+        if (tmp_path / "checkpoint.pt").exists() else seen.append(None))
+    assert seen == [None, None, 3, 3]
