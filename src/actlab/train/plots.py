@@ -39,14 +39,15 @@ def plot_grad_profile(profiles: dict[str, dict[str, float]], path: str | Path, t
     """Per-layer gradient norms (log scale) for each named profile, e.g. {"init": …, "end": …};
     layers in forward order, zero or missing values left out."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    for name, grads in profiles.items():
+    many = len(profiles) > 3  # a legend beside the axes, and 20 distinct colours
+    fig, ax = plt.subplots(figsize=(9.5 if many else 7, 3.5))
+    for k, (name, grads) in enumerate(profiles.items()):
         pts = [(i + 1, v) for i, v in enumerate(grads.values()) if v is not None and v > 0 and math.isfinite(v)]
         if pts:
-            ax.plot(*zip(*pts), marker=".", label=name)
+            ax.plot(*zip(*pts), marker=".", label=name, color=plt.cm.tab20(k % 20) if many else None)
     ax.set_yscale("log")
     ax.set_xlabel("layer (forward order; last = readout)"), ax.set_ylabel("‖∂loss/∂θ_layer‖")
-    ax.legend()
+    ax.legend(**({"fontsize": 7, "loc": "center left", "bbox_to_anchor": (1.01, 0.5)} if many else {}))
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
