@@ -22,6 +22,7 @@ use explicit networks.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -31,7 +32,7 @@ from torch import nn
 
 from ..activations import get_activation
 from ..errors import ActlabError
-from .kernels import check_weights, kernel_trajectory, susceptibilities, _check_depth
+from .kernels import check_depth, check_weights, kernel_trajectory, susceptibilities
 from .target import as_target
 
 Stage = tuple[nn.Linear, Callable[[torch.Tensor], torch.Tensor]]
@@ -52,8 +53,15 @@ def _check_positive_int(value, name: str) -> int:
 
 
 def random_mlp(act, width: int, depth: int, C_b: float, C_W: float, in_dim: int = 32,
-               generator: Optional[torch.Generator] = None, dtype: torch.dtype = torch.float64) -> list[Stage]:
-    """`depth` stages (nn.Linear, act) with W ~ N(0, C_W/fan_in), b ~ N(0, C_b)."""
+               generator: Optional[torch.Generator] = None, dtype: torch.dtype = torch.float64,
+               orthogonal: bool = False) -> list[Stage]:
+    """`depth` stages (nn.Linear, act) with W ~ N(0, C_W/fan_in), b ~ N(0, C_b).
+
+    orthogonal=True draws W = gain·Q with Q (semi-)orthogonal and gain² = C_W·max(1, fan_out/fan_in),
+    which gives the same kernel recursion but a concentrated Jacobian spectrum
+    (dynamical isometry, Saxe et al. 2014; Pennington et al. 2017). The Gram-matrix
+    sampler assumes Gaussian weights, so measure such networks with `measure`.
+    """
     C_b, C_W = check_weights(C_b, C_W)
     width, depth, in_dim = (_check_positive_int(v, n) for v, n in ((width, "width"), (depth, "depth"), (in_dim, "in_dim")))
     module = _activation_module(act)
@@ -62,7 +70,10 @@ def random_mlp(act, width: int, depth: int, C_b: float, C_W: float, in_dim: int 
     for _ in range(depth):
         lin = nn.Linear(fan_in, width, dtype=dtype)
         with torch.no_grad():
-            lin.weight.normal_(0.0, math.sqrt(C_W / fan_in), generator=generator)
+            if orthogonal:
+                nn.init.orthogonal_(lin.weight, gain=math.sqrt(C_W * max(1.0, width / fan_in)), generator=generator)
+            else:
+                lin.weight.normal_(0.0, math.sqrt(C_W / fan_in), generator=generator)
             lin.bias.normal_(0.0, math.sqrt(C_b), generator=generator)
         stages.append((lin, module))
         fan_in = width
@@ -135,7 +146,7 @@ def sample_kernels(act, C_b: float, C_W: float, width: int, depth: int, K0: floa
     exact Gram-matrix sampling (see module docstring): shape (n_nets, depth+1), entry l
     the kernel of layer l+1, entry 0 the first layer (K⁽⁰⁾ = K0 in kernel_trajectory)."""
     C_b, C_W = check_weights(C_b, C_W)
-    width, depth = _check_positive_int(width, "width"), _check_depth(depth)
+    width, depth = _check_positive_int(width, "width"), check_depth(depth)
     n_inputs, n_nets = _check_positive_int(n_inputs, "n_inputs"), _check_positive_int(n_nets, "n_nets")
     q = _input_norm(K0, C_b, C_W)
     module = _activation_module(act)
@@ -215,8 +226,10 @@ def compare_trajectories(act, C_b: float, C_W: float, width: int = 1024, depth: 
     diverged = (~ok).sum(0)
     n = ok.sum(0)
     clean = np.where(ok, samples, np.nan)
-    k_mean = np.nanmean(clean, 0) if ok.any() else np.full(depth, np.nan)
-    k_err = np.where(n > 1, np.nanstd(clean, 0, ddof=1) / np.sqrt(np.maximum(n, 1)), np.nan) if ok.any() else k_mean
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # layers where every network diverged
+        warnings.simplefilter("ignore", RuntimeWarning)
+        k_mean = np.nanmean(clean, 0)
+        k_err = np.where(n > 1, np.nanstd(clean, 0, ddof=1) / np.sqrt(np.maximum(n, 1)), np.nan)
     finite = np.isfinite(predicted) & (predicted > 0)
     chi_perp = np.full(depth, np.nan)
     if finite.all():
