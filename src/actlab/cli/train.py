@@ -130,9 +130,10 @@ def _summary(result, out: Path, figures: list[str]) -> str:
         gi, gf = list(probes["grad_norms_init"].values()), list(probes["grad_norms_final"].values())
         lines.append(f"  grad norm layer 1 → last hidden: init {_fmt(gi[0])} → {_fmt(gi[-2] if len(gi) > 1 else gi[0])}, "
                      f"end {_fmt(gf[0])} → {_fmt(gf[-2] if len(gf) > 1 else gf[0])}")
-        for key in ("max_activation", "dead_fraction", "saturation_fraction", "effective_rank"):
+        for key, how in (("max_activation", "largest over layers"), ("dead_fraction", "mean over layers"),
+                         ("saturation_fraction", "mean over layers"), ("effective_rank", "mean over layers")):
             if key in m:
-                lines.append(f"  {key.replace('_', ' ')}: {m[key]:.4g}")
+                lines.append(f"  {key.replace('_', ' ')} ({how}): {m[key]:.4g}")
     lines.append(f"  files: {out}/ (metrics.json, metrics.csv, result.json{''.join(', ' + Path(f).name for f in figures)})")
     return "\n".join(lines)
 
