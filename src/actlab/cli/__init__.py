@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "actlab.cli.theory",
     "actlab.cli.experiments",
     "actlab.cli.capacity",
+    "actlab.cli.train",
 )
 
 
