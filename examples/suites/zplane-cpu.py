@@ -1,0 +1,8 @@
+"""Claims of the reduced CPU zplane run: the zplane suite's own hook, with this run's command."""
+from actlab.experiments.suites.zplane import claims as zplane_claims
+
+COMMAND = "ACTLAB_SUITES=examples/suites actlab reproduce zplane-cpu --profile full"
+
+
+def claims(df, profile: str) -> list:
+    return [{**claim, "command": COMMAND} for claim in zplane_claims(df, profile)]
