@@ -44,7 +44,8 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
 
         if claims is None:
             claims = suite_claims(meta["suite"], df, meta.get("profile", "quick"))
-        sections = suite_sections(meta["suite"], df, meta.get("profile", "quick"))
+        (run_dir / "report").mkdir(parents=True, exist_ok=True)
+        sections = suite_sections(meta["suite"], df, meta.get("profile", "quick"), run_dir)
     out = run_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
     hints = meta.get("report", {})

@@ -82,14 +82,25 @@ def mean_acc(rows) -> Optional[float]:
     return float(acc.mean())
 
 
-def best_over_init(rows) -> tuple[Optional[float], Optional[str]]:
-    """(accuracy, init) of the initialisation whose mean accuracy over seeds is highest."""
-    best: tuple[Optional[float], Optional[str]] = (None, None)
-    for init, part in rows.groupby("init", sort=False):
+def by_setting(rows) -> list:
+    """[(setting, runs, mean accuracy)] per initialisation (and learning rate, where several were
+    run), best first; setting reads e.g. 'init orthogonal, lr 0.0001'. Settings with no finished run
+    are left out."""
+    keys = [k for k in ("init", "lr") if k in rows.columns and rows[k].nunique(dropna=False) > 1] or ["init"]
+    out = []
+    for values, part in rows.groupby(keys, sort=False, dropna=False):
+        values = values if isinstance(values, tuple) else (values,)
         acc = mean_acc(part)
-        if acc is not None and (best[0] is None or acc > best[0]):
-            best = (acc, str(init))
-    return best
+        if acc is not None:
+            label = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in zip(keys, values))
+            out.append((label, part, acc))
+    return sorted(out, key=lambda item: -item[2])
+
+
+def best_over_init(rows) -> tuple[Optional[float], Optional[str]]:
+    """(accuracy, setting) of the best setting of `by_setting`, (None, None) when none finished."""
+    found = by_setting(rows)
+    return (found[0][2], found[0][0]) if found else (None, None)
 
 
 def runs_note(rows) -> str:

@@ -16,6 +16,8 @@ tables could not be read, so no figure of theirs is compared):
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from actlab.experiments.suites.common import (NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, data_name, mean_acc, pct,
                                                with_variant)
 from actlab.experiments.suites import fits
@@ -112,8 +114,9 @@ def _approximates(label: str, fit) -> dict:
             "verdict": REPRODUCED if fit.max_error <= FIT_MAX_ERROR else NOT_REPRODUCED}
 
 
-def sections(df, profile: str) -> list:
-    """The fit table (every variant fitted to each target) and accuracy per architecture."""
+def sections(df, profile: str, run_dir: Path) -> list:
+    """The fit table (every variant fitted to each target), accuracy per architecture, and figures:
+    accuracy and dead-unit fraction vs depth (fully connected), gradient-norm profiles at the deepest."""
     lines = ["## Zorro fitted to Swish, GELU and DGELU", "",
              "Least squares on [−4, 4] with affine maps, target(x) ≈ α·Z(β·x + γ) + δ "
              "(`actlab.activations.fit_zorro`); computed when this report was built"
@@ -134,4 +137,38 @@ def sections(df, profile: str) -> list:
                   "| activation | " + " | ".join(archs) + " |", "| --- " * (len(archs) + 1) + "|"]
         for act, accs in table.items():
             lines.append(f"| {act} | " + " | ".join(pct(accs.get(a)) for a in archs) + " |")
-    return lines
+    return lines + _figures(df, run_dir)
+
+
+def _figures(df, run_dir: Path) -> list:
+    from actlab.experiments.suites.figures import line_figure, run_profile
+
+    out = run_dir / "report"
+    fc = df[df["arch"].isin(["fc", "fc_bn"]) & df["status"].isin(["done", "diverged"])]
+    titles = {"fc": "no normalisation", "fc_bn": "BatchNorm"}
+    acc_panels, dead_panels = [], []
+    for arch in ("fc", "fc_bn"):
+        part = fc[fc["arch"] == arch]
+        acc, dead = {}, {}
+        for act, runs in part.groupby("act", sort=False):
+            depths = sorted({int(d) for d in runs["depth"]})
+            acc[act] = (depths, [mean_acc(runs[runs["depth"] == d]) for d in depths])
+            dead[act] = (depths, [runs[runs["depth"] == d]["dead_fraction"].mean() for d in depths])
+        acc_panels.append((titles[arch], acc))
+        dead_panels.append((titles[arch], dead))
+    lines = line_figure(out, "zorro_fc_accuracy", acc_panels, "depth", "test accuracy",
+                        "Fully connected: test accuracy vs depth (a diverged run counts as 0)")
+    lines += line_figure(out, "zorro_fc_dead_units", dead_panels, "depth", "dead-unit fraction",
+                         "Fully connected: dead-unit fraction at the end of training")
+    deepest = fc[fc["depth"] == fc["depth"].max()] if not fc.empty else fc
+    panels = []
+    for arch in ("fc", "fc_bn"):
+        runs = deepest[deepest["arch"] == arch].drop_duplicates("act").to_dict("records")
+        series = {r["act"]: run_profile(run_dir, r["id"], "grad_norms_final") for r in runs}
+        panels.append((f"{titles[arch]}, end of training",
+                       {a: (list(range(1, len(v) + 1)), v) for a, v in series.items() if v}))
+    if not deepest.empty:
+        lines += line_figure(out, "zorro_fc_grad_profile", panels, "layer", "gradient norm",
+                             f"Per-layer gradient norms, fully connected depth {int(deepest['depth'].max())}",
+                             logy=True)
+    return ["## Figures of the claims", "", *lines] if lines else []
