@@ -18,13 +18,13 @@ TINY = {"epochs": 1, "n_train": 64, "n_test": 32, "width": 8, "batch_size": 32, 
 
 
 def tiny_spec(suite: str, sweep: dict, include_if) -> object:
-    """The suite's quick spec shrunk: TINY sizes, the given sweep, the includes `include_if` keeps."""
+    """The suite's quick spec shrunk: TINY sizes, the given sweep, the seed-0 includes `include_if` keeps."""
     path = suite_spec_path(suite, "quick")
     data = tomllib.loads(path.read_text())
     data["base"].update(TINY)
     data["sweep"] = sweep
     data["include"] = [{**row, **({"width": TINY["width"]} if "width" in row else {})}
-                       for row in data.get("include", []) if include_if(row)]
+                       for row in data.get("include", []) if row.get("seed", 0) == 0 and include_if(row)]
     return spec_from_dict(data, origin=f"tiny {path.name}")
 
 
