@@ -11,10 +11,12 @@ figure, as measured), verdict (reproduced / not reproduced / not measured) and
 optionally command (default: the `actlab reproduce` command that made the run);
 and optionally
 
-    def sections(df: pandas.DataFrame, profile: str, run_dir: Path) -> list[str]
+    def sections(df: pandas.DataFrame, profile: str) -> list[str]
 
 Markdown lines the report places right after the claims table (e.g. a table the
-suite computes beside its runs); figures it links go in run_dir / "report".
+suite computes beside its runs; figures it links go in df.attrs["run_dir"] / "report").
+`df` is `actlab.experiments.load(run_dir)`; per-run histories and artifacts are
+read with `read_run_file(df.attrs["run_dir"], run_id, "history.json" | "artifacts.json")`.
 Suite directories: the package's `suites/` folder, then those listed in the
 ACTLAB_SUITES environment variable (os.pathsep-separated).
 """
@@ -73,12 +75,12 @@ def suite_claims(suite: str, df, profile: str) -> Optional[list]:
     return claims
 
 
-def suite_sections(suite: str, df, profile: str, run_dir: Path) -> list:
+def suite_sections(suite: str, df, profile: str) -> list:
     """The suite hook's extra Markdown lines for the report; [] when it defines none."""
     module = _load_hook(suite)
     if module is None or not hasattr(module, "sections"):
         return []
-    return [str(line) for line in module.sections(df, profile, Path(run_dir))]
+    return [str(line) for line in module.sections(df, profile)]
 
 
 def _load_hook(suite: str):

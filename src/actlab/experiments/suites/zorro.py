@@ -114,7 +114,7 @@ def _approximates(label: str, fit) -> dict:
             "verdict": REPRODUCED if fit.max_error <= FIT_MAX_ERROR else NOT_REPRODUCED}
 
 
-def sections(df, profile: str, run_dir: Path) -> list:
+def sections(df, profile: str) -> list:
     """The fit table (every variant fitted to each target), accuracy per architecture, and figures:
     accuracy and dead-unit fraction vs depth (fully connected), gradient-norm profiles at the deepest."""
     lines = ["## Zorro fitted to Swish, GELU and DGELU", "",
@@ -137,7 +137,7 @@ def sections(df, profile: str, run_dir: Path) -> list:
                   "| activation | " + " | ".join(archs) + " |", "| --- " * (len(archs) + 1) + "|"]
         for act, accs in table.items():
             lines.append(f"| {act} | " + " | ".join(pct(accs.get(a)) for a in archs) + " |")
-    return lines + _figures(df, run_dir)
+    return lines + _figures(df, Path(df.attrs["run_dir"]))
 
 
 def _figures(df, run_dir: Path) -> list:

@@ -115,12 +115,12 @@ DETAIL = (("test_acc", "test acc", pct), ("grad_norm_first", "grad norm, layer 1
           ("orthogonality", "mean abs cos", "{:.3f}".format), ("effective_rank", "effective rank", "{:.1f}".format))
 
 
-def sections(df, profile: str, run_dir: Path) -> list:
+def sections(df, profile: str) -> list:
     """Accuracy per variant and depth, every depth-100 run's diagnostics at the end of training,
     then curated figures: accuracy vs depth, gradient-norm profiles and loss curves at depth 100."""
     df = with_variant(df)
     df["setting"] = [_setting(r) for r in df.to_dict("records")]
-    return _tables(df) + _figures(df, run_dir)
+    return _tables(df) + _figures(df, Path(df.attrs["run_dir"]))
 
 
 def _tables(df) -> list:
