@@ -16,6 +16,8 @@ from ..errors import ActlabError
 COMMAND_MODULES = (
     "actlab.cli.activations",
     "actlab.cli.experiments",
+    "actlab.cli.theory",
+    "actlab.cli.train",
 )
 
 
