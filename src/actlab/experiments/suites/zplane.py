@@ -187,18 +187,33 @@ def _figures(df, run_dir: Path) -> list:
         acc[name] = (depths, [mean_acc(part[part["depth"] == d]) for d in depths])
     lines += line_figure(out, "zplane_accuracy_vs_depth", [("default init, no ablation", acc)], "depth",
                          "test accuracy", "Test accuracy vs depth (a diverged run counts as 0)", logx=True)
-    deep = main[main["depth"] == PAPER_DEPTH].drop_duplicates("variant")
+    deep = _best_runs(df[(df["depth"] == PAPER_DEPTH) & (df["setting"] == df["variant"])])
     profiles = [(when, {r["variant"]: _layers(run_profile(run_dir, r["id"], key)) for r in deep.to_dict("records")
                         if run_profile(run_dir, r["id"], key)})
                 for when, key in (("at initialisation", "grad_norms_init"), ("at the end of training", "grad_norms_final"))]
     lines += line_figure(out, "zplane_grad_profile_depth100", profiles, "layer", "gradient norm",
-                         f"Per-layer gradient norms at depth {PAPER_DEPTH} (zero norms not drawn)", logy=True)
+                         f"Per-layer gradient norms at depth {PAPER_DEPTH}, best setting of each "
+                         "(zero norms not drawn)", logy=True)
     curves = {r["variant"]: run_history(run_dir, r["id"], "train_loss") for r in deep.to_dict("records")}
     lines += line_figure(out, "zplane_loss_depth100", [("training loss", {k: v for k, v in curves.items() if v[0]})],
-                         "epoch", "training loss", f"Training loss per epoch at depth {PAPER_DEPTH}")
+                         "epoch", "training loss", f"Training loss per epoch at depth {PAPER_DEPTH}, best setting of each")
     if lines:
         lines = ["## Figures of the claim", "", *lines]
     return lines
+
+
+def _best_runs(deep):
+    """One finished run per variant, from its best setting (by_setting), labelled with that setting
+    where the variant was run in several."""
+    rows = []
+    for name, part in deep.groupby("variant", sort=False):
+        settings = by_setting(part)
+        if settings:
+            label, runs, _ = settings[0]
+            row = runs[runs["status"].isin(["done", "diverged"])].iloc[0].copy()
+            row["variant"] = f"{name} ({label})" if len(settings) > 1 else name
+            rows.append(row)
+    return deep.iloc[0:0] if not rows else type(deep)(rows)
 
 
 def _layers(values: list) -> tuple:
