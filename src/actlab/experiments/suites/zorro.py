@@ -101,7 +101,8 @@ def _no_explosions(df) -> dict:
     diverged = int((zorro["status"] == "diverged").sum())
     nonfinite = int(zorro["nonfinite_count"].fillna(0).sum()) if "nonfinite_count" in zorro else 0
     largest = zorro["grad_norm_first"].max() if "grad_norm_first" in zorro else float("nan")
-    text = f"{len(zorro)} Zorro runs: {diverged} diverged, {nonfinite} NaN/Inf; largest first-layer grad norm {largest:.3g}"
+    text = (f"{len(zorro)} Zorro runs: {diverged} diverged, {nonfinite} NaN/Inf; "
+            f"largest first-layer grad norm {largest:.3g}")
     return {**claim, "measured": text, "verdict": REPRODUCED if diverged == 0 and nonfinite == 0 else NOT_REPRODUCED}
 
 
@@ -125,7 +126,8 @@ def sections(df, profile: str) -> list:
              "| target | variant and parameters; affine maps | rmse | max error | command |",
              "| --- | --- | --- | --- | --- |"]
     for label, fit in fits.all_fits(profile):
-        lines.append(f"| {label} | {fits.describe(fit)} | {fit.rmse:.2e} | {fit.max_error:.2e} | `{fits.fit_command(fit)}` |")
+        lines.append(f"| {label} | {fits.describe(fit)} | {fit.rmse:.2e} | {fit.max_error:.2e} "
+                     f"| `{fits.fit_command(fit)}` |")
     df = _frame(df)
     table = {}
     for (act, arch), part in df.groupby(["act", "arch"], sort=False):

@@ -95,7 +95,8 @@ def _stable(deep) -> dict:
 
 def _replaces(deep, rival: str, what: str) -> dict:
     claim = {"claim": f"Radial Bounding replaces {what}: at depth {PAPER_DEPTH}, RB (no normalisation) trains "
-                      f"(≥ {100 * STABLE_ACC:.0f} %) and is at least as accurate as {rival} − {100 * MATCH_TOL:.0f} pp "
+                      f"(≥ {100 * STABLE_ACC:.0f} %) and is at least as accurate as {rival} "
+                      f"− {100 * MATCH_TOL:.0f} pp "
                       f"(best initialisation and learning rate of each)",
              "paper": "title claim (no figure)"}
     rb_acc, rb_setting = best_over_init(deep[deep["variant"] == RB])
@@ -188,15 +189,17 @@ def _figures(df, run_dir: Path) -> list:
     lines += line_figure(out, "zplane_accuracy_vs_depth", [("default init, no ablation", acc)], "depth",
                          "test accuracy", "Test accuracy vs depth (a diverged run counts as 0)", logx=True)
     deep = _best_runs(df[(df["depth"] == PAPER_DEPTH) & (df["setting"] == df["variant"])])
-    profiles = [(when, {r["variant"]: _layers(run_profile(run_dir, r["id"], key)) for r in deep.to_dict("records")
-                        if run_profile(run_dir, r["id"], key)})
-                for when, key in (("at initialisation", "grad_norms_init"), ("at the end of training", "grad_norms_final"))]
+    profiles = []
+    for when, key in (("at initialisation", "grad_norms_init"), ("at the end of training", "grad_norms_final")):
+        found = {r["variant"]: run_profile(run_dir, r["id"], key) for r in deep.to_dict("records")}
+        profiles.append((when, {name: _layers(values) for name, values in found.items() if values}))
     lines += line_figure(out, "zplane_grad_profile_depth100", profiles, "layer", "gradient norm",
                          f"Per-layer gradient norms at depth {PAPER_DEPTH}, best setting of each "
                          "(zero norms not drawn)", logy=True)
     curves = {r["variant"]: run_history(run_dir, r["id"], "train_loss") for r in deep.to_dict("records")}
     lines += line_figure(out, "zplane_loss_depth100", [("training loss", {k: v for k, v in curves.items() if v[0]})],
-                         "epoch", "training loss", f"Training loss per epoch at depth {PAPER_DEPTH}, best setting of each")
+                         "epoch", "training loss",
+                         f"Training loss per epoch at depth {PAPER_DEPTH}, best setting of each")
     if lines:
         lines = ["## Figures of the claim", "", *lines]
     return lines
