@@ -25,7 +25,17 @@ def execute_train(config: dict, run_dir: Path) -> RunResult:
 
     result = fit(TrainConfig.from_dict(config), out_dir=run_dir, progress=False)
     return RunResult(status=result.status, metrics=dict(result.metrics), history=list(result.history),
-                     diverged_at=result.diverged, extra=dict(result.probes or {}))
+                     diverged_at=result.diverged, extra=_per_layer_lists(dict(result.probes or {})))
+
+
+def _per_layer_lists(probes: dict) -> dict:
+    """fit's probes hold per-layer stats as {layer label: value}; the report reads per-layer
+    profiles as lists in layer order (labels kept under "layers"), so convert those."""
+    layers = probes.get("layers")
+    if not isinstance(layers, list):
+        return probes
+    return {k: [v.get(label) for label in layers] if isinstance(v, dict) and set(v) <= set(layers) and v else v
+            for k, v in probes.items()}
 
 
 def train_schema() -> TaskSchema:

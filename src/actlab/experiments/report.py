@@ -1,6 +1,7 @@
 """The report of a run directory: RUN_DIR/report/index.md, PNG figures, and each figure's data as CSV.
 
-Contents, top to bottom: the claims table (when a suite gives claims), status
+Contents, top to bottom: the claims table (when a suite gives claims) and the
+suite's own sections (when its hook defines `sections`), status
 counts with the diverged and failed runs listed, the summary table (each metric's
 mean ± std over seeds, grouped by the other sweep axes), then figures: each
 metric against a numeric sweep axis (one line per group), training curves from
@@ -38,10 +39,14 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     run_dir = Path(run_dir)
     df = load(run_dir)
     meta = df.attrs["meta"]
-    if claims is None and meta.get("suite"):
-        from .suites_registry import suite_claims
+    sections = []
+    if meta.get("suite"):
+        from .suites_registry import suite_claims, suite_sections
 
-        claims = suite_claims(meta["suite"], df, meta.get("profile", "quick"))
+        if claims is None:
+            claims = suite_claims(meta["suite"], df, meta.get("profile", "quick"))
+        (run_dir / "report").mkdir(parents=True, exist_ok=True)  # the hook's figures go there
+        sections = suite_sections(meta["suite"], df, meta.get("profile", "quick"))
     out = run_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
     hints = meta.get("report", {})
@@ -54,6 +59,8 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
               f"this report: `actlab report {run_dir}`.", ""]
     if claims:
         lines += ["## Claims", "", *_claims_table(claims), ""]
+    if sections:
+        lines += [*sections, ""]
     lines += ["## Runs", "", *_status_section(df, view.group_axes), ""]
     missing = [m for m in hints.get("metrics", []) if m not in df.attrs["metric_keys"]]
     if missing:

@@ -8,7 +8,13 @@ optional hook `NAME.py` beside them defining
 
 each dict with keys claim, paper (the paper's figure), measured (actlab's
 figure, as measured), verdict (reproduced / not reproduced / not measured) and
-optionally command (default: the `actlab reproduce` command that made the run).
+optionally command (default: the `actlab reproduce` command that made the run);
+and optionally
+
+    def sections(df: pandas.DataFrame, profile: str) -> list[str]
+
+Markdown lines the report places right after the claims table (e.g. a table the
+suite computes beside its runs; figures it links go in df.attrs["run_dir"] / "report").
 `df` is `actlab.experiments.load(run_dir)`; per-run histories and artifacts are
 read with `read_run_file(df.attrs["run_dir"], run_id, "history.json" | "artifacts.json")`.
 Suite directories: the package's `suites/` folder, then those listed in the
@@ -65,16 +71,31 @@ def reproduce_command(suite: str, profile: str) -> str:
 
 def suite_claims(suite: str, df, profile: str) -> Optional[list]:
     """The suite hook's claims for these results, each with a command; None when the suite has no hook."""
+    module = _load_hook(suite)
+    if module is None:
+        return None
+    claims = [dict(c) for c in module.claims(df, profile)]
+    for claim in claims:
+        claim.setdefault("command", reproduce_command(suite, profile))
+    return claims
+
+
+def suite_sections(suite: str, df, profile: str) -> list:
+    """The suite hook's extra Markdown lines for the report; [] when it defines none."""
+    module = _load_hook(suite)
+    if module is None or not hasattr(module, "sections"):
+        return []
+    return [str(line) for line in module.sections(df, profile)]
+
+
+def _load_hook(suite: str):
     hook = _hook_path(suite)
     if hook is None:
         return None
     spec = importlib.util.spec_from_file_location(f"actlab_suite_{suite}", hook)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    claims = [dict(c) for c in module.claims(df, profile)]
-    for claim in claims:
-        claim.setdefault("command", reproduce_command(suite, profile))
-    return claims
+    return module
 
 
 def _hook_path(suite: str) -> Optional[Path]:
