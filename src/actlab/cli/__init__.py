@@ -15,7 +15,6 @@ from ..errors import ActlabError
 
 COMMAND_MODULES = (
     "actlab.cli.activations",
-    "actlab.cli.experiments",
     "actlab.cli.theory",
     "actlab.cli.experiments",
     "actlab.cli.capacity",
