@@ -8,7 +8,13 @@ optional hook `NAME.py` beside them defining
 
 each dict with keys claim, paper (the paper's figure), measured (actlab's
 figure, as measured), verdict (reproduced / not reproduced / not measured) and
-optionally command (default: the `actlab reproduce` command that made the run).
+optionally command (default: the `actlab reproduce` command that made the run);
+and optionally
+
+    def figures(df, run_dir: Path, out: Path) -> list[tuple[str, str, str]]
+
+drawing the suite's own figures into `out` (the report folder) and returning
+(title, PNG file name, CSV file name) for each; they lead the report's figures.
 Suite directories: the package's `suites/` folder, then those listed in the
 ACTLAB_SUITES environment variable (os.pathsep-separated).
 """
@@ -58,16 +64,31 @@ def reproduce_command(suite: str, profile: str) -> str:
 
 def suite_claims(suite: str, df, profile: str) -> Optional[list]:
     """The suite hook's claims for these results, each with a command; None when the suite has no hook."""
+    module = _load_hook(suite)
+    if module is None:
+        return None
+    claims = [dict(c) for c in module.claims(df, profile)]
+    for claim in claims:
+        claim.setdefault("command", reproduce_command(suite, profile))
+    return claims
+
+
+def suite_figures(suite: str, df, run_dir: Path, out: Path) -> list:
+    """The suite hook's own figures (see module docstring); [] when it defines none."""
+    module = _load_hook(suite)
+    if module is None or not hasattr(module, "figures"):
+        return []
+    return [tuple(f) for f in module.figures(df, Path(run_dir), Path(out))]
+
+
+def _load_hook(suite: str):
     hook = _hook_path(suite)
     if hook is None:
         return None
     spec = importlib.util.spec_from_file_location(f"actlab_suite_{suite}", hook)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    claims = [dict(c) for c in module.claims(df, profile)]
-    for claim in claims:
-        claim.setdefault("command", reproduce_command(suite, profile))
-    return claims
+    return module
 
 
 def _hook_path(suite: str) -> Optional[Path]:
