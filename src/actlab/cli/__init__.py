@@ -16,6 +16,7 @@ from ..errors import ActlabError
 COMMAND_MODULES = (
     "actlab.cli.activations",
     "actlab.cli.experiments",
+    "actlab.cli.theory",
 )
 
 

@@ -3,8 +3,8 @@
     >>> from actlab import theory
     >>> theory.critical_init("tanh").C_W
     1.0
-    >>> theory.susceptibilities("relu", 1.0, C_W=2.0)
-    (1.0, 1.0)
+    >>> [round(chi, 12) for chi in theory.susceptibilities("relu", 1.0, C_W=2.0)]
+    [1.0, 1.0]
 
 Layers: `quadrature` (Gaussian expectations), `target` (what the theory needs from an
 activation, elementwise or group), `kernels` (kernel map, susceptibilities,

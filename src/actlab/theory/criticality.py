@@ -23,6 +23,7 @@ For group activations the same rules apply to the per-component radial moments
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import asdict, dataclass
 from typing import Optional
 
@@ -30,11 +31,10 @@ import numpy as np
 import torch
 from scipy.optimize import brentq
 
-from ..errors import ActlabError
 from .quadrature import DTYPE
 from .target import Elementwise, Target, as_target, derivatives_at
 
-K_GRID = np.logspace(-4, 4, 161)   # where a half-stable K* is searched
+K_GRID = np.logspace(-4, 4, 81)    # where a half-stable K* is searched
 FLAT = 1e-9                        # |χ∥/χ⊥ − 1| below this is rounding, not a sign
 CLASSES = ("scale-invariant", "K*=0", "half-stable", "none")
 
@@ -109,7 +109,17 @@ def critical_init(act, width: Optional[int] = None) -> CriticalInit:
         >>> critical_init("relu").C_W
         2.0
     """
-    target = as_target(act, width)
+    if isinstance(act, str):  # specs are immutable: the nn models call this once per model
+        return _critical_init_of_spec(act, width)
+    return _critical_init(as_target(act, width))
+
+
+@lru_cache(maxsize=256)
+def _critical_init_of_spec(spec: str, width: Optional[int]) -> CriticalInit:
+    return _critical_init(as_target(spec, width))
+
+
+def _critical_init(target: Target) -> CriticalInit:
     name = target.label
     p = homogeneity_degree(target)
     if p is not None:
@@ -205,6 +215,7 @@ def _homogeneous(target: Target, name: str, p: float) -> CriticalInit:
 
 def _k_zero(name: str, slope: float, a1: Optional[float], b1: Optional[float], trend: Optional[float]) -> CriticalInit:
     C_W = 1.0 / slope ** 2
+    why = "σ is not C³ at 0 (no Taylor a₁)" if a1 is None else "a₁ = 0"
     if a1 is not None and a1 < 0:
         depth_scale, verdict = math.inf, (f"stable: K⁽ˡ⁾ ≈ 1/(−a₁·l) = 1/({-a1:.4g}·l) at large depth "
                                           f"(power law, a₁ = {a1:.4g})")
@@ -212,11 +223,11 @@ def _k_zero(name: str, slope: float, a1: Optional[float], b1: Optional[float], t
         depth_scale, verdict = 1 / a1, (f"marginal: keep K⁽¹⁾ ≲ 1/(a₁·depth) with a₁ = {a1:.4g}; "
                                         "larger kernels blow up near depth 1/(a₁K⁽⁰⁾)")
     elif trend is not None and trend < 0:
-        depth_scale, verdict = math.inf, ("stable: σ is not C³ at 0 (no Taylor a₁), χ∥ < 1 for small K, "
-                                          "so the kernel decays slowly (power law) toward 0")
+        depth_scale, verdict = math.inf, (f"stable: {why}, but χ∥ < 1 at small K, so the kernel decays "
+                                          "slowly (power law) toward 0")
     elif trend is not None and trend > 0:
-        depth_scale, verdict = None, ("marginal: σ is not C³ at 0 (no Taylor a₁), χ∥ > 1 for small K, "
-                                      "so keep the kernel small; it grows with depth")
+        depth_scale, verdict = None, (f"marginal: {why}, but χ∥ > 1 at small K, so keep the kernel small; "
+                                      "it grows with depth")
     else:
         depth_scale, verdict = math.inf, ("critical with a₁ = b₁ = 0: σ is linear near 0 to all orders, so the "
                                           "kernel is preserved while K ≪ 1 (only non-perturbative corrections)")

@@ -82,7 +82,7 @@ def kernel_trajectory(act, C_b: float, C_W: float, K0: float, depth: int, width:
     blow-up) is reported as inf from there on.
     """
     C_b, C_W = check_weights(C_b, C_W)
-    depth = _check_depth(depth)
+    depth = check_depth(depth)
     target = as_target(act, width)
     K = float(check_kernels(K0, "K0"))
     out = [K]
@@ -118,14 +118,14 @@ def pair_trajectory(act, C_b: float, C_W: float, K0, depth: int) -> np.ndarray:
 
     The correlation ρ⁽ˡ⁾ = K₁₂/√(K₁₁K₂₂) tells whether inputs stay distinguishable.
     """
-    depth = _check_depth(depth)
+    depth = check_depth(depth)
     out = [np.asarray(K0, dtype=np.float64)]
     for _ in range(depth):
         out.append(kernel_map_pair(act, out[-1], C_b, C_W))
     return np.stack(out)
 
 
-def _check_depth(depth) -> int:
+def check_depth(depth) -> int:
     if isinstance(depth, bool) or not float(depth).is_integer() or depth < 0:
         raise ActlabError(f"depth must be an integer >= 0, got {depth!r}")
     return int(depth)

@@ -21,7 +21,6 @@ from typing import Callable, Optional
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..activations import get_activation
 from ..errors import ActlabError
@@ -67,13 +66,12 @@ def derivatives_at(fn: Callable[[Tensor], Tensor], z0: float = 0.0, order: int =
     return out
 
 
-def has_kink_at(fn: Callable[[Tensor], Tensor], z0: float, h: float = 1e-4) -> bool:
-    """Whether σ' jumps at z0, from one-sided slopes (for callables without metadata)."""
-    z = torch.tensor([z0 - 2 * h, z0 - h, z0, z0 + h, z0 + 2 * h], dtype=DTYPE)
-    y = fn(z)
-    left = (3 * y[2] - 4 * y[1] + y[0]) / (2 * h)  # second-order one-sided differences
-    right = (-3 * y[2] + 4 * y[3] - y[4]) / (2 * h)
-    return bool((left - right).abs() > 1e-5 * (1 + left.abs() + right.abs()))
+def has_kink_at(fn: Callable[[Tensor], Tensor], z0: float, order: int = 3, h: float = 1e-5) -> bool:
+    """Whether σ or one of its first `order` derivatives jumps at z0 (for callables without
+    metadata): autograd derivatives at z0 ± h must agree to O(h)."""
+    left, right = derivatives_at(fn, z0 - h, order), derivatives_at(fn, z0 + h, order)
+    scale = 1.0 + max(abs(v) for v in left + right)
+    return any(abs(a - b) > 1e-3 * scale for a, b in zip(left, right))
 
 
 @dataclass
@@ -123,9 +121,6 @@ class Elementwise:
         """[σ₀, σ₁, σ₂, σ₃] (derivatives at 0), None if σ is not C³ at 0."""
         return derivatives_at(self.fn, 0.0, 3) if self.smooth_at_zero() else None
 
-    def value(self, z: Tensor) -> Tensor:
-        return self.fn(z)
-
 
 @dataclass
 class Group:
@@ -135,7 +130,6 @@ class Group:
     group_size: int
     radii: tuple[float, ...]
     label: str
-    module: Optional[nn.Module] = None
 
     @property
     def kinks(self) -> tuple[float, ...]:
@@ -174,10 +168,6 @@ class Group:
             return None
         return [0.0, r1, 0.0, (self.group_size + 2) * r3 / 3]
 
-    def value(self, z: Tensor) -> Tensor:
-        """The one-feature view: ρ(|z|)·sign(z) (used only for plots and labels)."""
-        return torch.sign(z) * self.rho(z.abs())
-
 
 Target = Elementwise | Group
 
@@ -203,7 +193,7 @@ def as_target(act, width: Optional[int] = None) -> Target:
             raise ActlabError(f"group size must be >= 1, got {g}")
         if info.radial is None:
             raise ActlabError(f"{label} is a group activation without a radial profile ρ(r): cannot reduce it")
-        return Group(rho=_float64(info.radial), group_size=g, radii=tuple(info.breakpoints), label=label, module=act)
+        return Group(rho=_float64(info.radial), group_size=g, radii=tuple(info.breakpoints), label=label)
     fn = as_float64_function(act)
     if info is not None:
         return Elementwise(fn=fn, breakpoints=tuple(float(b) for b in info.breakpoints), label=label,
