@@ -3,12 +3,13 @@
 `part` selects what the run measures:
 
 - kernel: K⁽ˡ⁾ vs depth at initialisation, measured on finite-width random MLPs
-  (actlab.theory.finite_width.compare_trajectories) and predicted by the kernel recursion,
+  (actlab.theory.finite_width: the median over sampled networks) and predicted by the kernel recursion,
   at C_W = cw_scale × the reference C_W: the critical point where one exists, for RePU
   (no critical point) the C_W that makes K0 its fixed point, K0/⟨σ²⟩_{K0} at C_b = 0.
 - phase: one point (C_b, C_W) of the phase diagrams: the behaviour class (vanish /
   stable / explode, see `behaviour`) predicted and measured at every depth up to `depth`,
-  and trainability: relative train MSE after `steps` Adam steps on a 2-input regression.
+  and trainability: relative train MSE after `steps` Adam steps on a 2-input regression
+  (a network of `train_depth` layers initialised at the same point).
 - poly: test MSE on a synthetic target (actlab.data 'poly': xyz, x2y2, deg4, sin).
 - pinn: relative L2 error of a PINN (Adam then L-BFGS) on a PDE of actlab.data.pde.
 - vision: test accuracy of an MLP or small ResNet (actlab.train.fit) on an image set.
@@ -66,31 +67,58 @@ def reference_point(act: str, K0: float) -> tuple[float, float, str]:
 
 
 def run_kernel(config: dict) -> RunResult:
-    from ..theory.finite_width import compare_trajectories
+    from ..theory import kernel_trajectory
+    from ..theory.finite_width import inputs_with_kernel, measure, random_mlp, sample_kernels
 
-    act, K0 = config["act"], config.get("K0", DEFAULT_K0)
+    act, K0, seed = config["act"], config.get("K0", DEFAULT_K0), config.get("seed", 0)
     C_b, C_W_ref, how = reference_point(act, K0)
     C_W = config.get("cw_scale", 1.0) * C_W_ref
-    depth = config.get("depth", 20)
-    cmp = compare_trajectories(act, C_b, C_W, width=config.get("width", 256), depth=depth, K0=K0,
-                               n_nets=config.get("n_nets", 50), n_explicit=config.get("n_explicit", 2),
-                               seed=config.get("seed", 0))
-    pred, meas = np.asarray(cmp.kernel_predicted), np.asarray(cmp.kernel_measured)
+    depth, width = config.get("depth", 20), config.get("width", 256)
+    pred = kernel_trajectory(act, C_b, C_W, K0, depth - 1)
+    samples = sample_kernels(act, C_b, C_W, width, depth - 1, K0, n_nets=config.get("n_nets", 50), seed=seed)
+    # The median network: near RePU's unstable fixed point a few networks whose kernel went
+    # up dominate the mean (finite-width fluctuations are amplified double-exponentially too).
+    with np.errstate(all="ignore"):
+        meas, mean = np.median(samples, 0), samples.mean(0)
+    grad_pred = float(np.prod(chi_perp(act, pred[:-1], C_W)))
+    gen = torch.Generator().manual_seed(seed + 1)
+    grads = []
+    for _ in range(config.get("n_explicit", 2)):
+        m = measure(random_mlp(act, width, depth, C_b, C_W, 32, gen), inputs_with_kernel(2, 32, (K0 - C_b) / C_W, gen),
+                    jacobian=False, generator=gen)
+        with np.errstate(all="ignore"):
+            grads.append(m.grad_sq[0] / m.grad_sq[-1])  # ≈ Π_{l<L} χ⊥(K⁽ˡ⁾): layer L's signal back at layer 1
+    grad_meas = float(np.median(grads)) if grads else math.nan
     finite = np.isfinite(pred) & np.isfinite(meas) & (pred > 1e-300) & (pred < 1e250)
-    # where both are finite and not under/overflowed: the worst relative deviation
-    dev = np.abs(meas[finite] / pred[finite] - 1.0)
-    cls_pred = behaviour(float(pred[-1] / K0), float(cmp.grad_predicted[0]))
-    cls_meas = behaviour(float(meas[-1] / K0), float(cmp.grad_measured[0] / cmp.grad_measured[-1]))
+    dev = np.abs(meas[finite] / pred[finite] - 1.0)   # where neither under- nor overflowed
+    cls_pred = behaviour(float(pred[-1] / K0), grad_pred)
+    cls_meas = behaviour(float(meas[-1] / K0), grad_meas)
     metrics = {
-        "C_b_used": C_b, "C_W_used": C_W, "log10_K_ratio_pred": _log10(pred[-1] / K0), "log10_K_ratio_meas": _log10(meas[-1] / K0),
-        "max_rel_dev": float(dev.max()) if dev.size else math.nan, "finite_layers": float(finite.sum()),
-        "class_pred": CLASS_CODE[cls_pred], "class_meas": CLASS_CODE[cls_meas],
+        "C_b_used": C_b, "C_W_used": C_W, "log10_K_ratio_pred": _log10(pred[-1] / K0),
+        "log10_K_ratio_meas": _log10(meas[-1] / K0), "log10_grad_pred": _log10(grad_pred),
+        "log10_grad_meas": _log10(grad_meas), "max_rel_dev": float(dev.max()) if dev.size else math.nan,
+        "finite_layers": float(finite.sum()), "class_pred": CLASS_CODE[cls_pred], "class_meas": CLASS_CODE[cls_meas],
         "doubling_depth_pred": _first_depth(pred, 2 * K0, 0.5 * K0),
     }
-    extra = {"kernel": {"layers": cmp.layers.tolist(), "predicted": _jsonable(pred), "measured": _jsonable(meas),
-                        "error": _jsonable(cmp.kernel_error), "grad_predicted": _jsonable(cmp.grad_predicted),
-                        "grad_measured": _jsonable(cmp.grad_measured), "reference": how}}
+    extra = {"kernel": {"layers": list(range(1, depth + 1)), "predicted": _jsonable(pred), "measured": _jsonable(meas),
+                        "measured_mean": _jsonable(mean), "reference": how}}
     return RunResult(metrics=metrics, extra=extra)
+
+
+def chi_perp(act: str, kernels: np.ndarray, C_W: float) -> np.ndarray:
+    """χ⊥(K) = C_W⟨σ'²⟩_K along a trajectory: 0 at K = 0, inf where K or the expectation overflows."""
+    from ..theory import susceptibilities
+
+    out = np.full(len(kernels), math.inf)
+    for i, K in enumerate(np.asarray(kernels, dtype=float)):
+        if K == 0:
+            out[i] = 0.0
+        elif math.isfinite(K):
+            try:
+                out[i] = float(susceptibilities(act, float(K), C_W)[1])
+            except ActlabError:  # ⟨σ'²⟩ overflows float64: the kernel has exploded
+                pass
+    return out
 
 
 # ---------------------------------------------------------------------------- phase
@@ -98,7 +126,7 @@ def run_kernel(config: dict) -> RunResult:
 
 def run_phase(config: dict) -> RunResult:
     from ..nn import DeepMLP
-    from ..theory import kernel_trajectory, susceptibilities
+    from ..theory import kernel_trajectory
     from ..theory.finite_width import inputs_with_kernel, measure, random_mlp
     from ..train.regression import init_gaussian, train_regression
 
@@ -106,12 +134,8 @@ def run_phase(config: dict) -> RunResult:
     depth, width, q0, seed = config.get("depth", 20), config.get("width", 128), config.get("q0", 1e-3), config.get("seed", 0)
     K1 = C_b + C_W * q0
     pred = kernel_trajectory(act, C_b, C_W, K1, depth - 1)
-    ok = np.isfinite(pred) & (pred > 0)
-    chi = np.full(depth, np.nan)
-    if ok.any():
-        chi[ok] = np.asarray(susceptibilities(act, pred[ok], C_W)[1]).reshape(-1)
-    chi[pred == 0] = 0.0
-    grad_pred = np.concatenate([[1.0], np.cumprod(chi[:-1])])         # Π_{k<l} χ⊥, layers 1..L
+    with np.errstate(all="ignore"):
+        grad_pred = np.concatenate([[1.0], np.cumprod(chi_perp(act, pred[:-1], C_W))])  # Π_{k<l} χ⊥, layers 1..L
     gen = torch.Generator().manual_seed(seed)
     stages = random_mlp(act, width, depth, C_b, C_W, in_dim=32, generator=gen)
     m = measure(stages, inputs_with_kernel(16, 32, q0, gen), jacobian=False, generator=gen)
@@ -128,7 +152,8 @@ def run_phase(config: dict) -> RunResult:
         x_tr, y_tr, x_te, y_te = _regression_data(config.get("target", "x2y2"), config.get("n_train", 256),
                                                   config.get("n_test", 256), q0, seed)
         torch.manual_seed(seed)
-        net = init_gaussian(DeepMLP(x_tr.shape[1], 1, depth=depth, width=config.get("train_width", 32), act=act),
+        net = init_gaussian(DeepMLP(x_tr.shape[1], 1, depth=config.get("train_depth", depth),
+                                    width=config.get("train_width", 32), act=act),
                             C_b, C_W)
         fit = train_regression(net, x_tr, y_tr, x_te, y_te, steps=steps, lr=config.get("lr", 1e-3))
         metrics["final_loss_rel"] = fit["train_mse_rel"] if fit["status"] == "done" else math.inf
@@ -245,6 +270,7 @@ MREPU_SCHEMA = TaskSchema(fields={
     "C_b": Field(float), "C_W": Field(float),
     "q0": Field(float, help="phase/poly: mean squared input coordinate"),
     "train_width": Field(int, help="phase: width of the trained network"),
+    "train_depth": Field(int, help="phase: depth of the trained network (default: depth)"),
     "trainable_below": Field(float, help="phase: relative train MSE under which a point counts as trainable"),
     "target": Field(str, help="phase/poly: poly target (xyz, x2y2, deg4, sin)"),
     "n_train": Field(int), "n_test": Field(int),

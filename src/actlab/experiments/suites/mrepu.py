@@ -194,7 +194,8 @@ def _fig_kernel(df, run_dir, out) -> list:
             continue
         for i, layer in enumerate(art["layers"]):
             rows.append({"act": r.act, "K0": _k0(r), "cw_scale": r.cw_scale, "layer": layer,
-                         "predicted": art["predicted"][i], "measured": art["measured"][i], "error": art["error"][i]})
+                         "predicted": art["predicted"][i], "measured_median": art["measured"][i],
+                         "measured_mean": art["measured_mean"][i]})
     if not rows:
         return []
     data = pd.DataFrame(rows)
@@ -207,9 +208,9 @@ def _fig_kernel(df, run_dir, out) -> list:
             for j, (scale, s) in enumerate(sub.groupby("cw_scale")):
                 color = f"C{j}"
                 ratio_p = s["predicted"].astype(float) / K0
-                ratio_m = s["measured"].astype(float) / K0
+                ratio_m = s["measured_median"].astype(float) / K0
                 ax.plot(s["layer"], ratio_p, "-", color=color, label=f"C_W × {scale:g} theory")
-                ax.plot(s["layer"], ratio_m, "o", ms=3, color=color, label=f"C_W × {scale:g} measured")
+                ax.plot(s["layer"], ratio_m, "o", ms=3, color=color, label=f"C_W × {scale:g} measured (median)")
             ax.set_yscale("log")
             ax.set_ylim(1e-12, 1e12)
             ax.set_title(act)
