@@ -47,7 +47,7 @@ def test_tiny_end_to_end_run_has_claims_and_figures(tmp_path, monkeypatch, run_c
     report = (out / "report" / "index.md").read_text()
     claims = report.split("## Claims")[1].split("## Runs")[0]
     rows = [line for line in claims.splitlines() if line.startswith("| ") and "---" not in line][1:]
-    assert len(rows) == 6
+    assert len(rows) == 7
     assert all(any(f"**{v}**" in row for v in VERDICTS) for row in rows)
     assert "RePU networks explode or vanish" in claims
     assert "not measured" in rows[-1]            # no vision run in the tiny spec
