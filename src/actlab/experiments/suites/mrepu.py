@@ -97,7 +97,7 @@ def _claim_criticality(df) -> dict:
 
 def _claim_repu_training(df) -> dict:
     claim = "RePU networks fail to train whatever the initialisation"
-    paper = "training fails for every (C_b, C_W) (the paper's experiments)"
+    paper = "RePU networks fail to train, regardless of the initialisation (the paper's abstract)"
     phase = _part(df, "phase")
     if not len(phase) or "trainable" not in phase:
         return _not_measured(claim, paper)
@@ -124,7 +124,7 @@ def _best_poly(df) -> pd.DataFrame:
 
 def _claim_poly(df) -> dict:
     claim = "MRePU beats the other activations on polynomial regression"
-    paper = "MRePU networks fit polynomial targets better than RePU and the usual activations"
+    paper = "MRePU networks fit polynomial targets better than RePU and the usual activations (paper's regression experiments; figures not copied here)"
     best = _best_poly(df)
     if not len(best):
         return _not_measured(claim, paper)
@@ -143,7 +143,7 @@ def _claim_poly(df) -> dict:
 
 
 def _claims_pinn(df) -> list:
-    paper = "MRePU PINNs are more accurate than ReLU/GELU ones (C² smoothness matters for PDE residuals)"
+    paper = "MRePU PINNs are more accurate than ReLU/GELU ones (as the suite's brief summarises the paper; its figures are not copied here)"
     pinn = _part(df, "pinn").copy()
     out = []
     for rival in ("relu", "gelu"):
