@@ -31,26 +31,32 @@ crash = true
 [[include]]
 diverge_at = 2
 depth = 5
+[[include]]
+sleep = 60.0
+epochs = 1
 """
 
 
 @pytest.fixture(scope="module")
 def mixed_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("mixed") / "run"
-    summary = run_sweep(parse_spec(MIXED), out=out, workers=2, progress=False)
+    summary = run_sweep(parse_spec(MIXED), out=out, workers=2, progress=False, timeout=2.0)
     return out, summary
 
 
 def test_local_backend_records_failures_without_losing_the_sweep(mixed_dir):
     out, summary = mixed_dir
-    assert summary.total == summary.executed == 7
-    assert summary.counts == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "failed": 2}
+    assert summary.total == summary.executed == 8
+    assert summary.counts == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "failed": 3}
     df = load(out).set_index("id")
     raised = df[df["fail"] == True].iloc[0]  # noqa: E712
     assert raised["status"] == "failed" and raised["error"].startswith("RuntimeError: toy run failed on purpose")
     assert "Traceback" in raised["error"]
     crashed = df[df["crash"] == True].iloc[0]  # noqa: E712
     assert crashed["status"] == "failed" and "exit code 3" in crashed["error"]
+    slow = df[df["sleep"] == 60.0].iloc[0]
+    assert slow["status"] == "failed" and slow["error"].startswith("TimeoutError: the run passed the time limit of 2 s")
+    assert 2.0 <= slow["duration"] < 30
     diverged = df[df["status"] == "diverged"].iloc[0]
     assert (diverged["diverged_step"], diverged["diverged_layer"]) == (2, "layer4")
     done = df[df["status"] == "done"]
@@ -74,21 +80,25 @@ def test_existing_run_dir_needs_resume_and_resume_reruns_only_failed(mixed_dir, 
     for name in os.listdir(out):
         if name.startswith("results.sqlite"):
             (copy / name).write_bytes((out / name).read_bytes())
-    # drop the crashing run from the spec: resume re-runs only the failure left (fail = true, fails again)
-    spec = parse_spec(MIXED.replace("[[include]]\ncrash = true\n", ""))
+    # edit the spec: drop the crashing and the slow run, add a seed. Resume runs the new runs and the failure
+    # still in the spec (fail = true, which fails again); the crashed run, no longer in the spec, is left alone.
+    edited = MIXED.replace("[[include]]\ncrash = true\n", "").replace("[[include]]\nsleep = 60.0\nepochs = 1\n", "")
+    spec = parse_spec(edited.replace("seed = [0, 1]", "seed = [0, 1, 2]"))
     before = load(copy).set_index("id")
     summary = run_sweep(spec, out=copy, workers=0, resume=True, progress=False)
     after = load(copy).set_index("id")
-    assert summary.executed == 1
-    rerun = after[after["attempts"] == 2]
-    assert list(rerun["fail"]) == [True]
-    unchanged = after[after["status"].isin(["done", "diverged"])].index
+    assert summary.total == 8 and summary.executed == 3
+    assert len(after) == 10 and after.index.is_unique
+    new = after.index.difference(before.index)
+    assert sorted(after.loc[new, "seed"]) == [2, 2] and (after.loc[new, "status"] == "done").all()
+    assert list(after[after["attempts"] == 2]["fail"]) == [True]
+    assert after.loc[after["crash"] == True, "attempts"].tolist() == [1]  # noqa: E712
+    unchanged = before[before["status"].isin(["done", "diverged"])].index
     assert (after.loc[unchanged, "finished"] == before.loc[unchanged, "finished"]).all()
-
 
 def test_sigkill_then_resume_records_every_run_exactly_once(tmp_path):
     spec = tmp_path / "slow.toml"
-    spec.write_text('name = "slow"\ntask = "toy"\n[base]\nepochs = 2\nsleep = 0.25\n[sweep]\nseed = [0, 1, 2, 3, 4, 5, 6, 7]\n')
+    spec.write_text('name = "slow"\ntask = "toy"\n[base]\nepochs = 2\nsleep = 0.3\n[sweep]\nseed = [0, 1, 2, 3, 4, 5, 6, 7]\n')
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, "-m", "actlab", "run", str(spec), "--out", str(out), "--workers", "2"],
@@ -110,7 +120,7 @@ def test_sigkill_then_resume_records_every_run_exactly_once(tmp_path):
     interrupted = load(out)
     assert (interrupted["status"] == "done").sum() < 8  # killed partway
 
-    assert main(["run", str(spec), "--out", str(out), "--workers", "2", "--resume"]) == 0
+    assert main(["run", str(spec), "--out", str(out), "--workers", "1", "--resume"]) == 0
     with sqlite3.connect(out / "results.sqlite") as db:
         rows = db.execute("SELECT id, status, attempts FROM runs").fetchall()
     assert len(rows) == 8 and len({r[0] for r in rows}) == 8

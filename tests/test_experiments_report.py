@@ -5,6 +5,7 @@ import pytest
 from actlab.cli import main
 from actlab.errors import ActlabError
 from actlab.experiments import load, parse_spec, run_sweep
+from actlab.experiments import suites_registry
 from actlab.experiments.report import build_report
 
 SPEC = """
@@ -42,7 +43,7 @@ def test_report_files_tables_and_figure_data(run_dir):
     assert "## Claims" not in text
     assert "| 19 | 18 | 1 | 0 |" in text  # runs, done, diverged, failed
     assert "Diverged runs:" in text and "layer2" in text
-    for name in ("metric_acc", "metric_dead_fraction", "curve_loss", "curve_acc", "profile_grad_norms_init",
+    for name in ("metric_acc", "metric_dead_fraction", "diverged_fraction", "curve_loss", "curve_acc", "profile_grad_norms_init",
                  "profile_grad_norms_final"):
         assert (run_dir / "report" / f"{name}.png").stat().st_size > 1000
         assert f"({name}.png)" in text and f"({name}.csv)" in text
@@ -57,6 +58,9 @@ def test_report_files_tables_and_figure_data(run_dir):
     summary = pd.read_csv(run_dir / "report" / "summary.csv")
     assert list(summary.columns[-3:]) == ["n", "acc", "dead_fraction"]
     assert f"{relu4.mean():.4g} ± {relu4.std(ddof=0):.2g}" in text
+    frac = pd.read_csv(run_dir / "report" / "diverged_fraction.csv")
+    assert frac.loc[(frac["activation"] == "identity") & (frac["depth"] == 3), "mean"].tolist() == [1.0]
+    assert frac.loc[frac["activation"] == "relu", "mean"].eq(0).all()
     curve = pd.read_csv(run_dir / "report" / "curve_loss.csv")
     assert sorted(curve["epoch"].unique()) == [1, 2, 3]
     profile = pd.read_csv(run_dir / "report" / "profile_grad_norms_init.csv")
@@ -76,10 +80,16 @@ def test_claims_table_opens_the_report_and_verdicts_are_checked(run_dir):
 
 
 HOOK = '''
+from actlab.experiments import read_run_file
+
+
 def claims(df, profile):
     acc = df[df["status"] == "done"]["acc"].mean()
+    profile_len = len(read_run_file(df.attrs["run_dir"], df["id"].iloc[0], "artifacts.json")["grad_norms_init"])
     return [{"claim": "toy accuracy above 0.1", "paper": "> 0.1", "measured": f"{acc:.3f}",
-             "verdict": "reproduced" if acc > 0.1 else "not reproduced"}]
+             "verdict": "reproduced" if acc > 0.1 else "not reproduced"},
+            {"claim": "profile per layer", "paper": "3 layers", "measured": f"{profile_len} layers",
+             "command": "custom", "verdict": "not measured"}]
 '''
 
 
@@ -94,10 +104,15 @@ def test_reproduce_runs_a_suite_and_its_claims_hook(tmp_path, monkeypatch, capsy
     text = (out / "report" / "index.md").read_text()
     assert "| toy accuracy above 0.1 | > 0.1 |" in text
     assert "`actlab reproduce demo --profile quick` | **reproduced** |" in text
+    assert "| profile per layer | 3 layers | 3 layers | `custom` | **not measured** |" in text
     (out / "report" / "index.md").unlink()
     assert main(["report", str(out)]) == 0  # the stored suite name brings the claims back
     assert "**reproduced**" in (out / "report" / "index.md").read_text()
-    capsys.readouterr()
+    # 'all' and the listing of suites, without the suites shipped in the package
+    monkeypatch.setattr(suites_registry, "suite_dirs", lambda: [suites])
+    assert main(["reproduce", "all", "--out", str(tmp_path / "all"), "--workers", "0", "--json"]) == 0
+    assert '"suite": "demo"' in capsys.readouterr().out
+    assert (tmp_path / "all" / "demo-quick" / "report" / "index.md").exists()
     assert main(["reproduce", "zzz"]) == 2
     assert "no suite 'zzz' with profile 'quick'; available suites: demo (quick)" in capsys.readouterr().err
     assert main(["reproduce", "demo", "--profile", "full"]) == 2

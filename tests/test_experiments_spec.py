@@ -144,3 +144,17 @@ def test_train_task_follows_the_training_contract(monkeypatch, tmp_path):
     assert df.loc[("relu", 10), "status"] == "diverged" and df.loc[("relu", 10), "diverged_layer"] == "blocks.3"
     assert df.loc[("tanh", 10), "test_acc"] == pytest.approx(0.6)
     assert (df["status"] != "failed").all()
+
+
+def test_run_result_turns_array_scalars_into_json():
+    import json
+
+    import numpy as np
+
+    result = RunResult(metrics={"acc": np.float32(0.5)}, history=[{"epoch": np.int64(1), "loss": np.float64(2.0)}],
+                       extra={"grad_norms_init": np.array([1.0, 0.25])}, diverged_at={"step": np.int64(3)})
+    assert json.loads(json.dumps(result.__dict__)) == {
+        "status": "done", "metrics": {"acc": 0.5}, "history": [{"epoch": 1, "loss": 2.0}],
+        "diverged_at": {"step": 3}, "extra": {"grad_norms_init": [1.0, 0.25]}}
+    with pytest.raises(ValueError, match="status must be one of done, diverged"):
+        RunResult(status="failed")

@@ -85,3 +85,18 @@ def test_as_dict_is_json_ready():
     d = critical_init("gelu").as_dict()
     assert isinstance(critical_init("gelu"), CriticalInit)
     assert json.loads(json.dumps(d))["cls"] == "half-stable"
+
+
+def test_bad_activations_raise():
+    from actlab import ActlabError
+
+    with pytest.raises(ActlabError, match="differentiable"):
+        critical_init(lambda z: torch.as_tensor(np.tanh(z.detach().numpy())))
+    with pytest.raises(ActlabError):
+        critical_init("not_an_activation")
+    with pytest.raises(ActlabError):
+        critical_init(None)
+
+
+def test_constant_function_has_no_critical_point():
+    assert critical_init(lambda z: torch.ones_like(z)).cls == "none"

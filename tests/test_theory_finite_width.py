@@ -69,3 +69,17 @@ def test_measure_accepts_a_plain_torch_stage_list():
     m = measure(stages, torch.randn(5, 8, dtype=torch.float64))
     assert m.kernel.shape == (2,) and m.grad_sq.shape == (2,) and m.jacobian_singular_values.shape == (8,)
     assert np.all(m.kernel > 0)
+
+
+def test_orthogonal_weights_give_dynamical_isometry_for_radial_bounding():
+    """Inside the ball RB is the identity: with orthogonal W the Jacobian is an isometry
+    (all singular values √(n/n₀) at C_W = 1), with Gaussian W its spectrum spreads."""
+    spreads = {}
+    for orthogonal in (False, True):
+        gen = torch.Generator().manual_seed(0)
+        stages = random_mlp("radial_bounding", 256, 10, 0.0, 1.0, in_dim=16, generator=gen, orthogonal=orthogonal)
+        sv = measure(stages, inputs_with_kernel(4, 16, 0.01, gen), generator=gen).jacobian_singular_values
+        spreads[orthogonal] = sv.std() / sv.mean()
+        if orthogonal:
+            np.testing.assert_allclose(sv, math.sqrt(256 / 16), rtol=1e-9)
+    assert spreads[False] > 0.2

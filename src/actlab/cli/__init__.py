@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "actlab.cli.activations",
     "actlab.cli.experiments",
     "actlab.cli.theory",
+    "actlab.cli.train",
 )
 
 

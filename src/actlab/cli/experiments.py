@@ -41,16 +41,18 @@ def _add_backend_args(p) -> None:
     p.add_argument("--backend", choices=("local", "ray"), default="local",
                    help="local: worker processes on this machine (default); ray: Ray tasks")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="local: worker processes (default: CPU count; 0 runs in this process, for debugging); "
+                   help="local: worker processes (default: the usable CPUs; 0 runs in this process, for debugging); "
                         "ray: CPUs of the local Ray instance")
     p.add_argument("--address", metavar="A", help="ray: cluster address, e.g. 'auto' (default: start a local instance)")
+    p.add_argument("--timeout", type=float, metavar="S",
+                   help="kill a run after S seconds and record it failed (default: no limit)")
     p.add_argument("--gpus-per-run", type=float, default=0.0, metavar="G",
                    help="ray: GPUs per run, fractions allowed (e.g. 0.25 puts four runs on a GPU)")
 
 
 def _sweep_kwargs(args) -> dict:
     return dict(backend=args.backend, workers=args.workers, resume=args.resume, address=args.address,
-                gpus_per_run=args.gpus_per_run)
+                gpus_per_run=args.gpus_per_run, timeout=args.timeout)
 
 
 def _summary_text(summary) -> str:

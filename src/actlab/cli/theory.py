@@ -71,6 +71,7 @@ def cmd_theory(args: argparse.Namespace) -> None:
 
     C_b = args.cb if args.cb is not None else crit.C_b
     C_W = args.cw if args.cw is not None else crit.C_W
+    label = "chosen init" if args.cb is not None or args.cw is not None else "critical"
     if C_W is None:  # no critical point: the init that makes K0 a fixed point (C_b = 0)
         from ..theory import second_moment
 
@@ -80,6 +81,7 @@ def cmd_theory(args: argparse.Namespace) -> None:
         if C_W <= 0:
             raise ActlabError(f"no C_W > 0 makes K0 = {K0:g} a fixed point with C_b = {C_b:g}: give --cw")
         lines.append(f"  (no critical point: showing C_b = {C_b:.6g}, C_W = {C_W:.6g}, which makes K0 a fixed point)")
+        label = "K⁽¹⁾ a fixed point"
     C_b = 0.0 if C_b is None else C_b
     K0 = args.k0 if args.k0 is not None else default_k0(crit.cls, crit.K_star, crit.a1, args.depth)
     traj = kernel_trajectory(act, C_b, C_W, K0, args.depth - 1, width=args.width)
@@ -96,15 +98,16 @@ def cmd_theory(args: argparse.Namespace) -> None:
         measured = compare_trajectories(act, C_b, C_W, width=args.measure, depth=args.depth, K0=K0,
                                         n_nets=args.nets, n_explicit=1 if args.plot else 0, seed=args.seed)
         data["measured"] = measured.as_dict()
-        lines.append(f"  measured at width {args.measure} ({args.nets} networks): K⁽{args.depth}⁾ = "
-                     f"{measured.kernel_measured[-1]:.6g} ± {measured.kernel_error[-1]:.2g} "
-                     f"(predicted {_num(float(measured.kernel_predicted[-1]))})"
-                     + (f"; {int(measured.kernel_diverged[-1])} networks diverged" if measured.kernel_diverged[-1] else ""))
+        diverged = int(measured.kernel_diverged[-1])
+        summary = (f"median {measured.kernel_median[-1]:.6g}; {diverged} networks overflowed" if diverged else
+                   f"{measured.kernel_measured[-1]:.6g} ± {measured.kernel_error[-1]:.2g}")
+        lines.append(f"  measured at width {args.measure} ({args.nets} networks): K⁽{args.depth}⁾ = {summary} "
+                     f"(predicted {_num(float(measured.kernel_predicted[-1]))})")
     if args.plot:
         from ..theory.plot import theory_figure
 
         fig = theory_figure(act, C_b, C_W, K0, args.depth, f"{args.name}: {crit.cls} — {crit.verdict}",
-                            K_star=crit.K_star, measured=measured, width=args.width)
+                            K_star=crit.K_star, measured=measured, width=args.width, label=label)
         fig.savefig(args.plot, dpi=150)
         data["plot"] = args.plot
         lines.append(f"  plot           {args.plot}")
@@ -130,7 +133,7 @@ def add_commands(sub) -> None:
     p.add_argument("--depth", type=_positive_int, default=50, help="number of layers (default 50)")
     p.add_argument("--cb", type=float, default=None, help="bias variance C_b (default: the critical one)")
     p.add_argument("--cw", type=float, default=None, help="weight variance C_W (default: the critical one)")
-    p.add_argument("--k0", type=float, default=None, help="first-layer kernel K⁽¹⁾ (default: K*, or 1/(a₁·depth) when marginal, else 1)")
+    p.add_argument("--k0", type=float, default=None, help="first-layer kernel K⁽¹⁾ (default: K*, or 1/(2a₁·depth) when marginal, else 1)")
     p.add_argument("--width", type=_positive_int, default=None, help="layer width; required for whole-vector group activations")
     p.add_argument("--measure", type=_positive_int, default=None, metavar="WIDTH",
                    help="also measure the kernel on random networks of this width")

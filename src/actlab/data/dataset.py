@@ -121,9 +121,8 @@ def build_dataset(
             x_test, y_test = x_test[idx], y_test[idx]
 
     def inputs(x: np.ndarray) -> torch.Tensor:
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        t = torch.from_numpy(x if x.flags.writeable else x.copy())
-        return t / raw.scale if raw.scale != 1.0 else t
+        t = torch.from_numpy(np.array(x, dtype=np.float32))  # a copy: the steps below work in place
+        return t.div_(raw.scale) if raw.scale != 1.0 else t
 
     def targets(y: np.ndarray) -> torch.Tensor:
         if raw.task == "classification":
@@ -137,7 +136,7 @@ def build_dataset(
         axes = [0, *range(2, xt.ndim)]
         mean = xt.mean(dim=axes, keepdim=True)[0]
         std = xt.std(dim=axes, keepdim=True)[0].clamp_min(1e-8)
-        xt, xs = (xt - mean) / std, (xs - mean) / std
+        xt, xs = xt.sub_(mean).div_(std), xs.sub_(mean).div_(std)
     return Dataset(
         name=name, task=raw.task, x_train=xt, y_train=targets(y_train), x_test=xs, y_test=targets(y_test),
         num_classes=raw.num_classes, input_shape=tuple(xt.shape[1:]), mean=mean, std=std, source=raw.source,

@@ -8,13 +8,16 @@ original's hand-drawn templates, transform order and padding scheme differ.
 Each sample of class c, on a circular grid u_j = j / length, j = 0..length-1:
 
     w     = template_len / (template_len + pad) * scale,  pad ~ U{36..60}, scale ~ U[1 - 0.4, 1 + 0.4]
-    v_j   = ((u_j - start) mod 1) / w,                   start ~ U[0, 1)
+    v_j   = ((u_j - start) mod 1) / w,                   start = 1/2 - w/2 + U[-shift/2, shift/2]
     s_j   = T_c(v_j) if v_j < 1 else 0                   (T_c linearly interpolated, peak 1)
-          + shear * (u_j - 1/2)                           shear ~ U[-0.75, 0.75]
+          + shear * (u_j - 1/2)                           shear ~ U[-0.5, 0.5]
           + corr_noise * g_j + iid_noise * e_j
 
 with g the white noise e' smoothed by a circular Gaussian of width 2 samples and
-rescaled to unit standard deviation, e, e' ~ N(0, 1). Labels are balanced.
+rescaled to unit standard deviation, e, e' ~ N(0, 1); corr_noise = 0.1, iid_noise = 0.02,
+shift = 0.5. Labels are balanced. With these defaults (seed 0, 4,000/1,000) logistic
+regression on the raw signals scores ~0.19 and 5-nearest-neighbours ~0.59 (chance 0.1):
+a linear model fails where a nonlinear one starts to work.
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ TEMPLATES = np.array(
 
 def generate_mnist1d(
     n: int, seed: int = 0, length: int = 40, pad: tuple[int, int] = (36, 60), scale_coeff: float = 0.4,
-    shear_scale: float = 0.75, corr_noise: float = 0.25, iid_noise: float = 0.02,
+    shear_scale: float = 0.5, corr_noise: float = 0.1, iid_noise: float = 0.02, shift: float = 0.5,
 ) -> tuple[np.ndarray, np.ndarray]:
     """n signals (n, length) float32 and their labels (n,) int64, deterministic in seed."""
     rng = np.random.default_rng(seed)
@@ -52,7 +55,7 @@ def generate_mnist1d(
     width = template_len / (template_len + rng.integers(pad[0], pad[1] + 1, n)) * rng.uniform(
         1 - scale_coeff, 1 + scale_coeff, n
     )
-    start = rng.uniform(0, 1, n)
+    start = 0.5 - width / 2 + rng.uniform(-shift / 2, shift / 2, n)
     u = np.arange(length) / length
     v = np.mod(u[None, :] - start[:, None], 1.0) / width[:, None]
     inside = v < 1

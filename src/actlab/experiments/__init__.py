@@ -8,8 +8,9 @@ a results store (SQLite), reports (Markdown + PNG) and the built-in suites.
 from . import builtin_tasks, mrepu  # noqa: F401  (register the built-in task kinds)
 from .runner import SweepSummary, run_sweep
 from .spec import Run, Spec, load_spec, parse_spec, run_id
-from .store import ResultStore, load
+from .store import ResultStore, load, read_run_file
 from .tasks import Field, RunResult, TaskSchema, get_task, list_tasks, register_task
 
 __all__ = ["Field", "ResultStore", "Run", "RunResult", "Spec", "SweepSummary", "TaskSchema", "get_task",
-           "list_tasks", "load", "load_spec", "parse_spec", "register_task", "run_id", "run_sweep"]
+           "list_tasks", "load", "load_spec", "parse_spec", "read_run_file", "register_task", "run_id",
+           "run_sweep"]

@@ -22,6 +22,7 @@ CLAIM_COLUMNS = (("claim", "claim"), ("paper", "paper's figure"), ("measured", "
                  ("command", "command"), ("verdict", "verdict"))
 MAX_DEFAULT_METRICS = 6
 MAX_DEFAULT_CURVES = 4
+MAX_LISTED_RUNS = 30
 
 
 def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = None) -> Path:
@@ -54,6 +55,10 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     if claims:
         lines += ["## Claims", "", *_claims_table(claims), ""]
     lines += ["## Runs", "", *_status_section(df, view.group_axes), ""]
+    missing = [m for m in hints.get("metrics", []) if m not in df.attrs["metric_keys"]]
+    if missing:
+        lines += [f"Note: no run recorded the metric(s) {', '.join(missing)} named in the spec's [report] "
+                  f"metrics; recorded: {', '.join(df.attrs['metric_keys']) or 'none'}.", ""]
     summary = view.summary()
     if summary is not None:
         summary.to_csv(out / "summary.csv", index=False)
@@ -94,25 +99,43 @@ def _status_section(df, axes: list) -> list:
     statuses = ("done", "diverged", "failed", "pending", "running")
     lines = [_md_row(["runs", *statuses]), _md_row(["---"] * (len(statuses) + 1)),
              _md_row([str(len(df)), *(str(int(counts.get(s, 0))) for s in statuses)])]
+    durations = df["duration"].dropna()
+    if len(durations):
+        lines += ["", f"Run time: {durations.sum():.1f} s in all, median {durations.median():.2g} s, "
+                      f"longest {durations.max():.2g} s (time inside the runs, from `results.sqlite`)."]
     diverged = df[df["status"] == "diverged"]
     if len(diverged):
         lines += ["", "Diverged runs:", "", _md_row(["run", *axes, "step", "layer"]),
                   _md_row(["---"] * (len(axes) + 3))]
-        for _, r in diverged.iterrows():
+        for _, r in diverged.head(MAX_LISTED_RUNS).iterrows():
             lines.append(_md_row([f"`{r['id']}`", *(_fmt_value(r[a]) for a in axes),
                                   _fmt_value(r["diverged_step"]), _fmt_value(r["diverged_layer"])]))
+        lines += _more(len(diverged))
     failed = df[df["status"] == "failed"]
     if len(failed):
         lines += ["", "Failed runs (full error in `results.sqlite`):", "", _md_row(["run", *axes, "error"]),
                   _md_row(["---"] * (len(axes) + 2))]
-        for _, r in failed.iterrows():
+        for _, r in failed.head(MAX_LISTED_RUNS).iterrows():
             first = (r["error"] or "").splitlines()[0] if r["error"] else ""
             lines.append(_md_row([f"`{r['id']}`", *(_fmt_value(r[a]) for a in axes), first]))
+        lines += _more(len(failed))
     return lines
 
 
+def _more(n: int) -> list:
+    extra = n - MAX_LISTED_RUNS
+    return ["", f"... and {extra} more (`actlab.experiments.load(RUN_DIR)` lists them all)."] if extra > 0 else []
+
+
 class _ReportView:
-    """The run table seen through the report hints: which axes group, which is x, which metrics."""
+    """The run table seen through the report hints.
+
+    Roles of the sweep axes: seed axes are averaged over; `x` is the horizontal
+    axis of the metric figures; `line_axes` (hint `group_by`, default every other
+    axis) make the lines; axes left over (when `group_by` names only some) make
+    panels, so that runs of different settings are never averaged together.
+    Curves and per-layer profiles get one panel per value of `x` as well.
+    """
 
     def __init__(self, df, hints: dict) -> None:
         self.df = df.copy()
@@ -130,7 +153,10 @@ class _ReportView:
         self.x = hints.get("x") or next((a for a in self.group_axes if self._numeric(a)), None)
         if self.x is not None and not self._numeric(self.x):
             self.x = None
-        self.line_axes = hints.get("group_by") or [a for a in self.group_axes if a != self.x]
+        others = [a for a in self.group_axes if a != self.x]
+        self.line_axes = [a for a in hints.get("group_by", others) if a != self.x]
+        self.panel_axes = [a for a in others if a not in self.line_axes]
+        self.xs = [self.x] if self.x else []
 
     def _numeric(self, axis: str) -> bool:
         values = self.df[axis].dropna()
@@ -164,125 +190,128 @@ class _ReportView:
 
     # ---- figures
     def metric_figures(self, out: Path) -> list:
+        import pandas as pd
+
         figures = []
+        keys = self.panel_axes + self.line_axes + self.xs
         for metric in self.metrics:
-            data = self._aggregate(self.done, metric)
-            if data.empty:
+            if self.done[metric].dropna().empty:
                 continue
-            title = f"{metric} vs {self.x}" if self.x else f"{metric} per group"
-            name = _slug(f"metric_{metric}")
-            data.to_csv(out / f"{name}.csv", index=False)
-            self._plot_lines(data, out / f"{name}.png", metric, title)
-            figures.append((title, f"{name}.png", f"{name}.csv"))
+            if keys:
+                data = _mean_std_frame(self.done, keys, metric)
+            else:
+                values = self.done[metric].dropna()
+                data = pd.DataFrame([{"mean": values.mean(), "std": values.std(ddof=0), "n": len(values)}])
+            lines = " / ".join(_varying(data, self.line_axes))
+            title = f"{metric} vs {self.x}" if self.x else f"{metric} per {lines or 'run'}"
+            figures.append(self._figure(data, f"metric_{metric}", title, metric, self.panel_axes, self.x, out,
+                                        errorbars=True, logx=bool(self.hints.get("logx"))))
+        finished = self.df[self.df["status"].isin(["done", "diverged"])].copy()
+        if (finished["status"] == "diverged").any() and keys:
+            finished["diverged"] = (finished["status"] == "diverged").astype(float)
+            data = _mean_std_frame(finished, keys, "diverged")  # mean = fraction of runs that diverged
+            data["std"] = 0.0  # no error bars on a fraction of runs
+            title = f"diverged fraction vs {self.x}" if self.x else "diverged fraction"
+            figures.append(self._figure(data, "diverged_fraction", title,
+                                        "fraction of runs diverged", self.panel_axes, self.x, out, errorbars=True,
+                                        logx=bool(self.hints.get("logx"))))
         return figures
 
     def curve_figures(self, run_dir: Path, out: Path) -> list:
+        rows = []
+        for _, run in self.df[self.df["status"].isin(["done", "diverged"])].iterrows():
+            for i, entry in enumerate(read_run_file(run_dir, run["id"], "history.json") or []):
+                point = {a: run[a] for a in self.panel_axes + self.xs + self.line_axes}
+                point["epoch"] = entry.get("epoch", i + 1)
+                rows += [{**point, "key": k, "value": v} for k, v in entry.items() if k != "epoch" and _is_number(v)]
+        wanted = self.hints.get("curves")
+        return self._series_figures(rows, "curve", "epoch", "per epoch", wanted, MAX_DEFAULT_CURVES, out)
+
+    def profile_figures(self, run_dir: Path, out: Path) -> list:
+        rows = []
+        for _, run in self.done.iterrows():
+            for key, values in (read_run_file(run_dir, run["id"], "artifacts.json") or {}).items():
+                if isinstance(values, list) and len(values) > 1 and all(_is_number(v) for v in values):
+                    point = {a: run[a] for a in self.panel_axes + self.xs + self.line_axes}
+                    rows += [{**point, "key": key, "layer": i, "value": v} for i, v in enumerate(values)]
+        return self._series_figures(rows, "profile", "layer", "per layer", None, None, out, logy=True)
+
+    def _series_figures(self, rows: list, prefix: str, xcol: str, what: str, wanted, limit, out: Path,
+                        logy: bool = False) -> list:
         import pandas as pd
 
-        rows = []
-        finished = self.df[self.df["status"].isin(["done", "diverged"])]
-        for _, run in finished.iterrows():
-            for i, entry in enumerate(read_run_file(run_dir, run["id"], "history.json") or []):
-                base = {a: run[a] for a in self.line_axes + ([self.x] if self.x else [])}
-                base["epoch"] = entry.get("epoch", i + 1)
-                rows += [{**base, "key": k, "value": v} for k, v in entry.items()
-                         if k != "epoch" and _is_number(v)]
         if not rows:
             return []
         long = pd.DataFrame(rows)
-        keys = self.hints.get("curves") or list(dict.fromkeys(long["key"]))[:MAX_DEFAULT_CURVES]
-        by = self.line_axes + ([self.x] if self.x else [])
+        keys = wanted or list(dict.fromkeys(long["key"]))[:limit]
         figures = []
         for key in keys:
             part = long[long["key"] == key]
             if part.empty:
                 continue
-            data = _mean_std_frame(part, by + ["epoch"], "value")
-            name = _slug(f"curve_{key}")
-            data.to_csv(out / f"{name}.csv", index=False)
-            self._plot_series(data, by, "epoch", out / f"{name}.png", key, f"{key} per epoch")
-            figures.append((f"{key} per epoch", f"{name}.png", f"{name}.csv"))
+            data = _mean_std_frame(part, self.panel_axes + self.xs + self.line_axes + [xcol], "value")
+            figures.append(self._figure(data, f"{prefix}_{key}", f"{key} {what}", key, self.panel_axes + self.xs,
+                                        xcol, out, logy=logy))
         return figures
 
-    def profile_figures(self, run_dir: Path, out: Path) -> list:
-        import pandas as pd
-
-        rows = []
-        for _, run in self.done.iterrows():
-            artifacts = read_run_file(run_dir, run["id"], "artifacts.json") or {}
-            for key, values in artifacts.items():
-                if isinstance(values, list) and len(values) > 1 and all(_is_number(v) for v in values):
-                    base = {a: run[a] for a in self.line_axes + ([self.x] if self.x else [])}
-                    rows += [{**base, "key": key, "layer": i, "value": v} for i, v in enumerate(values)]
-        if not rows:
-            return []
-        long = pd.DataFrame(rows)
-        by = self.line_axes + ([self.x] if self.x else [])
-        figures = []
-        for key in dict.fromkeys(long["key"]):
-            data = _mean_std_frame(long[long["key"] == key], by + ["layer"], "value")
-            name = _slug(f"profile_{key}")
-            data.to_csv(out / f"{name}.csv", index=False)
-            self._plot_series(data, by, "layer", out / f"{name}.png", key, f"{key} per layer", logy=True)
-            figures.append((f"{key} per layer", f"{name}.png", f"{name}.csv"))
-        return figures
-
-    def _aggregate(self, frame, metric: str):
-        keys = self.line_axes + ([self.x] if self.x else [])
-        if not keys:
-            import pandas as pd
-
-            values = frame[metric].dropna()
-            return pd.DataFrame([{"mean": values.mean(), "std": values.std(ddof=0), "n": len(values)}])
-        return _mean_std_frame(frame, keys, metric)
-
-    def _plot_lines(self, data, path: Path, ylabel: str, title: str) -> None:
+    def _figure(self, data, name: str, title: str, ylabel: str, panel_axes: list, xcol: Optional[str], out: Path,
+                errorbars: bool = False, logx: bool = False, logy: bool = False) -> tuple:
+        """One PNG (a panel per value of `panel_axes`, a line per group) and its data as CSV."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
-        fig, ax = plt.subplots(figsize=(6, 4))
-        legend = _varying(data, self.line_axes)
-        if self.x:
-            for label, part in _groups(data, legend):
-                part = part.sort_values(self.x)
-                ax.errorbar(part[self.x], part["mean"], yerr=part["std"], marker="o", capsize=3, label=label)
-            ax.set_xlabel(self.x)
-            if self.hints.get("logx"):
-                ax.set_xscale("log")
-        else:
-            labels = [lab for lab, _ in _groups(data, legend)] or ["all"]
-            ax.bar(range(len(data)), data["mean"], yerr=data["std"], capsize=3)
-            ax.set_xticks(range(len(data)), labels, rotation=45, ha="right", fontsize=8)
-        _finish(fig, ax, path, ylabel, title, legend if self.x else [])
-
-    def _plot_series(self, data, by: list, xcol: str, path: Path, ylabel: str, title: str,
-                     logy: bool = False) -> None:
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6, 4))
-        by = _varying(data, by)
-        for label, part in _groups(data, by):
-            part = part.sort_values(xcol)
-            line, = ax.plot(part[xcol], part["mean"], marker=".", label=label)
-            ax.fill_between(part[xcol], part["mean"] - part["std"], part["mean"] + part["std"],
-                            color=line.get_color(), alpha=0.15)
-        ax.set_xlabel(xcol)
-        positive = (data["mean"] > 0).all()
-        if logy and positive and data["mean"].max() > 10 * data["mean"].min():
-            ax.set_yscale("log")
-        _finish(fig, ax, path, ylabel, title, by)
-
-
-def _finish(fig, ax, path: Path, ylabel: str, title: str, legend_axes: list) -> None:
-    import matplotlib.pyplot as plt
-
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    if legend_axes and ax.get_legend_handles_labels()[0]:
-        ax.legend(title=" / ".join(legend_axes), fontsize=7, title_fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        name = _slug(name)
+        data.to_csv(out / f"{name}.csv", index=False)
+        panel_axes, line_axes = _varying(data, panel_axes), _varying(data, self.line_axes)
+        panels = list(_groups(data, panel_axes, named=True))
+        ncols = min(len(panels), 4)
+        nrows = math.ceil(len(panels) / ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 + 4.2 * ncols, 0.8 + 3.2 * nrows), squeeze=False,
+                                 sharey=True)
+        labels = [label for label, _ in _groups(data, line_axes)]
+        colours = {label: plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")(i % 20)
+                   for i, label in enumerate(labels)}
+        for ax, (panel, part) in zip(axes.flat, panels):
+            if xcol is None:
+                groups = list(_groups(part, line_axes))
+                ax.bar(range(len(groups)), [g["mean"].iloc[0] for _, g in groups],
+                       yerr=[g["std"].iloc[0] for _, g in groups], capsize=3,
+                       color=[colours[label] for label, _ in groups])
+                ax.set_xticks(range(len(groups)), [label or "all" for label, _ in groups], rotation=45,
+                              ha="right", fontsize=8)
+            for label, line in _groups(part, line_axes) if xcol else ():
+                line = line.sort_values(xcol)
+                if errorbars:
+                    ax.errorbar(line[xcol], line["mean"], yerr=line["std"], marker="o", capsize=3,
+                                color=colours[label], label=label)
+                else:
+                    ax.plot(line[xcol], line["mean"], marker=".", color=colours[label], label=label)
+                    ax.fill_between(line[xcol], line["mean"] - line["std"], line["mean"] + line["std"],
+                                    color=colours[label], alpha=0.15)
+            if xcol:
+                ax.set_xlabel(xcol)
+                if part[xcol].map(lambda v: float(v).is_integer()).all():
+                    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+                if logx:
+                    ax.set_xscale("log")
+            means = data["mean"].dropna()
+            if logy and (means > 0).all() and means.max() > 10 * means.min():
+                ax.set_yscale("log")
+            ax.set_title(panel, fontsize=9)
+            ax.grid(alpha=0.3)
+        for ax in axes.flat[len(panels):]:
+            ax.set_visible(False)
+        for ax in axes[:, 0]:
+            ax.set_ylabel(ylabel)
+        fig.suptitle(title)
+        handles, names = axes.flat[0].get_legend_handles_labels()
+        if xcol and line_axes and handles:
+            fig.legend(handles, names, title=" / ".join(line_axes), loc="center left", bbox_to_anchor=(1.0, 0.5),
+                       fontsize=8, title_fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / f"{name}.png", dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        return title, f"{name}.png", f"{name}.csv"
 
 
 def _varying(data, axes: list) -> list:
@@ -290,13 +319,17 @@ def _varying(data, axes: list) -> list:
     return [a for a in axes if data[a].nunique(dropna=False) > 1]
 
 
-def _groups(data, by: list):
+def _groups(data, by: list, named: bool = False):
+    """(label, rows) per combination of `by`, in order of appearance; labels 'a / b' or 'x=a, y=b'."""
     if not by:
         yield "", data
         return
     for key, part in data.groupby(by, dropna=False, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        yield " / ".join(_fmt_value(k) for k in key), part
+        if named:
+            yield ", ".join(f"{a}={_fmt_value(k)}" for a, k in zip(by, key)), part
+        else:
+            yield " / ".join(_fmt_value(k) for k in key), part
 
 
 def _select(frame, keys: list, values: tuple):

@@ -33,7 +33,7 @@ class SweepSummary:
 def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = None, backend: str = "local",
               workers: Optional[int] = None, resume: bool = False, address: Optional[str] = None,
               gpus_per_run: float = 0.0, progress: Optional[bool] = None, tensorboard: Optional[bool] = None,
-              meta: Optional[dict] = None) -> SweepSummary:
+              meta: Optional[dict] = None, timeout: Optional[float] = None) -> SweepSummary:
     """Execute every run of `spec` not yet done, storing results in `out` (default runs/<spec name>).
 
     backend: "local" (worker processes; workers=0 runs in this process) or "ray".
@@ -41,6 +41,7 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
         diverged are kept, every other run (pending, failed, or left running by a
         killed sweep) runs again. Without it an existing run directory is an error.
     tensorboard: also write TensorBoard scalars per run (default: the spec's flag).
+    timeout: seconds a run may take before it is killed and recorded failed (not with workers=0).
     meta: extra keys stored with the sweep (e.g. the suite that launched it).
     """
     start = time.perf_counter()
@@ -50,6 +51,8 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
         raise ActlabError(f"unknown backend '{backend}'; allowed: {', '.join(backends.BACKENDS)}")
     if workers is not None and workers < 0:
         raise ActlabError(f"--workers must be >= 0; got {workers}")
+    if timeout is not None and timeout <= 0:
+        raise ActlabError(f"--timeout must be > 0 seconds; got {timeout}")
     if gpus_per_run < 0:
         raise ActlabError(f"--gpus-per-run must be >= 0; got {gpus_per_run}")
     use_tb = spec.tensorboard if tensorboard is None else tensorboard
@@ -92,19 +95,21 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
                 log_run(run_dir, rid, config, msg["history"], msg["metrics"])
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(store.counts(), refresh=False)
+                counts = store.counts()
+                bar.set_postfix({s: counts[s] for s in ("done", "diverged", "failed")}, refresh=False)
 
-        cores = os.cpu_count() or 1
+        cores = _usable_cores()
         n_workers = cores if workers is None else workers
         try:
             if backend == "ray":
                 backends.run_ray(jobs, on_start, on_finish, address=address, workers=workers,
-                                 gpus_per_run=gpus_per_run)
+                                 gpus_per_run=gpus_per_run, timeout=timeout)
             elif n_workers == 0:
                 backends.run_inline(jobs, on_start, on_finish)
             else:
                 n_workers = min(n_workers, len(jobs)) or 1
-                backends.run_local(jobs, on_start, on_finish, workers=n_workers, threads=max(1, cores // n_workers))
+                backends.run_local(jobs, on_start, on_finish, workers=n_workers, threads=max(1, cores // n_workers),
+                                   timeout=timeout)
         except BaseException:
             store.requeue_interrupted()  # Ctrl-C or a backend error: unfinished runs are pending again
             raise
@@ -112,6 +117,14 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
             if bar is not None:
                 bar.close()
         return SweepSummary(run_dir, len(runs), len(jobs), store.counts(), time.perf_counter() - start, failed)
+
+
+def _usable_cores() -> int:
+    """CPUs this process may run on (respects taskset/cgroup affinity, unlike os.cpu_count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _check_resumable(store: ResultStore, spec: Spec, run_dir: Path, resume: bool) -> None:

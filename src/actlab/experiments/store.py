@@ -163,7 +163,8 @@ def load(run_dir: Union[str, Path]):
     `a.b`), the final metrics (prefixed `metric.` only where a name clashes with
     a configuration key), error, diverged_step, diverged_layer, attempts,
     duration, started, finished. `df.attrs` holds `axes`, `config_keys`,
-    `metric_keys` and `meta` (the spec's name, task, report hints).
+    `metric_keys`, `meta` (the spec's name, task, report hints) and `run_dir`
+    (for per-run files: `read_run_file(df.attrs["run_dir"], id, "artifacts.json")`).
     """
     import pandas as pd
 
@@ -188,7 +189,7 @@ def load(run_dir: Union[str, Path]):
     for col in ("started", "finished"):
         df[col] = pd.to_datetime(df[col], unit="s", utc=True)
     df.attrs.update(axes=[a for a in meta.get("axes", []) if a in config_keys], config_keys=config_keys,
-                    metric_keys=list(metric_col.values()), meta=meta)
+                    metric_keys=list(metric_col.values()), meta=meta, run_dir=str(run_dir))
     return df
 
 

@@ -8,8 +8,10 @@ optional hook `NAME.py` beside them defining
 
 each dict with keys claim, paper (the paper's figure), measured (actlab's
 figure, as measured), verdict (reproduced / not reproduced / not measured) and
-optionally command (default: the `actlab reproduce` command that made the run);
-and optionally
+optionally command (default: the `actlab reproduce` command that made the run).
+`df` is `actlab.experiments.load(run_dir)`; per-run histories and artifacts are
+read with `read_run_file(df.attrs["run_dir"], run_id, "history.json" | "artifacts.json")`.
+The hook may also define
 
     def figures(df, run_dir: Path, out: Path) -> list[tuple[str, str, str]]
 

@@ -43,6 +43,20 @@ class RunResult:
         if self.status not in RUN_STATUSES:
             raise ValueError(f"RunResult.status must be one of {', '.join(RUN_STATUSES)}; got {self.status!r}")
         self.metrics = {str(k): _as_float(v) for k, v in dict(self.metrics).items()}
+        self.history = [_plain(row) for row in self.history]
+        self.extra = _plain(dict(self.extra))
+        self.diverged_at = _plain(self.diverged_at)
+
+
+def _plain(obj: Any) -> Any:
+    """numpy / torch scalars and arrays inside dicts and lists -> Python numbers and lists."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "tolist") and callable(obj.tolist):  # arrays, tensors, numpy scalars
+        return _plain(obj.tolist())
+    return obj
 
 
 def _as_float(value: Any) -> float:

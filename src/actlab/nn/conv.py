@@ -51,7 +51,7 @@ class SmallCNN(LabeledModel):
             c, size = c_out, size // 2 if pool else size
         self.blocks = nn.ModuleList(blocks)
         self.readout = nn.Linear(c, out_features)
-        init_weights(self, init, act)
+        init_weights(self, init, act, width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x.reshape(-1, *self.input_shape)
@@ -105,7 +105,7 @@ class SmallResNet(LabeledModel):
             c, size = c_out, (size + 1) // 2 if stride == 2 else size
         self.blocks = nn.ModuleList(blocks)
         self.readout = nn.Linear(c, out_features)
-        init_weights(self, init, act)
+        init_weights(self, init, act, width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.stem(x.reshape(-1, *self.input_shape))

@@ -16,15 +16,18 @@ MODELS = ("mlp", "zplane", "cnn", "resnet", "vit")
 
 
 def build_model(kind: str, input_shape: Sequence[int], out_features: int, *, depth: int, width: int,
-                act: ActSpec, norm: str | None = None, residual: bool = False, init: str = "default",
+                act: ActSpec | None = None, norm: str | None = None, residual: bool = False, init: str = "default",
                 group_size: int | None = 2, complex_weights: bool = False) -> nn.Module:
     """One of MODELS for inputs of `input_shape` (per example) and `out_features` outputs.
 
     depth/width mean: mlp, zplane — hidden layers/units; cnn — conv blocks/base channels;
     resnet — basic blocks/base channels; vit — transformer blocks/embedding size.
-    For zplane, init "default" means its own default (orthogonal) and act "radial_bounding"
-    takes `group_size`; norm must be none (the design has no normalisation layer).
+    act None is the model's own default: radial_bounding (with `group_size`) for zplane,
+    gelu for vit, relu otherwise. For zplane, init "default" means its own default
+    (orthogonal) and act "radial_bounding" takes `group_size`; norm must be none.
     """
+    if act is None:
+        act = {"zplane": "radial_bounding", "vit": "gelu"}.get(kind, "relu")
     in_features = 1
     for s in input_shape:
         in_features *= int(s)

@@ -29,21 +29,20 @@ def check_init(scheme: str) -> str:
     return scheme
 
 
-def critical_point(act) -> tuple[float, float]:
-    """(C_b, C_W) at criticality for `act` (name, spec string or module), from the theory engine."""
+def critical_point(act, width: int | None = None) -> tuple[float, float]:
+    """(C_b, C_W) at criticality for `act` (name, spec string or module), from the theory
+    engine; `width` is needed only by whole-vector group activations."""
     try:
         from ..theory import critical_init
     except ImportError as exc:  # the theory layer is optional at this point of the build
         raise ActlabError(f"init 'critical' needs actlab.theory.critical_init, which is not available ({exc})") from None
-    from .layers import make_activation
-
-    module = make_activation(act)
     try:
-        point = critical_init(module)
+        point = critical_init(act, width)
     except ActlabError as exc:
         raise ActlabError(f"init 'critical' is not available for activation {act!r}: {exc}") from None
     if point is None or getattr(point, "C_W", None) is None:
-        raise ActlabError(f"init 'critical': activation {act!r} has no critical point; "
+        why = getattr(point, "verdict", "")
+        raise ActlabError(f"init 'critical': activation {act!r} has no critical point ({why}); "
                           "use default, kaiming, xavier or orthogonal")
     c_b, c_w = float(point.C_b), float(point.C_W)
     if not (math.isfinite(c_b) and math.isfinite(c_w) and c_w > 0 and c_b >= 0):
@@ -60,10 +59,11 @@ def _weighted(model: nn.Module):
 
 
 @torch.no_grad()
-def init_weights(model: nn.Module, scheme: str = "default", act=None) -> nn.Module:
+def init_weights(model: nn.Module, scheme: str = "default", act=None, width: int | None = None) -> nn.Module:
     """Initialise every Linear/Conv layer of `model` by `scheme` (see module docstring).
 
-    `act` (name, spec or module) is needed only by "critical". Returns the model.
+    `act` (name, spec or module) is needed only by "critical", and `width` only for a
+    critical init of a whole-vector group activation. Returns the model.
     """
     scheme = check_init(scheme)
     if scheme == "default":
@@ -72,7 +72,7 @@ def init_weights(model: nn.Module, scheme: str = "default", act=None) -> nn.Modu
     if scheme == "critical":
         if act is None:
             raise ActlabError("init 'critical' needs the activation (act=...)")
-        kw = dict(zip(("c_b", "c_w"), critical_point(act)))
+        kw = dict(zip(("c_b", "c_w"), critical_point(act, width)))
     for m in _weighted(model):
         if hasattr(m, "reset_parameters_by"):
             m.reset_parameters_by(scheme, **kw)

@@ -64,7 +64,7 @@ class DeepMLP(LabeledModel):
         self.blocks = nn.ModuleList(
             DenseBlock(sizes[i], sizes[i + 1], act, norm, residual) for i in range(depth))
         self.readout = nn.Linear(width, out_features)
-        init_weights(self, init, act)
+        init_weights(self, init, act, width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.flatten(x)

@@ -61,7 +61,7 @@ class SmallViT(LabeledModel):
         self.blocks = nn.ModuleList(TransformerBlock(width, heads, mlp_ratio, act) for _ in range(depth))
         self.norm = nn.LayerNorm(width)
         self.readout = nn.Linear(width, out_features)
-        init_weights(self, init, act)
+        init_weights(self, init, act, width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         t = self.embed(x.reshape(-1, *self.input_shape)).flatten(2).transpose(1, 2) + self.pos

@@ -70,7 +70,7 @@ class ZPlaneMLP(LabeledModel):
         self.blocks = nn.ModuleList(blocks)
         self.readout = nn.Linear(width, out_features)
         self.logit_scale = nn.Parameter(torch.tensor(float(logit_scale)))
-        init_weights(self, init, act)
+        init_weights(self, init, act, width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.flatten(x)

@@ -12,12 +12,13 @@ trajectories), `criticality` (critical init, universality class), `finite_width`
 (measurements on real networks), `plot` (the figure of `actlab theory --plot`).
 """
 from .criticality import CLASSES, CriticalInit, critical_init, universality_class
+from .finite_width import compare_trajectories
 from .kernels import (kernel_map, kernel_map_pair, kernel_trajectory, pair_trajectory, second_moment,
                       susceptibilities)
 from .quadrature import bivariate_gaussian_expectation, gaussian_expectation
 
 __all__ = [
-    "CLASSES", "CriticalInit", "critical_init", "universality_class", "kernel_map", "kernel_map_pair",
-    "kernel_trajectory", "pair_trajectory", "second_moment", "susceptibilities",
+    "CLASSES", "CriticalInit", "critical_init", "universality_class", "compare_trajectories",
+    "kernel_map", "kernel_map_pair", "kernel_trajectory", "pair_trajectory", "second_moment", "susceptibilities",
     "bivariate_gaussian_expectation", "gaussian_expectation",
 ]

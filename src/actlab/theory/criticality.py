@@ -134,11 +134,11 @@ def _critical_init(target: Target) -> CriticalInit:
     trend = _small_k_trend(target, slope) if zero_class and not a1 else a1
     roots, rejected = _half_stable_roots(target)
     if zero_class and trend is not None and trend < 0:
-        return _k_zero(name, slope, a1, b1, trend)
+        return _k_zero(name, slope, a1, b1, trend, target.group_size)
     if roots:
         return _half_stable(target, name, *roots[0])
     if zero_class:
-        return _k_zero(name, slope, a1, b1, trend)
+        return _k_zero(name, slope, a1, b1, trend, target.group_size)
     why = "χ∥/χ⊥ ≠ 1 for every K in [1e-4, 1e4] and σ(0) ≠ 0 or σ'(0) = 0"
     if rejected:
         K, C_b = rejected[0]
@@ -165,9 +165,10 @@ def _slope_at_zero(target: Target, taylor: Optional[list[float]]) -> Optional[fl
 
 
 def _small_k_trend(target: Target, slope: float) -> float:
-    """sign-carrying χ∥ − 1 at C_W = 1/σ₁², K = 1e-2 (0 when flat to rounding): decides the
-    K*=0 stability when a₁ is 0 or undefined (σ kinks at 0 in σ'')."""
-    m = target.moments(np.array([1e-2]))[0]
+    """sign-carrying χ∥ − 1 at C_W = 1/σ₁², K = 1e-2/g (0 when flat to rounding): decides the
+    K*=0 stability when a₁ is 0 or undefined (σ kinks at 0 in σ''). Groups of g features
+    have ‖z‖² ≈ gK, hence the 1/g."""
+    m = target.moments(np.array([1e-2 / (target.group_size or 1)]))[0]
     d = m[1] / slope ** 2 - 1
     return 0.0 if abs(d) < FLAT else float(d)
 
@@ -175,11 +176,12 @@ def _small_k_trend(target: Target, slope: float) -> float:
 def _half_stable_roots(target: Target) -> tuple[list[tuple[float, float, float]], list[tuple[float, float]]]:
     """[(K*, C_b, C_W)] with χ∥/χ⊥ = 1 and C_b >= 0, and [(K, C_b)] rejected for C_b < 0."""
     m = target.moments(K_GRID)
-    excess = m[:, 1] / m[:, 2] - 1
+    with np.errstate(divide="ignore", invalid="ignore"):  # σ' = 0 everywhere: no root, nan here
+        excess = m[:, 1] / m[:, 2] - 1
     roots, rejected = [], []
     for i in range(len(K_GRID) - 1):
         lo, hi = excess[i], excess[i + 1]
-        if abs(lo) < FLAT or abs(hi) < FLAT or lo * hi > 0:
+        if not (np.isfinite(lo) and np.isfinite(hi)) or abs(lo) < FLAT or abs(hi) < FLAT or lo * hi > 0:
             continue
 
         def f(K: float) -> float:
@@ -213,15 +215,18 @@ def _homogeneous(target: Target, name: str, p: float) -> CriticalInit:
         f"and K⁽ˡ⁾ = K*(K⁽⁰⁾/K*)^(p^l) explodes or vanishes double-exponentially whatever C_W", ratio=ratio)
 
 
-def _k_zero(name: str, slope: float, a1: Optional[float], b1: Optional[float], trend: Optional[float]) -> CriticalInit:
+def _k_zero(name: str, slope: float, a1: Optional[float], b1: Optional[float], trend: Optional[float],
+            group_size: Optional[int]) -> CriticalInit:
     C_W = 1.0 / slope ** 2
+    small = f"g·K ≪ 1 with g = {group_size}" if group_size and group_size > 1 else "K ≪ 1"
     why = "σ is not C³ at 0 (no Taylor a₁)" if a1 is None else "a₁ = 0"
     if a1 is not None and a1 < 0:
         depth_scale, verdict = math.inf, (f"stable: K⁽ˡ⁾ ≈ 1/(−a₁·l) = 1/({-a1:.4g}·l) at large depth "
                                           f"(power law, a₁ = {a1:.4g})")
     elif a1 is not None and a1 > 0:
-        depth_scale, verdict = 1 / a1, (f"marginal: keep K⁽¹⁾ ≲ 1/(a₁·depth) with a₁ = {a1:.4g}; "
-                                        "larger kernels blow up near depth 1/(a₁K⁽⁰⁾)")
+        depth_scale = 1 / a1
+        verdict = (f"marginal: keep K⁽¹⁾ ≲ 1/(a₁·depth) with a₁ = {a1:.4g} "
+                   "(1/K⁽ˡ⁾ ≈ 1/K⁽¹⁾ − a₁l: the kernel blows up near depth 1/(a₁K⁽¹⁾))")
     elif trend is not None and trend < 0:
         depth_scale, verdict = math.inf, (f"stable: {why}, but χ∥ < 1 at small K, so the kernel decays "
                                           "slowly (power law) toward 0")
@@ -230,7 +235,7 @@ def _k_zero(name: str, slope: float, a1: Optional[float], b1: Optional[float], t
                                       "it grows with depth")
     else:
         depth_scale, verdict = math.inf, ("critical with a₁ = b₁ = 0: σ is linear near 0 to all orders, so the "
-                                          "kernel is preserved while K ≪ 1 (only non-perturbative corrections)")
+                                          f"kernel is preserved while {small} (only non-perturbative corrections)")
     return CriticalInit(name, "K*=0", 0.0, C_W, 0.0, a1, b1, depth_scale, verdict)
 
 

@@ -53,8 +53,15 @@ def _check_positive_int(value, name: str) -> int:
 
 
 def random_mlp(act, width: int, depth: int, C_b: float, C_W: float, in_dim: int = 32,
-               generator: Optional[torch.Generator] = None, dtype: torch.dtype = torch.float64) -> list[Stage]:
-    """`depth` stages (nn.Linear, act) with W ~ N(0, C_W/fan_in), b ~ N(0, C_b)."""
+               generator: Optional[torch.Generator] = None, dtype: torch.dtype = torch.float64,
+               orthogonal: bool = False) -> list[Stage]:
+    """`depth` stages (nn.Linear, act) with W ~ N(0, C_W/fan_in), b ~ N(0, C_b).
+
+    orthogonal=True draws W = gain·Q with Q (semi-)orthogonal and gain² = C_W·max(1, fan_out/fan_in),
+    which gives the same kernel recursion but a concentrated Jacobian spectrum
+    (dynamical isometry, Saxe et al. 2014; Pennington et al. 2017). The Gram-matrix
+    sampler assumes Gaussian weights, so measure such networks with `measure`.
+    """
     C_b, C_W = check_weights(C_b, C_W)
     width, depth, in_dim = (_check_positive_int(v, n) for v, n in ((width, "width"), (depth, "depth"), (in_dim, "in_dim")))
     module = _activation_module(act)
@@ -63,7 +70,10 @@ def random_mlp(act, width: int, depth: int, C_b: float, C_W: float, in_dim: int 
     for _ in range(depth):
         lin = nn.Linear(fan_in, width, dtype=dtype)
         with torch.no_grad():
-            lin.weight.normal_(0.0, math.sqrt(C_W / fan_in), generator=generator)
+            if orthogonal:
+                nn.init.orthogonal_(lin.weight, gain=math.sqrt(C_W * max(1.0, width / fan_in)), generator=generator)
+            else:
+                lin.weight.normal_(0.0, math.sqrt(C_W / fan_in), generator=generator)
             lin.bias.normal_(0.0, math.sqrt(C_b), generator=generator)
         stages.append((lin, module))
         fan_in = width

@@ -53,8 +53,10 @@ def derivatives_at(fn: Callable[[Tensor], Tensor], z0: float = 0.0, order: int =
     with torch.enable_grad():
         z = torch.tensor([z0], dtype=DTYPE, requires_grad=True)
         y = fn(z)
+        if not y.requires_grad and not _is_constant(fn):
+            raise ActlabError("the theory needs σ'(z): the function must be built from differentiable torch operations")
         out = [float(y.detach()[0])]
-        for _ in range(order):
+        for _ in range(order):  # a derivative that no longer depends on z is a constant: the rest are 0
             if not y.requires_grad:
                 out.append(0.0)
                 y = torch.zeros_like(y)

@@ -21,7 +21,8 @@ class TrainConfig:
     """One training run.
 
     model: one of mlp, zplane, cnn, resnet, vit (see actlab.nn.build_model for what
-        depth and width mean for each). act: activation name or spec string.
+        depth and width mean for each). act: activation name or spec string; None is
+        the model's own (radial_bounding for zplane, gelu for vit, relu otherwise).
     norm: None, "layernorm" or "batchnorm". residual: identity skips. init: scheme name.
     group_size, complex_weights: the zplane model's Radial Bounding groups (2 or None
         for the whole vector) and complex-structured weights.
@@ -39,7 +40,7 @@ class TrainConfig:
     model: str = "mlp"
     depth: int = 4
     width: int = 128
-    act: str = "relu"
+    act: Optional[str] = None
     norm: Optional[str] = None
     residual: bool = False
     init: str = "default"
@@ -104,7 +105,9 @@ class TrainConfig:
         if self.norm is not None and (not isinstance(self.norm, str) or self.norm.lower() not in NORMS):
             raise ActlabError(f"norm must be none, {', '.join(NORMS)}; got {self.norm!r}")
         self.norm = self.norm.lower() if self.norm else None
-        for key in ("act", "data"):
+        if isinstance(self.act, str) and self.act.strip().lower() in ("none", "default", ""):
+            self.act = None
+        for key in (("act", "data") if self.act is not None else ("data",)):
             if not isinstance(getattr(self, key), str) or not getattr(self, key).strip():
                 raise ActlabError(f"{key} must be a non-empty name or spec string; got {getattr(self, key)!r}")
         for key in ("depth", "width", "epochs", "batch_size", "probe_batch"):

@@ -179,7 +179,7 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
 
     diverged = None
     at_boundary = True
-    bar = tqdm(total=total, initial=run["step"], desc=f"{cfg.model} {cfg.act} depth {cfg.depth}", unit="step",
+    bar = tqdm(total=total, initial=run["step"], desc=f"{cfg.model} {cfg.act or 'default'} depth {cfg.depth}", unit="step",
                disable=not progress or not sys.stderr.isatty(), leave=False)
     model.train()
     try:

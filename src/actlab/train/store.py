@@ -1,6 +1,6 @@
 """A run directory: config, per-epoch metrics (JSON and CSV), checkpoint, final result.
 
-    out_dir/config.json      the TrainConfig (a resumed run must match it)
+    out_dir/train_config.json the TrainConfig (a resumed run must match it)
     out_dir/metrics.json     the history, one dict per epoch (rewritten every epoch)
     out_dir/metrics.csv      the same as a table
     out_dir/checkpoint.pt    the latest checkpoint (written atomically)
@@ -54,11 +54,11 @@ class RunStore:
 
     def has_run(self) -> bool:
         """Whether a run already left files here (a config or a checkpoint)."""
-        return (self.dir / "config.json").exists() or self.checkpoint_path.exists()
+        return (self.dir / "train_config.json").exists() or self.checkpoint_path.exists()
 
     def claim(self, config: dict) -> None:
         """Write the config, or check that the one already here is the same."""
-        path = self.dir / "config.json"
+        path = self.dir / "train_config.json"
         if path.exists():
             old = json.loads(path.read_text())
             diff = sorted(k for k in set(old) | set(config) if old.get(k) != jsonable(config.get(k)))

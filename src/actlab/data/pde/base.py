@@ -144,11 +144,19 @@ class PDEProblem:
             param = next(iter(getattr(u_fn, "parameters", lambda: iter(()))()), None)
             dtype = param.dtype if param is not None else torch.float64
             device = param.device if param is not None else None
-        points = self.grid(n_points)
+        points, ref = self._reference_grid(n_points)
         with torch.no_grad():
-            ref = self.exact(points)
             u = u_fn(points.to(dtype=dtype, device=device)).to(torch.float64).cpu()
         return float(torch.linalg.vector_norm(u.reshape(-1) - ref.reshape(-1)) / torch.linalg.vector_norm(ref))
+
+    def _reference_grid(self, n_points: int) -> tuple[torch.Tensor, torch.Tensor]:
+        # Cached: training loops call relative_l2 repeatedly and the reference may be costly.
+        cache = self.__dict__.setdefault("_grid_cache", {})
+        if n_points not in cache:
+            points = self.grid(n_points)
+            with torch.no_grad():
+                cache[n_points] = (points, self.exact(points))
+        return cache[n_points]
 
     def __repr__(self) -> str:
         box = " x ".join(f"{c}∈[{lo:g},{hi:g}]" for c, lo, hi in zip(self.coords, self.lower, self.upper))
