@@ -138,9 +138,13 @@ def run_phase(config: dict) -> RunResult:
         grad_pred = np.concatenate([[1.0], np.cumprod(chi_perp(act, pred[:-1], C_W))])  # Π_{k<l} χ⊥, layers 1..L
     gen = torch.Generator().manual_seed(seed)
     stages = random_mlp(act, width, depth, C_b, C_W, in_dim=32, generator=gen)
-    m = measure(stages, inputs_with_kernel(16, 32, q0, gen), jacobian=False, generator=gen)
-    with np.errstate(all="ignore"):
-        grad_meas = m.grad_sq[0] / m.grad_sq  # backward signal from layer l down to layer 1
+    x = inputs_with_kernel(16, 32, q0, gen)
+    m = measure(stages, x, jacobian=False, generator=gen)
+    grad_meas = np.ones(depth)
+    for l in range(1, depth):  # the backward signal of the l+1-layer network, from its top layer down to layer 1
+        g = measure(stages[:l + 1], x, jacobian=False, generator=gen).grad_sq
+        with np.errstate(all="ignore"):
+            grad_meas[l] = g[0] / g[-1]
     cls_pred = [behaviour(float(pred[l] / K1), float(grad_pred[l])) for l in range(depth)]
     cls_meas = [behaviour(float(m.kernel[l] / m.kernel[0]) if m.kernel[0] > 0 else math.nan, float(grad_meas[l]))
                 for l in range(depth)]
