@@ -76,23 +76,30 @@ def _claim_criticality(df) -> dict:
     kern = kern[kern["act"].isin(MREPU) & np.isclose(kern["cw_scale"], 1.0)] if len(kern) else kern
     if not len(kern):
         return _not_measured(claim, paper)
-    from actlab.theory import susceptibilities
+    from actlab.theory import critical_init, susceptibilities
 
     chis = {a: susceptibilities(a, 1e-8, 1.0) for a in MREPU}
-    chi_text = ", ".join(f"{a}: χ∥ = {c[0]:.4f}, χ⊥ = {c[1]:.4f}" for a, c in chis.items())
-    rows = [f"{r.act} K⁽¹⁾ = {_k0(r):g}, depth {int(r.depth)}: K⁽ᴸ⁾/K⁽¹⁾ = 10^{r.log10_K_ratio_meas:.2f} measured vs "
-            f"10^{r.log10_K_ratio_pred:.2f} predicted (max deviation {100 * r.max_rel_dev:.1f} %), backward signal "
-            f"10^{r.log10_grad_meas:.2f} measured (one network's) vs 10^{r.log10_grad_pred:.2f} predicted"
-            for r in kern.itertuples()]
-    # the claim is about the kernel recursion: χ's at the fixed point, and the kernel (many networks)
-    kernel_stable = all(abs(r.log10_K_ratio_meas) < 2 and r.class_pred == 0 for r in kern.itertuples())
-    ok = all(abs(c[0] - 1) < 1e-3 and abs(c[1] - 1) < 1e-3 for c in chis.values()) and kernel_stable
-    a1 = ", ".join(f"{a}: a₁ = {3 * p * (2 * p - 1)}" for a, p in zip(MREPU, (2, 3)))
-    return {"claim": claim, "paper": paper,
-            "measured": f"at K → 0, {chi_text}. " + "; ".join(rows) + f". Verdict on χ∥ = χ⊥ = 1 and the measured "
-                        f"kernel staying within a factor 100. Only marginal ({a1} > 0): the kernel still blows up "
-                        f"near depth 1/(a₁K⁽¹⁾), so this needs small inputs",
-            "verdict": "reproduced" if ok else "not reproduced"}
+    a1 = {a: critical_init(a).a1 for a in MREPU}
+    chi_text = ", ".join(f"{a}: χ∥ = {c[0]:.4f}, χ⊥ = {c[1]:.4f}, a₁ = {a1[a]:g}" for a, c in chis.items())
+    inside, outside = [], []
+    for r in kern.itertuples():
+        text = (f"{r.act}, K⁽¹⁾ = {_k0(r):g}, depth {int(r.depth)}: K⁽ᴸ⁾/K⁽¹⁾ = 10^{r.log10_K_ratio_meas:.3g} "
+                f"measured vs 10^{r.log10_K_ratio_pred:.3g} predicted")
+        if r.class_pred == 0:  # where the theory says the kernel stays put
+            inside.append((r, text + f" (max deviation {100 * r.max_rel_dev:.1f} %)"))
+        else:
+            outside.append(text + f" (blow-up depth 1/(a₁K⁽¹⁾) = {1 / (a1[r.act] * _k0(r)):.1f})")
+    chis_ok = all(abs(c[0] - 1) < 1e-3 and abs(c[1] - 1) < 1e-3 for c in chis.values())
+    measured = (f"at K → 0, {chi_text}. Where the theory predicts a stable kernel: "
+                + ("; ".join(t for _, t in inside) or "no run") + ". "
+                + (f"Where it predicts a blow-up (marginal criticality): {'; '.join(outside)}. " if outside else "")
+                + "Verdict: χ∥ = χ⊥ = 1 and, where stability is predicted, the measured kernel within a factor 100 and "
+                  "within 20 % of the prediction. Criticality is only marginal (a₁ > 0): deep MRePU networks need "
+                  "small inputs")
+    if not inside:
+        return {"claim": claim, "paper": paper, "measured": measured, "verdict": "not measured"}
+    ok = chis_ok and all(abs(r.log10_K_ratio_meas) < 2 and r.max_rel_dev < 0.2 for r, _ in inside)
+    return {"claim": claim, "paper": paper, "measured": measured, "verdict": "reproduced" if ok else "not reproduced"}
 
 
 def _claim_repu_training(df) -> dict:
