@@ -5,7 +5,7 @@ a results store (SQLite), reports (Markdown + PNG) and the built-in suites.
     summary = run_sweep("sweep.toml", out="runs/sweep")
     df = load("runs/sweep")            # one row per run: config, metrics, status
 """
-from . import builtin_tasks  # noqa: F401  (registers the built-in task kinds)
+from . import builtin_tasks, mrepu  # noqa: F401  (register the built-in task kinds)
 from .runner import SweepSummary, run_sweep
 from .spec import Run, Spec, load_spec, parse_spec, run_id
 from .store import ResultStore, load, read_run_file

@@ -71,7 +71,12 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
         summary.to_csv(out / "summary.csv", index=False)
         lines += ["## Summary", "", f"Mean ± std over {view.seed_note()}; `n` = runs done of runs in the group. "
                   "Data: [summary.csv](summary.csv).", "", _markdown_table(summary), ""]
-    figures = view.metric_figures(out) + view.curve_figures(run_dir, out) + view.profile_figures(run_dir, out)
+    figures = []
+    if meta.get("suite"):
+        from .suites_registry import suite_figures
+
+        figures += suite_figures(meta["suite"], df, run_dir, out)
+    figures += view.metric_figures(out) + view.curve_figures(run_dir, out) + view.profile_figures(run_dir, out)
     if figures:
         lines += ["## Figures", ""]
         for title, png, csv in figures:

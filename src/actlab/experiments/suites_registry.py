@@ -17,6 +17,12 @@ Markdown lines the report places right after the claims table (e.g. a table the
 suite computes beside its runs; figures it links go in df.attrs["run_dir"] / "report").
 `df` is `actlab.experiments.load(run_dir)`; per-run histories and artifacts are
 read with `read_run_file(df.attrs["run_dir"], run_id, "history.json" | "artifacts.json")`.
+The hook may also define
+
+    def figures(df, run_dir: Path, out: Path) -> list[tuple[str, str, str]]
+
+drawing the suite's own figures into `out` (the report folder) and returning
+(title, PNG file name, CSV file name) for each; they lead the report's figures.
 Suite directories: the package's `suites/` folder, then those listed in the
 ACTLAB_SUITES environment variable (os.pathsep-separated).
 
@@ -86,6 +92,14 @@ def suite_sections(suite: str, df, profile: str) -> list:
     if module is None or not hasattr(module, "sections"):
         return []
     return [str(line) for line in module.sections(df, profile)]
+
+
+def suite_figures(suite: str, df, run_dir: Path, out: Path) -> list:
+    """The suite hook's own figures (see module docstring); [] when it defines none."""
+    module = _load_hook(suite)
+    if module is None or not hasattr(module, "figures"):
+        return []
+    return [tuple(f) for f in module.figures(df, Path(run_dir), Path(out))]
 
 
 def _load_hook(suite: str):
