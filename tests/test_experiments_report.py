@@ -130,3 +130,14 @@ def test_tensorboard_scalars_per_run(tmp_path):
     run_sweep(spec, out=tmp_path, workers=0, progress=False)
     rid = spec.runs()[0].id
     assert list((tmp_path / "tensorboard" / rid).glob("events.out.tfevents.*"))
+
+
+def test_metric_figures_hint_turns_the_generic_figures_off(tmp_path):
+    spec = SPEC.replace("[report]", "[report]\nmetric_figures = false")
+    out = tmp_path / "run"
+    run_sweep(parse_spec(spec), out=out, workers=0, progress=False)
+    text = build_report(out).read_text()
+    assert "metric_acc.png" not in text and "diverged_fraction.png" not in text
+    assert "(curve_loss.png)" in text  # per-epoch curves stay
+    with pytest.raises(ActlabError, match="'metric_figures' must be true or false"):
+        parse_spec(SPEC.replace("[report]", "[report]\nmetric_figures = 1"))

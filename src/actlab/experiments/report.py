@@ -76,7 +76,9 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
         from .suites_registry import suite_figures
 
         figures += suite_figures(meta["suite"], df, run_dir, out)
-    figures += view.metric_figures(out) + view.curve_figures(run_dir, out) + view.profile_figures(run_dir, out)
+    if hints.get("metric_figures", True):  # a suite with its own figures may turn the generic grid off
+        figures += view.metric_figures(out)
+    figures += view.curve_figures(run_dir, out) + view.profile_figures(run_dir, out)
     if figures:
         lines += ["## Figures", ""]
         for title, png, csv in figures:

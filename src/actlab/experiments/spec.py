@@ -33,7 +33,7 @@ from ..errors import ActlabError
 from .tasks import get_task
 
 SPEC_KEYS = ("name", "task", "description", "base", "sweep", "include", "report", "tensorboard")
-REPORT_KEYS = ("x", "metrics", "group_by", "curves", "logx", "title")
+REPORT_KEYS = ("x", "metrics", "group_by", "curves", "logx", "title", "metric_figures")
 
 
 def run_id(task: str, config: dict) -> str:
@@ -176,8 +176,9 @@ def _check_report(spec: Spec, origin: str) -> None:
     bad = [g for g in spec.report.get("group_by", []) if g not in spec.axes]
     if bad:
         raise ActlabError(f"{where}: 'group_by' must name sweep axes ({', '.join(spec.axes)}); got {bad[0]!r}")
-    if not isinstance(spec.report.get("logx", False), bool):
-        raise ActlabError(f"{where}: 'logx' must be true or false")
+    for key in ("logx", "metric_figures"):
+        if not isinstance(spec.report.get(key, False), bool):
+            raise ActlabError(f"{where}: '{key}' must be true or false")
 
 
 def _typed(data: dict, key: str, kind: type, origin: str, default: Any = _MISSING) -> Any:
