@@ -15,6 +15,7 @@ import torch
 from .autograd import apply, elementwise_function
 from .base import Activation, ActivationInfo
 from .describe import describe
+from .kernels import ElementwiseKernel
 from .registry import register
 
 SOURCE_MREPU = "Kim & Kang, 'Why Rectified Power Unit Networks Fail and How to Improve It', arXiv 2408.02697"
@@ -40,7 +41,8 @@ def repu_partials(z: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor]:
     return (torch.where(pos, zs ** p * torch.log(zs), torch.zeros_like(z)),)
 
 
-RePUFunction = elementwise_function("RePUFunction", repu_value, repu_derivative, repu_partials)
+RePUFunction = elementwise_function("RePUFunction", repu_value, repu_derivative, repu_partials,
+                                    ElementwiseKernel("repu"))
 
 
 def repu(z: torch.Tensor, p: float | torch.Tensor = 2.0) -> torch.Tensor:
@@ -68,7 +70,8 @@ def mrepu_partials(z: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor]:
     return (torch.where(inside, z * u ** p * torch.log(u), torch.zeros_like(z)),)
 
 
-MRePUFunction = elementwise_function("MRePUFunction", mrepu_value, mrepu_derivative, mrepu_partials)
+MRePUFunction = elementwise_function("MRePUFunction", mrepu_value, mrepu_derivative, mrepu_partials,
+                                     ElementwiseKernel("mrepu"))
 
 
 def mrepu(z: torch.Tensor, p: float | torch.Tensor = 2.0) -> torch.Tensor:

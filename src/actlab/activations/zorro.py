@@ -27,6 +27,7 @@ import torch
 from .autograd import apply, elementwise_function
 from .base import Activation, ActivationInfo
 from .describe import describe
+from .kernels import ElementwiseKernel
 from .registry import register
 
 SOURCE = "Roodschild et al., 'Zorro: A Flexible and Differentiable Parametric Family of Activation Functions', arXiv 2409.19239"
@@ -89,7 +90,9 @@ def zorro_partials(x, a, b):
     return dan + dap, dbn + dbp
 
 
-ZorroFunction = elementwise_function("ZorroFunction", zorro_value, zorro_derivative, zorro_partials)
+# Triton core parameters (a_n, b_n, a_p, b_p, m, s) as positions among each variant's parameters.
+ZorroFunction = elementwise_function("ZorroFunction", zorro_value, zorro_derivative, zorro_partials,
+                                     ElementwiseKernel("zorro", (0, 1, 0, 1, -1, -1)))
 
 
 def zorro(x: torch.Tensor, a: float | torch.Tensor = 1.2, b: float | torch.Tensor = 1.0) -> torch.Tensor:
@@ -111,7 +114,8 @@ def asymmetric_partials(x, an, bn, ap, bp):
 
 
 AsymmetricZorroFunction = elementwise_function(
-    "AsymmetricZorroFunction", asymmetric_value, asymmetric_derivative, asymmetric_partials)
+    "AsymmetricZorroFunction", asymmetric_value, asymmetric_derivative, asymmetric_partials,
+    ElementwiseKernel("zorro", (0, 1, 2, 3, -1, -1)))
 
 
 def zorro_asymmetric(x: torch.Tensor, a_n=1.2, b_n=1.0, a_p=1.2, b_p=1.0) -> torch.Tensor:
@@ -133,7 +137,8 @@ def sloped_partials(x, a, b, m):
     return dan + dap, dbn + dbp, dm
 
 
-SlopedZorroFunction = elementwise_function("SlopedZorroFunction", sloped_value, sloped_derivative, sloped_partials)
+SlopedZorroFunction = elementwise_function("SlopedZorroFunction", sloped_value, sloped_derivative, sloped_partials,
+                                           ElementwiseKernel("zorro", (0, 1, 0, 1, 2, -1)))
 
 
 def zorro_sloped(x: torch.Tensor, a=1.2, b=1.0, m=1.0) -> torch.Tensor:
@@ -156,7 +161,8 @@ def _affine_family(name: str, scale_in: float, shift: float, gain: float, offset
         return gain * scale_in * x * zorro_derivative(u, a, b), gain * da, gain * db
 
     value.__name__ = f"{name}_value"
-    return value, elementwise_function(f"{name.title().replace('_', '')}Function", value, derivative, partials)
+    kernel = ElementwiseKernel("zorro", (1, 2, 1, 2, -1, 0), (scale_in, shift, gain, offset))
+    return value, elementwise_function(f"{name.title().replace('_', '')}Function", value, derivative, partials, kernel)
 
 
 sigmoid_value, SigmoidZorroFunction = _affine_family("zorro_sigmoid", 1.0, 0.5, 1.0, 0.0)
