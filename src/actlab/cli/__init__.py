@@ -15,6 +15,7 @@ from ..errors import ActlabError
 
 COMMAND_MODULES = (
     "actlab.cli.activations",
+    "actlab.cli.bench",
 )
 
 
