@@ -25,16 +25,20 @@ TILE = 2048   # elements per program, radial bounding (rows × padded group)
 # --- the formulas -------------------------------------------------------------------
 @triton.jit
 def _pow(base, e):
-    """base^e for base > 0 (e = 0 gives 1, as torch.pow does even for base = inf)."""
-    return tl.where(e == 0, 1.0, tl.exp(e * tl.log(base)))
+    """power._pow: exp(e·ln base)."""
+    return tl.exp(e * tl.log(base))
+
+
+@triton.jit
+def _clamp_min0(v):
+    """torch.clamp_min(v, 0): NaN stays NaN."""
+    return tl.where(v > 0, v, tl.where(v != v, v, 0.0))
 
 
 @triton.jit
 def repu_value(z, p):
-    """max(0, z)^p (NaN stays NaN)."""
-    pos = z > 0
-    zs = tl.where(pos, z, 1.0)
-    return tl.where(pos, _pow(zs, p), tl.where(z != z, z, 0.0))
+    """max(0, z)^p."""
+    return _pow(_clamp_min0(z), p)
 
 
 @triton.jit
@@ -54,9 +58,7 @@ def repu_partials(z, p):
 @triton.jit
 def mrepu_value(z, p):
     """z · max(0, z + 1)^p."""
-    inside = z > -1
-    u = tl.where(inside, z + 1, 1.0)
-    return tl.where(inside, z * _pow(u, p), z * 0.0)  # z·0: NaN for NaN and ±inf, as in torch
+    return z * _pow(_clamp_min0(z + 1), p)
 
 
 @triton.jit
