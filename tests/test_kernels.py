@@ -55,6 +55,32 @@ def test_in_triton_interpreter():
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
+@pytest.mark.skipif(not HAS_TRITON or INTERPRETED, reason="needs triton's compiler (not the interpreter)")
+def test_kernels_compile_for_a_gpu_target():
+    """Lowered to machine code for sm_90 without a GPU: catches what the interpreter lets through."""
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+    from triton import compile as triton_compile
+
+    from actlab.activations.kernels import triton_kernels as tk
+
+    def build(fn, pointers, dtype, meta):
+        sig = {name: ("*fp32" if name in ("p_ptr", "part_ptr") else f"*{dtype}") for name in pointers}
+        sig.update({name: "i64" for name in ("n", "R", "G") if name in fn.arg_names})
+        sig.update({name: "constexpr" for name in meta})
+        triton_compile(ASTSource(fn=fn, signature=sig, constexprs=meta), target=GPUTarget("cuda", 90, 32))
+
+    elementwise = ("x_ptr", "g_ptr", "gx_ptr", "p_ptr", "part_ptr")
+    for function, dtype in ((Z.TanhZorroFunction, "bf16"), (P.MRePUFunction, "fp16"), (P.RePUFunction, "fp32")):
+        meta = tk._meta(function.kernel)
+        build(tk._elementwise_fwd, ("x_ptr", "y_ptr", "p_ptr"), dtype, meta)
+        build(tk._elementwise_bwd, elementwise, dtype, dict(meta, NEED_X=True, NEED_P=True))
+    for chunks in (1, 3):
+        meta = dict(BLOCK_R=2 if chunks == 1 else 1, BLOCK_G=1024, CHUNKS=chunks)
+        build(tk._rb_fwd, ("x_ptr", "y_ptr"), "bf16", meta)
+        build(tk._rb_bwd, ("x_ptr", "g_ptr", "gx_ptr"), "bf16", meta)
+
+
 def _grid(name: str) -> torch.Tensor:
     """Points around every breakpoint (at, and 1e-6, 1e-3, 0.1 away), a spread, NaN and ±inf."""
     pts = [torch.linspace(-6, 6, 97)]

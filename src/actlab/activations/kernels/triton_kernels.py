@@ -114,9 +114,10 @@ def core_partials(x, an, bn, ap, bp, m):
 
 # --- elementwise kernels --------------------------------------------------------------
 @triton.jit
-def _param(p_ptr, INDEX: tl.constexpr, default):
+def _param(p_ptr, INDEX: tl.constexpr, DEFAULT: tl.constexpr):
+    """The activation's parameter at INDEX, or DEFAULT (a float32 scalar either way) when INDEX < 0."""
     if INDEX < 0:
-        return default
+        return tl.full((), DEFAULT, tl.float32)
     return tl.load(p_ptr + INDEX).to(tl.float32)
 
 
