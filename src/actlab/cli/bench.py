@@ -25,7 +25,7 @@ def _finish(args, result: dict, text: str) -> None:
 
 def _activations(args) -> None:
     result = bench_activations(args.device, args.dtype, args.size, args.repeats, args.warmup, args.threads,
-                               args.only or ACTIVATIONS, progress=_progress(args))
+                               args.only or ACTIVATIONS, args.rounds, progress=_progress(args))
     _finish(args, result, format_activations(result))
 
 
@@ -34,7 +34,7 @@ def _models(args) -> None:
     depth = args.depth or (20 if cpu else 100)
     batch = args.batch or (64 if cpu else 256)
     result = bench_models(args.device, args.dtype, depth, args.width, batch, args.repeats, args.warmup, args.threads,
-                          args.only or ("relu", "gelu", *ACTIVATIONS), progress=_progress(args))
+                          args.only or ("relu", "gelu", *ACTIVATIONS), args.rounds, progress=_progress(args))
     _finish(args, result, format_models(result))
 
 
@@ -43,6 +43,8 @@ def _common(p) -> None:
     p.add_argument("--dtype", default="float32", help="float32, bfloat16 or float16 (default float32)")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads before timing")
     p.add_argument("--only", nargs="+", metavar="SPEC", help="activation specs to time (default: all of actlab's)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="repeat the whole sweep; report per-round medians (robust on a shared machine; default 1)")
     p.add_argument("--json", nargs="?", const=True, default=False, metavar="FILE",
                    help="JSON on stdout, or into FILE (then the table on stdout)")
 
