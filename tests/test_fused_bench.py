@@ -34,8 +34,8 @@ def test_bench_activations_json(capsys, tmp_path):
 
 
 def test_bench_models_text(capsys):
-    code, out, _ = _run(capsys, "bench", "models", "--depth", "2", "--width", "16", "--batch", "4", "--repeats", "1", "--rounds", "2",
-                        "--warmup", "0", "--only", "mrepu", "radial_bounding")
+    code, out, _ = _run(capsys, "bench", "models", "--depth", "2", "--width", "16", "--batch", "4", "--repeats", "1",
+                        "--rounds", "2", "--warmup", "0", "--only", "mrepu", "radial_bounding")
     assert code == 0
     lines = out.splitlines()
     assert "depth 2 width 16 batch 4" in lines[0]
