@@ -47,9 +47,9 @@ from ..errors import ActlabError
 
 MODES = ("auto", "always", "never")
 FUSED_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
-# Below this size the eager path costs at most a few hundred µs per call, and the
-# first-use compilation (seconds per activation and dtype) does not pay off for
-# small models and tests; above it the fused path is several times faster (docs/performance.md).
+# Below this size the first-use compilation (seconds per activation and dtype) does
+# not pay off for small models and tests, and the compiled kernel's fixed call cost
+# weighs more; above it the fused path is 3.5-30x faster (docs/performance.md).
 MIN_NUMEL = 1 << 16
 
 _ENV = {"0": "never", "off": "never", "false": "never", "1": "always", "on": "always", "true": "always"}
