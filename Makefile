@@ -20,7 +20,8 @@ $(VENV)/.done: pyproject.toml
 setup: $(VENV)/.done
 
 demo: setup
-	$(VENV)/bin/actlab gallery --out gallery
+	$(VENV)/bin/actlab reproduce zplane --profile quick
+	$(VENV)/bin/actlab reproduce zorro --profile quick
 
 test: setup
 	$(PY) -m pytest -q

@@ -89,8 +89,19 @@ def _smoothness(p: float) -> float:
     return p - 1 if float(p).is_integer() else math.floor(p)
 
 
+class _PowerUnit(Activation):
+    functional = staticmethod(repu)
+
+    def __init__(self, p: float = 2.0, learnable: bool = False) -> None:
+        super().__init__()
+        self._add_param("p", p, learnable, lower=1.0, inclusive=True)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return type(self).functional(z, self.param("p"))
+
+
 @register("repu")
-class RePU(Activation):
+class RePU(_PowerUnit):
     """Rectified power unit, RePU_p(z) = max(0, z)^p.
 
     RePU_p'(z) = p·z^(p−1) for z > 0. For p >= 2 no initialisation is critical:
@@ -101,13 +112,6 @@ class RePU(Activation):
         >>> RePU(p=3)(torch.tensor([-1.0, 2.0]))
         tensor([0., 8.])
     """
-
-    def __init__(self, p: float = 2.0, learnable: bool = False) -> None:
-        super().__init__()
-        self._add_param("p", p, learnable, lower=1.0, inclusive=True)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return repu(z, self.param("p"))
 
     @property
     def info(self) -> ActivationInfo:
@@ -120,7 +124,7 @@ class RePU(Activation):
 
 
 @register("mrepu")
-class MRePU(Activation):
+class MRePU(_PowerUnit):
     """Modified rectified power unit, MRePU_p(z) = z · max(0, z + 1)^p.
 
     MRePU'(z) = (z+1)^(p−1)·((p+1)z + 1) for z > −1, else 0; MRePU(0) = 0,
@@ -134,12 +138,7 @@ class MRePU(Activation):
         tensor([-0., 0., 4.])
     """
 
-    def __init__(self, p: float = 2.0, learnable: bool = False) -> None:
-        super().__init__()
-        self._add_param("p", p, learnable, lower=1.0, inclusive=True)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return mrepu(z, self.param("p"))
+    functional = staticmethod(mrepu)
 
     @property
     def info(self) -> ActivationInfo:

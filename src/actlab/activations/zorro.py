@@ -21,6 +21,7 @@ with its own parameters: the negative side uses (a_n, b_n), the upper side
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 
@@ -263,8 +264,20 @@ class SlopedZorro(_ZorroBase):
                           "reconstruction", upper=math.inf if m > 0 else None)
 
 
+class _AffineZorro(_ZorroBase):
+    """Zorro composed with fixed affine maps of its input and output (s scales the input)."""
+
+    default_s = 1.0
+
+    def __init__(self, s: Optional[float] = None, a: float = 4.0, b: float = 2.0, learnable: bool = False) -> None:
+        super().__init__()
+        self._add_param("s", self.default_s if s is None else s, learnable)
+        self._add_param("a", a, learnable)
+        self._add_param("b", b, learnable)
+
+
 @register("zorro_sigmoid")
-class SigmoidZorro(_ZorroBase):
+class SigmoidZorro(_AffineZorro):
     """Sigmoid-Zorro Zs(x) = Z(s·x + ½; a, b): a sigmoid-like unit through (0, ½).
 
     Defaults s = ½, a = 4, b = 2 (the authors' LSTM-gate setting). Breakpoints at
@@ -272,12 +285,7 @@ class SigmoidZorro(_ZorroBase):
     """
 
     functional = staticmethod(zorro_sigmoid)
-
-    def __init__(self, s: float = 0.5, a: float = 4.0, b: float = 2.0, learnable: bool = False) -> None:
-        super().__init__()
-        self._add_param("s", s, learnable)
-        self._add_param("a", a, learnable)
-        self._add_param("b", b, learnable)
+    default_s = 0.5
 
     @property
     def info(self) -> ActivationInfo:
@@ -286,19 +294,13 @@ class SigmoidZorro(_ZorroBase):
 
 
 @register("zorro_tanh")
-class TanhZorro(_ZorroBase):
+class TanhZorro(_AffineZorro):
     """Tanh-Zorro Zt(x) = 2·Z((s·x + 1)/2; a, b) − 1: a tanh-like unit through 0.
 
     Defaults s = 1, a = 4, b = 2. Breakpoints at x = ∓1/s.
     """
 
     functional = staticmethod(zorro_tanh)
-
-    def __init__(self, s: float = 1.0, a: float = 4.0, b: float = 2.0, learnable: bool = False) -> None:
-        super().__init__()
-        self._add_param("s", s, learnable)
-        self._add_param("a", a, learnable)
-        self._add_param("b", b, learnable)
 
     @property
     def info(self) -> ActivationInfo:

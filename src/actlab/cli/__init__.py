@@ -15,6 +15,10 @@ from ..errors import ActlabError
 
 COMMAND_MODULES = (
     "actlab.cli.activations",
+    "actlab.cli.theory",
+    "actlab.cli.experiments",
+    "actlab.cli.capacity",
+    "actlab.cli.train",
     "actlab.cli.bench",
 )
 

@@ -1,0 +1,207 @@
+"""Empirical (algorithmic) capacity, robustness of solutions and local entropy.
+
+- `capacity_scan`: fraction of B random instances a solver satisfies at each α = P/N,
+  with Wilson 95 % intervals, and `alpha_at_half`: the α where half are solved, from a
+  maximum-likelihood logistic fit p(α) = 1/(1 + exp((α − α½)/w)) with a parametric
+  bootstrap 95 % interval. The α½ of a heuristic solver is an ALGORITHMIC capacity,
+  a lower estimate of the true one.
+- `cover_probability`: Cover (1965): P random points in general position in R^N are
+  separable through the origin with probability C(P, N)/2^P, C(P, N) = 2 Σ_{k<N} binom(P−1, k).
+- `weight_perturbation`: training error vs perturbation of a solution — spherical:
+  W_i → W_i(1 + σ η_i), renormalised; binary: flip exactly round(dN) weights.
+- `input_noise`: training error vs noise on the inputs — ±1 patterns: each input flipped
+  with probability p; Gaussian patterns: ξ → ξ + p η.
+- `local_entropy`: binary weights, from the fraction p̂(d) of configurations at Hamming
+  distance k = dN from a solution that are solutions:
+      S(d) = (1/N) ln[ binom(N, k) p̂(d) ]  ≤  (1/N) ln binom(N, k) ≈ H(d) = −d ln d − (1−d) ln(1−d).
+  Dense regions show S(d) close to the ball bound at small d. This counting estimator is
+  the project's choice (reconstruction): p̂ = 0 leaves S(d) unmeasured (−inf).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from scipy import optimize, special
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from ..errors import ActlabError
+from .machine import CommitteeMachine, Problem, random_problem, spherical_normalize
+from .solvers import solve
+
+
+@dataclass
+class CapacityScan:
+    """P(solved) over an α grid for one (activation, K, weights, N, solver)."""
+
+    activation: str
+    K: int
+    weights: str
+    N: int
+    solver: str
+    alphas: list[float]
+    solved: list[int]
+    instances: int
+    seconds: float
+    alpha_half: float = math.nan
+    alpha_half_ci: tuple[float, float] = (math.nan, math.nan)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def fractions(self) -> list[float]:
+        return [s / self.instances for s in self.solved]
+
+    def wilson(self, z: float = 1.96) -> list[tuple[float, float]]:
+        """Wilson score interval of each fraction."""
+        out = []
+        for s in self.solved:
+            n, p = self.instances, s / self.instances
+            centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+            half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+            out.append((max(0.0, centre - half), min(1.0, centre + half)))
+        return out
+
+    def as_dict(self) -> dict:
+        return {"activation": self.activation, "K": self.K, "weights": self.weights, "N": self.N,
+                "solver": self.solver, "alphas": self.alphas, "solved": self.solved, "instances": self.instances,
+                "fractions": self.fractions, "wilson95": self.wilson(), "alpha_half": self.alpha_half,
+                "alpha_half_ci95": list(self.alpha_half_ci), "seconds": self.seconds, **self.extra}
+
+
+def cover_probability(P: int, N: int) -> float:
+    """C(P, N)/2^P: probability that P random ±labelled points in general position in R^N are separable."""
+    return float(2.0 * sum(math.comb(P - 1, k) for k in range(min(N, P))) / 2.0**P)
+
+
+def _logistic_fit(alphas: np.ndarray, solved: np.ndarray, n: int) -> float:
+    """Maximum-likelihood α½ of p(α) = expit((α½ − α)/w)."""
+    span = float(alphas.max() - alphas.min()) or 1.0
+
+    def nll(theta):
+        a0, logw = theta
+        z = (a0 - alphas) / math.exp(logw)
+        return -float(np.sum(solved * special.log_expit(z) + (n - solved) * special.log_expit(-z)))
+
+    frac = solved / n
+    start = float(np.interp(0.5, frac[::-1], alphas[::-1])) if frac.max() >= 0.5 >= frac.min() else float(alphas.mean())
+    res = optimize.minimize(nll, np.array([start, math.log(span / 10)]), method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-9})
+    return float(res.x[0])
+
+
+def alpha_at_half(alphas: Sequence[float], solved: Sequence[int], instances: int, *, bootstrap: int = 200,
+                  seed: int = 0) -> tuple[float, tuple[float, float]]:
+    """α where half the instances are solved, with a parametric-bootstrap 95 % interval.
+
+    Returns nan when the grid does not bracket 50 % (all fractions above or all below ½).
+    """
+    a = np.asarray(alphas, dtype=float)
+    s = np.asarray(solved, dtype=float)
+    frac = s / instances
+    if not (frac.max() >= 0.5 >= frac.min()):
+        return math.nan, (math.nan, math.nan)
+    value = _logistic_fit(a, s, instances)
+    rng = np.random.default_rng(seed)
+    boots = [_logistic_fit(a, rng.binomial(instances, frac).astype(float), instances) for _ in range(bootstrap)]
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return value, (float(lo), float(hi))
+
+
+def capacity_scan(activation: str, K: int, weights: str, N: int, alphas: Sequence[float], *, instances: int = 32,
+                  solver: str = "gd", patterns: str = "pm1", tree: bool = True, seed: int = 0, device=None,
+                  progress: bool = False, solver_options: Optional[dict] = None, bootstrap: int = 200) -> CapacityScan:
+    """Solve `instances` random problems at each α and count the solved ones (one batched call per α)."""
+    if not alphas:
+        raise ActlabError("need at least one alpha")
+    if any(a <= 0 for a in alphas):
+        raise ActlabError(f"alphas must be positive, got {list(alphas)}")
+    machine = CommitteeMachine(activation, K, N, tree=tree)
+    solved, seconds = [], 0.0
+    for i, alpha in enumerate(tqdm(list(alphas), desc=f"{activation} K={K} {weights} N={N}", disable=not progress)):
+        gen = torch.Generator(device=device or "cpu").manual_seed(seed * 1000 + i)
+        problem = random_problem(machine, max(1, round(alpha * N)), instances, patterns=patterns, generator=gen,
+                                 device=device)
+        res = solve(machine, problem, weights, solver, seed=seed * 1000 + i, **(solver_options or {}))
+        solved.append(int(res.solved.sum()))
+        seconds += res.seconds
+    scan = CapacityScan(activation, K, weights, N, solver, [float(a) for a in alphas], solved, instances, seconds)
+    scan.alpha_half, scan.alpha_half_ci = alpha_at_half(scan.alphas, solved, instances, bootstrap=bootstrap, seed=seed)
+    return scan
+
+
+# ----------------------------------------------------------------------------- robustness
+
+def perturb_weights(W: Tensor, weights: str, level: float, trials: int, generator: torch.Generator) -> Tensor:
+    """(B, K, n) -> (B, trials, K, n) perturbed copies (see module docstring)."""
+    Wt = W.unsqueeze(1).expand(W.shape[0], trials, *W.shape[1:])
+    if weights == "spherical":
+        eta = torch.randn(Wt.shape, generator=generator, device=W.device, dtype=W.dtype)
+        return spherical_normalize(Wt * (1 + level * eta))
+    B, K, n = W.shape
+    k = int(round(level * K * n))
+    order = torch.rand((B, trials, K * n), generator=generator, device=W.device).argsort(-1)
+    flip = torch.zeros((B, trials, K * n), dtype=torch.bool, device=W.device)
+    flip.scatter_(-1, order[..., :k], True)
+    return torch.where(flip.view(B, trials, K, n), -Wt, Wt)
+
+
+def weight_perturbation(machine: CommitteeMachine, problem: Problem, W: Tensor, weights: str,
+                        levels: Sequence[float], *, trials: int = 64, seed: int = 0) -> dict:
+    """Mean training-error fraction and fraction still solving, vs σ (spherical) or d (binary)."""
+    gen = torch.Generator(device=W.device).manual_seed(seed)
+    err, still = [], []
+    for level in levels:
+        e = machine.errors(problem.patterns, problem.labels, perturb_weights(W, weights, level, trials, gen))
+        err.append(float(e.float().mean()) / problem.P)
+        still.append(float((e == 0).float().mean()))
+    return {"levels": list(levels), "train_error": err, "still_solution": still}
+
+
+def input_noise(machine: CommitteeMachine, problem: Problem, W: Tensor, levels: Sequence[float], *,
+                trials: int = 16, seed: int = 0) -> dict:
+    """Mean training-error fraction when the inputs are corrupted (flip prob. p, or additive p·η)."""
+    gen = torch.Generator(device=W.device).manual_seed(seed)
+    X, y = problem.patterns, problem.labels
+    binary_inputs = bool(((X == 1) | (X == -1)).all())
+    err = []
+    for p in levels:
+        total = 0.0
+        for _ in range(trials):
+            if binary_inputs:
+                flip = torch.rand(X.shape, generator=gen, device=X.device) < p
+                Xn = torch.where(flip, -X, X)
+            else:
+                Xn = X + p * torch.randn(X.shape, generator=gen, device=X.device, dtype=X.dtype)
+            total += float(machine.errors(Xn, y, W).float().mean()) / problem.P
+        err.append(total / trials)
+    return {"levels": list(levels), "train_error": err}
+
+
+def ball_entropy(d: np.ndarray) -> np.ndarray:
+    """H(d) = −d ln d − (1−d) ln(1−d): the entropy of the Hamming ball, upper bound of S(d)."""
+    d = np.asarray(d, dtype=float)
+    return -special.xlogy(d, d) - special.xlogy(1 - d, 1 - d)
+
+
+def local_entropy(machine: CommitteeMachine, problem: Problem, W: Tensor, ds: Sequence[float], *,
+                  samples: int = 512, seed: int = 0) -> dict:
+    """S(d) = (1/N) ln[binom(N, dN) p̂(d)] averaged over the given solutions (binary weights)."""
+    gen = torch.Generator(device=W.device).manual_seed(seed)
+    N = machine.K * machine.n
+    S, bound, p_hat = [], [], []
+    for d in ds:
+        k = int(round(d * N))
+        e = machine.errors(problem.patterns, problem.labels, perturb_weights(W, "binary", d, samples, gen))
+        p = (e == 0).float().mean(1)                                  # per solution
+        log_binom = special.gammaln(N + 1) - special.gammaln(k + 1) - special.gammaln(N - k + 1)
+        with np.errstate(divide="ignore"):
+            s = (log_binom + np.log(p.cpu().numpy())) / N
+        S.append(float(np.mean(s)))
+        bound.append(float(log_binom / N))
+        p_hat.append(float(p.mean()))
+    return {"d": list(ds), "local_entropy": S, "ball_bound": bound, "H": ball_entropy(np.asarray(ds)).tolist(),
+            "p_hat": p_hat}

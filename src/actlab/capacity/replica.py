@@ -1,0 +1,315 @@
+"""Replica-theory storage capacity of tree committee machines (ReLU vs sign units).
+
+Entry point: `alpha_c(activation, K, weights, ansatz) -> Estimate(value, uncertainty, method)`.
+
+Spherical weights, replica symmetric (RS), finite K — the q → 1 limit of Gardner's
+computation (each unit's field λ_l is a standard Gaussian z_l):
+
+    α_c(K) = 1 / E_z[ d²(z) ],   d²(z) = min ‖x‖²  s.t.  Σ_l c_l g(z_l + x_l) > 0
+
+evaluated by Monte Carlo with d² solved exactly per sample (`d2_sign`, `d2_relu`);
+the perceptron (K = 1) gives E[d²] = ½, α_c = 2.
+
+K → ∞: the output field is Gaussian and the tree is a perceptron whose energetic
+term sees the effective overlap (`effective_overlap`)
+
+    C(q) = (E[g(u)g(v)] − (E g)²) / Var g,   (u, v) standard normal with correlation q
+    sign: C(q) = (2/π) arcsin q
+    ReLU: C(q) = [√(1−q²) + q(π − arccos q) − 1] / (π − 1)
+
+- spherical RS:   α_c = 2 C'(1)  (ReLU: 2π/(π−1) ≈ 2.934; sign: C'(1) = ∞, diverges)
+- spherical 1RSB: q₁ → 1 with m = μ(1−q₁), A = C'(1),
+      S(q₀, μ) = ½[ ln(1 + μ(1−q₀))/μ + q₀/(1 + μ(1−q₀)) ]
+      E(q₀, μ) = ∫Dz₀ ln ∫Dz₁ exp(−(μ/2A) y² Θ(−y)),  y = √C(q₀) z₀ + √(1−C(q₀)) z₁
+      α_c = stationary value of α(q₀, μ) = −μ S / E
+- binary RS: free entropy φ = G_S + α G_E,
+      G_S = −q̂(1−q)/2 + ∫Dz ln 2cosh(√q̂ z),  G_E = ∫Dz ln H(−√(C/(1−C)) z)
+  with C(q) = q for the perceptron; α_c is where the RS entropy at the saddle vanishes
+  (perceptron: 0.833, Gardner & Derrida 1988).
+
+For sign units the spherical capacity diverges with K; the large-K law quoted in the
+spec, α_c ≈ (16/π)√(ln K) (Monasson & Zecchina 1995), is given by `sign_large_K_law`
+and is a quotation, not computed here.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Union
+
+import numpy as np
+from scipy import optimize, special
+
+from ..errors import ActlabError
+from .machine import check_architecture
+
+ANSATZE = ("rs", "1rsb")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A theoretical value with its numerical uncertainty (Monte Carlo SE or quadrature/root error)."""
+
+    value: float
+    uncertainty: float
+    method: str
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "uncertainty": self.uncertainty, "method": self.method, "message": self.message}
+
+
+# ----------------------------------------------------------------------------- effective overlap
+
+def effective_overlap(activation: str, q: np.ndarray) -> np.ndarray:
+    """C(q) for sign or ReLU units, or 'linear' (the perceptron, C = q); C(0) = 0, C(1) = 1."""
+    q = np.clip(np.asarray(q, dtype=float), -1.0, 1.0)
+    if activation == "linear":  # the perceptron itself: C(q) = q
+        return q
+    if activation == "sign":
+        return (2.0 / np.pi) * np.arcsin(q)
+    if activation == "relu":
+        return (np.sqrt(1.0 - q * q) + q * (np.pi - np.arccos(q)) - 1.0) / (np.pi - 1.0)
+    raise ActlabError(f"unknown activation {activation!r}; allowed: relu, sign, linear")
+
+
+def effective_overlap_slope(activation: str, q: np.ndarray) -> np.ndarray:
+    """C'(q): sign (2/π)/√(1−q²); ReLU (π − arccos q)/(π − 1)."""
+    q = np.asarray(q, dtype=float)
+    if activation == "linear":
+        return np.ones_like(q)
+    if activation == "sign":
+        return (2.0 / np.pi) / np.sqrt(np.maximum(1.0 - q * q, 0.0))
+    if activation == "relu":
+        return (np.pi - np.arccos(np.clip(q, -1, 1))) / (np.pi - 1.0)
+    raise ActlabError(f"unknown activation {activation!r}; allowed: relu, sign")
+
+
+def sign_large_K_law(K: Union[int, np.ndarray]) -> np.ndarray:
+    """Quoted large-K growth of the sign-unit committee capacity: (16/π)√(ln K)."""
+    return (16.0 / np.pi) * np.sqrt(np.log(np.asarray(K, dtype=float)))
+
+
+# ----------------------------------------------------------------------------- d²(z), finite K
+
+def d2_sign(z: np.ndarray) -> np.ndarray:
+    """d²(z) for a majority vote of K (odd) sign units, z of shape (M, K).
+
+    At least (K+1)/2 fields must be made positive; moving z_l to 0⁺ costs max(0, −z_l)²,
+    so d² is the sum of the (K+1)/2 smallest such costs.
+    """
+    K = z.shape[1]
+    cost = np.sort(np.maximum(-z, 0.0) ** 2, axis=1)
+    return cost[:, : (K + 1) // 2].sum(axis=1)
+
+
+def d2_relu(z: np.ndarray) -> np.ndarray:
+    """d²(z) for K (even) ReLU units with readout c = (+1)×K/2, (−1)×K/2; z of shape (M, K).
+
+    Exact solution of min ‖x‖² s.t. Σ_{a∈A} relu(z_a+x_a) ≥ Σ_{b∈B} relu(z_b+x_b) (the closure
+    of the strict constraint). By the KKT conditions every moved coordinate moves by the same
+    amount ε: a set S of the k largest positive-side fields is raised by ε, and every negative-side
+    field is lowered by min(ε, z_b⁺). For fixed k the constraint
+        Σ_S (z_a + ε) + Σ_{A∖S} relu(z_a) ≥ Σ_B relu(z_b − ε) = max_j (Σ_{i≤j} b_i − j ε)
+    (b sorted decreasing) gives ε_k = max(0, −z_(k), max_j (Σ_{i≤j} b_i − C_k)/(k + j)),
+    cost_k = k ε_k² + Σ_B min(ε_k, z_b⁺)², and d² = min_k cost_k.
+    """
+    M, K = z.shape
+    h = K // 2
+    a = -np.sort(-z[:, :h], axis=1)                       # positive side, decreasing
+    b = -np.sort(-np.maximum(z[:, h:], 0.0), axis=1)      # negative side, relu'd, decreasing
+    relu_a = np.maximum(a, 0.0)
+    s_a = relu_a.sum(1)
+    ks = np.arange(1, h + 1)
+    # C_k = Σ_{top k} z_a + Σ_{rest} relu(z_a)
+    C = np.cumsum(a, 1) + s_a[:, None] - np.cumsum(relu_a, 1)                # (M, h)
+    Pb = np.concatenate([np.zeros((M, 1)), np.cumsum(b, 1)], axis=1)          # (M, h+1), j = 0..h
+    js = np.arange(h + 1)
+    eps = ((Pb[:, None, :] - C[:, :, None]) / (ks[:, None] + js[None, :])).max(-1)  # (M, h)
+    eps = np.maximum(eps, np.maximum(-a, 0.0))            # every unit of S must be active
+    cost = ks * eps**2 + (np.minimum(eps[:, :, None], b[:, None, :]) ** 2).sum(-1)
+    return cost.min(axis=1)
+
+
+def _d2(activation: str) -> Callable[[np.ndarray], np.ndarray]:
+    return d2_relu if activation == "relu" else d2_sign
+
+
+def mean_d2(activation: str, K: int, samples: int = 200_000, seed: int = 0) -> tuple[float, float]:
+    """Monte Carlo E[d²(z)], z ~ N(0, I_K), and its standard error."""
+    check_architecture(activation, K)
+    rng = np.random.default_rng(seed)
+    d2 = _d2(activation)
+    chunk = max(1, min(samples, 4_000_000 // (K * K + K)))
+    total = total_sq = 0.0
+    done = 0
+    while done < samples:
+        m = min(chunk, samples - done)
+        v = d2(rng.standard_normal((m, K)))
+        total += v.sum()
+        total_sq += (v * v).sum()
+        done += m
+    mean = total / samples
+    var = max(total_sq / samples - mean * mean, 0.0)
+    return mean, math.sqrt(var / samples)
+
+
+# ----------------------------------------------------------------------------- Gaussian quadrature
+
+@lru_cache(maxsize=8)
+def _gauss(order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of ∫Dz f(z) (probabilists' Gauss–Hermite)."""
+    x, w = special.roots_hermitenorm(order)
+    return x, w / math.sqrt(2.0 * math.pi)
+
+
+def _log_H(x: np.ndarray) -> np.ndarray:
+    """ln H(x), H(x) = ∫_x^∞ Dt."""
+    return special.log_ndtr(-x)
+
+
+# ----------------------------------------------------------------------------- spherical 1RSB, K = ∞
+
+def _one_rsb_alpha(activation: str, q0: float, mu: float, order: int) -> float:
+    """α(q₀, μ) = −μ S/E of the spherical 1RSB q₁ → 1 limit (module docstring)."""
+    A = float(effective_overlap_slope(activation, 1.0))
+    C = float(effective_overlap(activation, q0))
+    S = 0.5 * (math.log1p(mu * (1 - q0)) / mu + q0 / (1 + mu * (1 - q0)))
+    z0, w = _gauss(order)
+    a = math.sqrt(C) * z0
+    b2 = 1.0 - C
+    s = mu / A
+    r = 1.0 + s * b2
+    # ∫Dz₁ [Θ(y) + Θ(−y) e^{−s y²/2}],  y = a + √b2 z₁
+    log_pos = special.log_ndtr(a / math.sqrt(b2))
+    log_neg = -s * a * a / (2 * r) + special.log_ndtr(-a / math.sqrt(b2 * r)) - 0.5 * math.log(r)
+    E = float(w @ np.logaddexp(log_pos, log_neg))
+    return -mu * S / E
+
+
+def one_rsb_surface(activation: str, q0: np.ndarray, mu: np.ndarray, order: int = 201) -> np.ndarray:
+    """α(q₀, μ) on a grid (rows q₀, columns μ), for inspection and plots."""
+    return np.array([[_one_rsb_alpha(activation, float(q), float(m), order) for m in mu] for q in q0])
+
+
+def _one_rsb_capacity(activation: str, order: int) -> tuple[float, float, float]:
+    """Stationary point of α(q₀, μ); returns (α, q₀, μ).
+
+    The stationary point is a minimum of α over (q₀, μ): for the perceptron (C = q) the
+    surface is ≥ 2 everywhere and reaches 2 only on the RS boundary (μ → 0 or q₀ → 1),
+    so the minimum reproduces Gardner's α = 2; for ReLU it is an interior point.
+    """
+    def alpha(p: np.ndarray) -> float:
+        return _one_rsb_alpha(activation, float(special.expit(p[0])), math.exp(p[1]), order)
+
+    grid = [(a, b) for a in np.linspace(-4, 4, 17) for b in np.linspace(-3, 6, 19)]
+    start = min(grid, key=lambda p: alpha(np.array(p)))
+    res = optimize.minimize(alpha, np.array(start), method="Nelder-Mead",
+                            options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 4000})
+    return float(res.fun), float(special.expit(res.x[0])), math.exp(res.x[1])
+
+
+# ----------------------------------------------------------------------------- binary RS
+
+def _binary_rs_terms(activation: str, q: float, order: int) -> tuple[float, float]:
+    """G_E(q) and dG_E/dq for the binary perceptron (activation='linear') or K = ∞ committee."""
+    z, w = _gauss(order)
+    C, dC = float(effective_overlap(activation, q)), float(effective_overlap_slope(activation, q))
+    x = math.sqrt(C / (1.0 - C))
+    GE = float(w @ special.log_ndtr(x * z))
+    # d/dx ln Φ(xz) = z φ(xz)/Φ(xz)
+    ratio = np.exp(-0.5 * (x * z) ** 2 - 0.5 * math.log(2 * math.pi) - special.log_ndtr(x * z))
+    dGE_dx = float(w @ (z * ratio))
+    dx_dC = 1.0 / (2.0 * x * (1.0 - C) ** 2)
+    return GE, dGE_dx * dx_dC * dC
+
+
+def _binary_rs_entropy(activation: str, alpha: float, order: int) -> tuple[float, float, float]:
+    """RS entropy at the saddle point for load α; returns (φ, q, q̂)."""
+    z, w = _gauss(order)
+    q = 0.5
+    for _ in range(2000):
+        qhat = -2.0 * alpha * _binary_rs_terms(activation, q, order)[1]
+        q_new = float(w @ np.tanh(math.sqrt(qhat) * z) ** 2)
+        q_new = min(max(q_new, 1e-12), 1 - 1e-12)
+        if abs(q_new - q) < 1e-13:
+            q = q_new
+            break
+        q = 0.5 * q + 0.5 * q_new
+    GE, dGE = _binary_rs_terms(activation, q, order)
+    qhat = -2.0 * alpha * dGE
+    u = math.sqrt(qhat) * z
+    log2cosh = np.logaddexp(u, -u)
+    phi = -qhat * (1 - q) / 2 + float(w @ log2cosh) + alpha * GE
+    return phi, q, qhat
+
+
+def _binary_rs_capacity(activation: str, order: int) -> float:
+    return optimize.brentq(lambda a: _binary_rs_entropy(activation, a, order)[0], 0.05, 3.0, xtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- public entry point
+
+def _parse_K(K: Union[int, float, str]) -> Union[int, float]:
+    if isinstance(K, str):
+        if K.strip().lower() in ("inf", "infinity", "∞"):
+            return math.inf
+        try:
+            K = int(K)
+        except ValueError:
+            raise ActlabError(f"K must be a positive integer or 'inf', got {K!r}") from None
+    if isinstance(K, float) and math.isinf(K):
+        return math.inf
+    if isinstance(K, float) and K.is_integer():
+        K = int(K)
+    if not isinstance(K, int) or K < 1:
+        raise ActlabError(f"K must be a positive integer or 'inf', got {K!r}")
+    return K
+
+
+def alpha_c(activation: str, K: Union[int, float, str], weights: str = "spherical", ansatz: str = "rs", *,
+            samples: int = 200_000, seed: int = 0) -> Estimate:
+    """Critical capacity α_c = P/N of the tree committee machine (see module docstring).
+
+    activation: 'relu' (K even) or 'sign' (K odd; K = 1 is the perceptron); K an int or 'inf';
+    weights: 'spherical' or 'binary'; ansatz: 'rs' or '1rsb'.
+    Available: spherical RS for every K (Monte Carlo for finite K, closed form at K = ∞);
+    spherical 1RSB at K = ∞; binary RS for the perceptron and K = ∞.
+    Divergent cases return value = inf with the reason in `message`.
+    """
+    if activation not in ("relu", "sign"):
+        raise ActlabError(f"unknown activation {activation!r}; allowed: relu, sign")
+    if weights not in ("spherical", "binary"):
+        raise ActlabError(f"unknown weights {weights!r}; allowed: spherical, binary")
+    if ansatz not in ANSATZE:
+        raise ActlabError(f"unknown ansatz {ansatz!r}; allowed: {', '.join(ANSATZE)}")
+    K = _parse_K(K)
+    finite = not math.isinf(K)
+    if finite:
+        check_architecture(activation, int(K))
+
+    if weights == "spherical" and ansatz == "rs" and finite:
+        m, se = mean_d2(activation, int(K), samples=samples, seed=seed)
+        return Estimate(1.0 / m, se / m**2, f"RS q→1, α=1/E[d²], Monte Carlo over {samples} samples (±1 SE)")
+    if weights == "spherical" and not finite and activation == "sign":
+        return Estimate(math.inf, 0.0, f"{ansatz.upper()} K=∞ via C(q)",
+                        "diverges: C'(1)=∞ for sign units; quoted large-K law α_c ≈ (16/π)√(ln K) "
+                        "(Monasson & Zecchina 1995)")
+    if weights == "spherical" and ansatz == "rs":
+        A = float(effective_overlap_slope(activation, 1.0))
+        return Estimate(2.0 * A, 1e-12, "RS K=∞, α=2C'(1) closed form")
+    if weights == "spherical" and ansatz == "1rsb" and not finite:
+        v1, q0, mu = _one_rsb_capacity(activation, 101)
+        v2, _, _ = _one_rsb_capacity(activation, 201)
+        return Estimate(v2, max(abs(v2 - v1), 1e-8),
+                        f"1RSB K=∞ via C(q), q₁→1, saddle at q₀={q0:.4f}, μ={mu:.4g} (Gauss–Hermite 201)")
+    if weights == "binary" and ansatz == "rs" and (K == 1 or not finite):
+        kind = "linear" if K == 1 else activation
+        v1 = _binary_rs_capacity(kind, 201)
+        v2 = _binary_rs_capacity(kind, 401)
+        where = "perceptron" if K == 1 else "K=∞ via C(q)"
+        return Estimate(v2, max(abs(v2 - v1), 1e-10), f"RS zero entropy, {where} (Gauss–Hermite 401)")
+    raise ActlabError(
+        f"alpha_c not available for weights={weights}, K={K}, ansatz={ansatz}; available: spherical rs (any K), "
+        "spherical 1rsb (K=inf), binary rs (K=1 or K=inf)")

@@ -1,0 +1,271 @@
+"""Batched solvers for the storage problem: find W with zero training errors.
+
+Every solver handles B independent instances with one tensor operation per step
+(`CommitteeMachine.fields` is a single batched matmul), on CPU or CUDA.
+
+- `gradient_descent`: projected Adam on a smooth margin loss. The network is replaced
+  by a surrogate with g̃ = softplus(βλ)/β (ReLU) or tanh(βλ) (sign), β growing
+  geometrically from β₀ to β₁, and the loss per pattern is the cross-entropy-type
+      ℓ = softplus(γ(κ − y·Σ_l c_l g̃(λ_l)/√K)) / γ,
+  γ also growing geometrically (schedules: `default_schedule`).
+  Spherical weights are renormalised to Σ_i W_li² = n after each step; binary weights
+  keep a continuous proxy w ∈ [−1, 1] (clipped) read out as sign(w) in the forward pass
+  with a straight-through gradient (BinaryConnect-style). Solutions are always checked
+  with the exact network (`CommitteeMachine.errors`).
+- `replicated`: the same dynamics for R replicas per instance, each pulled towards the
+  replicas' centre with an elastic force of strength γ(t) growing geometrically from
+  γ₀ to γ₁ over the run (0.01 → 1), and the centre is the read-out. This is the
+  robust-ensemble / local-entropy scheme of
+  Baldassi et al. (PNAS 2016; PNAS 2020), which biases the search towards dense
+  regions of solutions. The schedule and the surrogate are this project's choices
+  (reconstruction, not taken from the papers).
+- `anneal`: simulated annealing directly on ±1 weights with energy = number of errors,
+  single flips, Metropolis acceptance at inverse temperature growing geometrically.
+- `lp_feasible`: exact linear-programming separability check for the spherical
+  perceptron (K = 1): ∃ w with y_μ w·ξ_μ ≥ 1 ∀μ (scale-free, so the sphere constraint
+  is irrelevant).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.optimize import linprog
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from ..errors import ActlabError
+from .machine import CommitteeMachine, Problem, WEIGHT_KINDS, random_weights, spherical_normalize
+
+SOLVERS = ("gd", "replicated", "anneal", "lp")
+
+
+@dataclass
+class SolveResult:
+    """Per-instance outcome: weights (B, K, n), training errors (B,), steps used (B,)."""
+
+    weights: Tensor
+    errors: Tensor
+    steps: Tensor
+    seconds: float
+
+    @property
+    def solved(self) -> Tensor:
+        return self.errors == 0
+
+
+def _progress(total: int, desc: str, progress: bool):
+    return tqdm(total=total, desc=desc, disable=not progress, leave=False, mininterval=0.5)
+
+
+def _surrogate(machine: CommitteeMachine, lam: Tensor, beta: float) -> Tensor:
+    if machine.activation == "relu":
+        return F.softplus(beta * lam) / beta
+    return torch.tanh(beta * lam)
+
+
+def _read_out(W: Tensor, weights: str) -> Tensor:
+    """Centre of the replicas (B, R, K, n) -> (B, K, n): the point the solver reports."""
+    centre = W.mean(1)
+    if weights == "binary":
+        return torch.where(centre >= 0, 1.0, -1.0).to(W.dtype)
+    return spherical_normalize(centre)
+
+
+def default_schedule(machine: CommitteeMachine) -> dict:
+    """Surrogate/loss schedules tuned by hand on K ≤ 4, N ≤ 200 (this project's choice, a reconstruction).
+
+    ReLU: β 1 → 20, γ 10 → 100, κ = 0.02. Perceptron: β = 0.5 fixed (tanh nearly linear, no
+    saturated wrong patterns), γ 10 → 100, κ = 0. Sign committees: β 0.5 → 5, γ 3 → 30, κ = 0.05.
+    """
+    if machine.activation == "relu":
+        return {"beta": (1.0, 20.0), "sharpness": (10.0, 100.0), "margin": 0.02}
+    if machine.K == 1:
+        return {"beta": (0.5, 0.5), "sharpness": (10.0, 100.0), "margin": 0.0}
+    return {"beta": (0.5, 5.0), "sharpness": (3.0, 30.0), "margin": 0.05}
+
+
+def _adam_step(W: Tensor, grad: Tensor, m: Tensor, v: Tensor, t: int, lr: float, mask: Tensor,
+               betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+    """In-place Adam update of the rows where `mask` is true (solved instances stay where they are).
+
+    Written out rather than torch.optim.Adam: every instance is independent, and the
+    optimizer's first step carries a large one-off import cost.
+    """
+    m.mul_(betas[0]).add_(grad, alpha=1 - betas[0])
+    v.mul_(betas[1]).addcmul_(grad, grad, value=1 - betas[1])
+    step = (m / (1 - betas[0] ** t)) / ((v / (1 - betas[1] ** t)).sqrt_().add_(eps))
+    W.sub_(lr * step * mask)
+
+
+def replicated(machine: CommitteeMachine, problem: Problem, weights: str, *, replicas: int = 5,
+               max_steps: int = 2000, lr: float = 0.05, margin: Optional[float] = None,
+               sharpness: Optional[tuple[float, float]] = None, beta: Optional[tuple[float, float]] = None,
+               coupling: tuple[float, float] = (1e-2, 1.0),
+               check_every: int = 10, seed: int = 0, progress: bool = False) -> SolveResult:
+    """Robust-ensemble gradient descent (module docstring); replicas=1 is plain GD.
+
+    beta: surrogate sharpness schedule (start, end); sharpness: loss sharpness γ schedule;
+    margin: κ in units of the output Σ c g̃ / √K. None takes `default_schedule(machine)`.
+    """
+    defaults = default_schedule(machine)
+    beta = defaults["beta"] if beta is None else beta
+    sharpness = defaults["sharpness"] if sharpness is None else sharpness
+    margin = defaults["margin"] if margin is None else margin
+    if weights not in WEIGHT_KINDS:
+        raise ActlabError(f"unknown weights {weights!r}; allowed: {', '.join(WEIGHT_KINDS)}")
+    if replicas < 1 or max_steps < 1:
+        raise ActlabError(f"need replicas >= 1 and max_steps >= 1, got {replicas}, {max_steps}")
+    X, y = problem.patterns, problem.labels
+    B, dev, dtype = y.shape[0], y.device, y.dtype
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    W = random_weights(machine, B, "spherical", replicas=replicas, generator=gen, device=dev, dtype=dtype)
+    if weights == "binary":
+        W = W / math.sqrt(machine.n)  # proxy in [-1, 1], small so that signs can still move
+    W.requires_grad_(True)
+    adam_m, adam_v = torch.zeros_like(W), torch.zeros_like(W)
+    c = machine.readout(dev, dtype)
+    yr = y.unsqueeze(1)
+    best = _read_out(W.detach(), weights)
+    errors = machine.errors(X, y, best)
+    steps = torch.full((B,), max_steps, device=dev)
+    active = errors > 0
+    t0 = time.perf_counter()
+    bar = _progress(max_steps, f"{'replicated' if replicas > 1 else 'gd'} {weights}", progress)
+    for t in range(max_steps):
+        if not bool(active.any()):
+            break
+        frac = t / max(max_steps - 1, 1)
+        b = beta[0] * (beta[1] / beta[0]) ** frac
+        sh = sharpness[0] * (sharpness[1] / sharpness[0]) ** frac
+        Weff = spherical_normalize(W) if weights == "spherical" else W + (torch.sign(W) - W).detach()
+        lam = machine.fields(X, Weff) / math.sqrt(machine.n)                  # (B, R, K, P)
+        out = torch.einsum("brkp,k->brp", _surrogate(machine, lam, b), c) / math.sqrt(machine.K)
+        loss_bp = F.softplus(sh * (margin - yr * out)).mean(-1) / sh   # (B, R)
+        if replicas > 1:
+            gamma = coupling[0] * (coupling[1] / coupling[0]) ** frac
+            centre = W.mean(1, keepdim=True).detach()
+            loss_bp = loss_bp + 0.5 * gamma * ((W - centre) ** 2).sum((-1, -2)) / machine.n
+        loss = (loss_bp.sum(1) * active).sum()
+        (grad,) = torch.autograd.grad(loss, W)
+        with torch.no_grad():
+            _adam_step(W, grad, adam_m, adam_v, t + 1, lr, active.view(B, 1, 1, 1))
+            if weights == "spherical":
+                W.copy_(spherical_normalize(W))
+            else:
+                W.clamp_(-1.0, 1.0)
+            if (t + 1) % check_every == 0 or t == max_steps - 1:
+                cand = _read_out(W, weights)
+                e = machine.errors(X, y, cand)
+                newly = active & (e == 0)
+                best = torch.where(active.view(B, 1, 1), cand, best)
+                errors = torch.where(active, e, errors)
+                steps = torch.where(newly, torch.full_like(steps, t + 1), steps)
+                active = active & (e > 0)
+        bar.update(1)
+    bar.close()
+    return SolveResult(best.detach(), errors, steps, time.perf_counter() - t0)
+
+
+def gradient_descent(machine: CommitteeMachine, problem: Problem, weights: str, **options) -> SolveResult:
+    """Plain (single-replica) version of `replicated`."""
+    options.update(replicas=1)
+    return replicated(machine, problem, weights, **options)
+
+
+def anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary", *, sweeps: int = 200,
+           beta: tuple[float, float] = (0.5, 8.0), seed: int = 0, progress: bool = False) -> SolveResult:
+    """Simulated annealing on ±1 weights; energy = number of errors; one flip per instance per step."""
+    if weights != "binary":
+        raise ActlabError("anneal works on binary weights only; use solver 'gd' for spherical weights")
+    X, y = problem.patterns, problem.labels
+    B, dev, dtype = y.shape[0], y.device, y.dtype
+    K, n, P = machine.K, machine.n, problem.P
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    W = random_weights(machine, B, "binary", generator=gen, device=dev, dtype=dtype)
+    c = machine.readout(dev, dtype)
+    h = machine.fields(X, W)                                       # (B, K, P), exact integers
+    out = torch.einsum("bkp,k->bp", machine.activate(h), c)
+    energy = (y * out <= 0).sum(-1)
+    total = sweeps * K * n
+    steps = torch.full((B,), total, device=dev)
+    rows = torch.arange(B, device=dev)
+    xrows = rows if X.shape[0] == B else torch.zeros_like(rows)
+    t0 = time.perf_counter()
+    bar = _progress(total, "anneal binary", progress)
+    for t in range(total):
+        if t % n == 0 and not bool((energy > 0).any()):
+            break
+        b = beta[0] * (beta[1] / beta[0]) ** (t / max(total - 1, 1))
+        unit = torch.randint(0, K, (B,), generator=gen, device=dev)
+        idx = torch.randint(0, n, (B,), generator=gen, device=dev)
+        group = unit if machine.tree else torch.zeros_like(unit)
+        w_old = W[rows, unit, idx]                                             # (B,)
+        h_new = h[rows, unit] - 2.0 * w_old[:, None] * X[xrows, group, :, idx]  # (B, P)
+        out_new = out + c[unit, None] * (machine.activate(h_new) - machine.activate(h[rows, unit]))
+        e_new = (y * out_new <= 0).sum(-1)
+        delta = (e_new - energy).to(dtype)
+        u = torch.rand(B, generator=gen, device=dev, dtype=dtype)
+        accept = (energy > 0) & ((delta <= 0) | (u < torch.exp(-b * delta)))
+        W[rows[accept], unit[accept], idx[accept]] = -w_old[accept]
+        h[rows[accept], unit[accept]] = h_new[accept]
+        out = torch.where(accept[:, None], out_new, out)
+        solved_now = accept & (e_new == 0)
+        steps = torch.where(solved_now, torch.full_like(steps, t + 1), steps)
+        energy = torch.where(accept, e_new, energy)
+        if t % 1000 == 999:
+            bar.update(1000)
+    bar.close()
+    return SolveResult(W, machine.errors(X, y, W), steps, time.perf_counter() - t0)
+
+
+def lp_feasible(patterns: np.ndarray, labels: np.ndarray) -> bool:
+    """Exact separability of (ξ_μ, y_μ) through the origin: ∃ w, y_μ w·ξ_μ ≥ 1 for all μ.
+
+    patterns (P, N), labels (P,). This is the ground truth for the spherical perceptron.
+    """
+    A = -(labels[:, None] * patterns)
+    res = linprog(np.zeros(patterns.shape[1]), A_ub=A, b_ub=-np.ones(len(labels)),
+                  bounds=[(None, None)] * patterns.shape[1], method="highs")
+    if res.status not in (0, 2):
+        raise ActlabError(f"LP solver failed: {res.message}")
+    return res.status == 0
+
+
+def lp_solve(machine: CommitteeMachine, problem: Problem, weights: str = "spherical",
+             progress: bool = False) -> SolveResult:
+    """Batched wrapper of `lp_feasible` for the spherical perceptron (K = 1)."""
+    if machine.K != 1 or machine.activation != "sign" or weights != "spherical":
+        raise ActlabError("solver 'lp' is exact only for the spherical perceptron: "
+                          "--act sign --K 1 --weights spherical")
+    X = problem.patterns.detach().cpu().double().numpy()
+    y = problem.labels.detach().cpu().double().numpy()
+    t0 = time.perf_counter()
+    ok = []
+    for b in tqdm(range(problem.B), desc="lp", disable=not progress, leave=False):
+        ok.append(lp_feasible(X[b if X.shape[0] > 1 else 0, 0], y[b]))
+    errors = torch.tensor([0 if s else 1 for s in ok], device=problem.labels.device)
+    nan_w = torch.full((problem.B, 1, machine.n), float("nan"))
+    return SolveResult(nan_w, errors, torch.zeros(problem.B, dtype=torch.long), time.perf_counter() - t0)
+
+
+def solve(machine: CommitteeMachine, problem: Problem, weights: str, solver: str = "gd", *,
+          progress: bool = False, seed: int = 0, **options) -> SolveResult:
+    """Dispatch by name: 'gd', 'replicated', 'anneal' (binary) or 'lp' (spherical perceptron).
+
+    For 'lp' the errors are 0/1 (feasible or not) and the weights are not returned.
+    """
+    if solver == "gd":
+        return gradient_descent(machine, problem, weights, progress=progress, seed=seed, **options)
+    if solver == "replicated":
+        return replicated(machine, problem, weights, progress=progress, seed=seed, **options)
+    if solver == "anneal":
+        return anneal(machine, problem, weights, progress=progress, seed=seed, **options)
+    if solver == "lp":
+        return lp_solve(machine, problem, weights, progress=progress)
+    raise ActlabError(f"unknown solver {solver!r}; allowed: {', '.join(SOLVERS)}")

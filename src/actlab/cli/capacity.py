@@ -1,0 +1,97 @@
+"""`actlab capacity theory` and `actlab capacity simulate`: committee-machine storage capacity."""
+from __future__ import annotations
+
+import math
+
+from ..errors import ActlabError
+from .output import emit
+
+
+def _alphas(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ActlabError(f"--alphas must be comma-separated numbers like 0.5,1,1.5, got {text!r}") from None
+    if not values or any(not math.isfinite(v) or v <= 0 for v in values):
+        raise ActlabError(f"--alphas must be positive numbers, got {text!r}")
+    return values
+
+
+def _theory(args) -> int:
+    from ..capacity.replica import alpha_c
+
+    est = alpha_c(args.act, args.K, args.weights, args.ansatz, samples=args.samples)
+    data = {"activation": args.act, "K": args.K, "weights": args.weights, "ansatz": args.ansatz, **est.as_dict()}
+    text = f"alpha_c({args.act}, K={args.K}, {args.weights}, {args.ansatz}) = {est.value:.4f} ± {est.uncertainty:.2g}"
+    text += f"  [{est.method}]" + (f"\n{est.message}" if est.message else "")
+    emit(args, data, text)
+    return 0
+
+
+def _simulate(args) -> int:
+    import sys
+
+    from ..capacity.empirical import capacity_scan
+
+    try:
+        K = int(args.K)
+    except ValueError:
+        raise ActlabError(f"--K must be a positive integer for simulations, got {args.K!r}") from None
+    if args.instances < 1 or args.N < 1 or args.bootstrap < 1:
+        raise ActlabError("--N, --instances and --bootstrap must be positive integers")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ActlabError("--device cuda requested but no CUDA device is available; use --device cpu")
+    scan = capacity_scan(args.act, K, args.weights, args.N, _alphas(args.alphas), instances=args.instances,
+                         solver=args.solver, patterns=args.patterns, tree=not args.fully_connected, seed=args.seed,
+                         device=args.device, progress=sys.stderr.isatty(), bootstrap=args.bootstrap)
+    lines = [f"{args.act} K={K} {args.weights} N={args.N} solver={args.solver} ({args.instances} instances/α)",
+             "alpha   solved  fraction  wilson95"]
+    for a, s, f, (lo, hi) in zip(scan.alphas, scan.solved, scan.fractions, scan.wilson()):
+        lines.append(f"{a:<7.3g} {s:>6d}  {f:8.3f}  [{lo:.2f}, {hi:.2f}]")
+    lo, hi = scan.alpha_half_ci
+    lines.append(f"alpha at 50%: {scan.alpha_half:.3f}  (95% CI {lo:.3f}–{hi:.3f}); {scan.seconds:.1f} s solving")
+    if args.plot:
+        from ..capacity.plots import plot_scans
+
+        plot_scans([scan], args.plot)
+        lines.append(f"plot: {args.plot}")
+    emit(args, scan.as_dict(), "\n".join(lines))
+    return 0
+
+
+def add_commands(sub) -> None:
+    cap = sub.add_parser("capacity", help="storage capacity of committee machines: replica theory and simulations")
+    csub = cap.add_subparsers(dest="capacity_command", metavar="SUBCOMMAND", parser_class=type(cap))
+    common = dict(act=dict(choices=["relu", "sign"], required=True, help="hidden units: relu (K even) or sign (K odd)"),
+                  weights=dict(choices=["spherical", "binary"], default="spherical", help="weight constraint"))
+
+    th = csub.add_parser("theory", help="replica α_c(K) (RS Monte Carlo at finite K, RS/1RSB at K=inf)")
+    th.add_argument("--act", **common["act"])
+    th.add_argument("--K", required=True, help="number of hidden units, or 'inf'")
+    th.add_argument("--weights", **common["weights"])
+    th.add_argument("--ansatz", choices=["rs", "1rsb"], default="rs")
+    th.add_argument("--samples", type=int, default=200_000, help="Monte Carlo samples for finite K")
+    th.add_argument("--json", action="store_true", help="machine-readable output")
+    th.set_defaults(func=_theory)
+
+    sim = csub.add_parser("simulate", help="fraction of random instances solved vs α, and α at 50%%")
+    sim.add_argument("--act", **common["act"])
+    sim.add_argument("--K", required=True, help="number of hidden units")
+    sim.add_argument("--weights", **common["weights"])
+    sim.add_argument("--N", type=int, required=True, help="number of inputs (a multiple of K for the tree)")
+    sim.add_argument("--alphas", required=True, help="comma-separated loads α = P/N, e.g. 0.5,1,1.5")
+    sim.add_argument("--instances", type=int, default=32, help="random instances per α (solved as one batch)")
+    sim.add_argument("--solver", choices=["gd", "replicated", "anneal", "lp"], default="gd",
+                     help="gd (spherical/binary), replicated (dense-region seeking), anneal (binary), "
+                          "lp (exact, spherical perceptron)")
+    sim.add_argument("--patterns", choices=["pm1", "gaussian"], default="pm1")
+    sim.add_argument("--fully-connected", action="store_true", help="every hidden unit sees all N inputs")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for the α-at-50%% interval")
+    sim.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    sim.add_argument("--plot", metavar="FILE", help="write a PNG of P(solved) vs α")
+    sim.add_argument("--json", action="store_true", help="machine-readable output")
+    sim.set_defaults(func=_simulate)

@@ -1,0 +1,94 @@
+"""load_dataset: one entry point for every dataset, by name or spec string.
+
+    load_dataset("digits")
+    load_dataset("fashion_mnist", subset=(5000, 1000))
+    load_dataset("poly(target=x2y2, n_train=500)")      # same as load_dataset("poly", target="x2y2", n_train=500)
+    load_dataset("mnist", root="~/data")                # or ACTLAB_DATA=~/data
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import re
+from typing import Any, Callable
+
+from ..errors import ActlabError
+from .dataset import Dataset, RawSplit, build_dataset
+from .mnist1d import mnist1d
+from .synthetic import poly
+from .vision import cifar10, digits, fashion_mnist, mnist
+
+_LOADERS: dict[str, Callable[..., RawSplit]] = {
+    "digits": digits,
+    "fashion_mnist": fashion_mnist,
+    "mnist": mnist,
+    "cifar10": cifar10,
+    "mnist1d": mnist1d,
+    "poly": poly,
+}
+_ALIASES = {"fashion-mnist": "fashion_mnist", "fashionmnist": "fashion_mnist", "cifar-10": "cifar10",
+            "mnist-1d": "mnist1d"}
+_SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*(?:\((.*)\))?\s*$", re.S)
+
+
+def list_datasets() -> list[str]:
+    """Dataset names accepted by load_dataset, sorted."""
+    return sorted(_LOADERS)
+
+
+def parse_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """"name(k=v, ...)" -> ("name", {k: v}); values are Python literals or bare words (strings)."""
+    m = _SPEC.match(spec)
+    if not m:
+        raise ActlabError(f"malformed dataset spec {spec!r}: expected NAME or NAME(key=value, ...)")
+    params: dict[str, Any] = {}
+    for item in filter(str.strip, (m.group(2) or "").split(",")):
+        key, eq, raw = (s.strip() for s in item.partition("="))
+        if not eq or not key.isidentifier() or not raw:
+            raise ActlabError(f"malformed dataset spec {spec!r}: parameters must be key=value, got {item.strip()!r}")
+        try:
+            params[key] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            params[key] = {"true": True, "false": False, "none": None}.get(raw.lower(), raw)
+    return m.group(1).lower(), params
+
+
+def load_dataset(
+    name: str, root: str | os.PathLike | None = None, seed: int = 0,
+    subset: tuple[int | None, int | None] | None = None, normalize: bool | None = None, **opts: Any,
+) -> Dataset:
+    """Load a dataset by name or spec string.
+
+    root: directory holding the dataset's files (file-backed datasets; generated ones ignore it).
+    seed: drives the digits split, generated data and the subset draw.
+    subset: (n_train, n_test) drawn at random without replacement; None in a slot keeps that split.
+    normalize: standardise inputs with train statistics; default True for classification,
+        False for regression (its inputs already live in a centred box).
+    opts: dataset options (e.g. target="xyz" for poly, test_fraction for digits).
+    """
+    key, spec_opts = parse_dataset_spec(name)
+    clash = set(spec_opts) & set(opts)
+    if clash:
+        raise ActlabError(f"dataset option(s) {', '.join(sorted(clash))} given both in {name!r} and as keywords")
+    opts = {**spec_opts, **opts}
+    key = _ALIASES.get(key, key)
+    if key not in _LOADERS:
+        raise ActlabError(f"unknown dataset {name!r}; known: {', '.join(list_datasets())}")
+    loader = _LOADERS[key]
+    accepted = inspect.signature(loader).parameters
+    unknown = [k for k in opts if k not in accepted or k in ("root", "seed")]
+    if unknown:
+        allowed = [p for p in accepted if p not in ("root", "seed")]
+        raise ActlabError(f"dataset {key!r} has no option {', '.join(unknown)}; allowed: {', '.join(allowed) or 'none'}")
+    if root is not None and "root" in accepted:
+        opts["root"] = os.path.expanduser(os.fspath(root))
+    if "seed" in accepted:
+        opts["seed"] = seed
+    try:
+        raw = loader(**opts)
+    except TypeError as exc:  # e.g. a string where a number belongs
+        raise ActlabError(f"bad options for dataset {key!r}: {exc}") from None
+    if normalize is None:
+        normalize = raw.task == "classification"
+    return build_dataset(key, raw, seed=seed, subset=subset, normalize=normalize)

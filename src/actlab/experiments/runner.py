@@ -1,0 +1,148 @@
+"""Run a spec: expand it, store the runs, execute what is left to do, record each result once."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+from ..errors import ActlabError
+from . import backends
+from .spec import Spec, load_spec
+from .store import ResultStore
+from .tasks import get_task
+
+
+@dataclass
+class SweepSummary:
+    run_dir: Path
+    total: int                 # runs in the spec
+    executed: int              # runs executed by this call
+    counts: dict               # status -> number of runs (of the whole store)
+    wall_s: float
+    failed: list = field(default_factory=list)   # [(run id, first line of the error)]
+
+    def as_dict(self) -> dict:
+        return {"run_dir": str(self.run_dir), "total": self.total, "executed": self.executed,
+                "counts": self.counts, "wall_s": round(self.wall_s, 3),
+                "failed": [{"id": i, "error": e} for i, e in self.failed]}
+
+
+def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = None, backend: str = "local",
+              workers: Optional[int] = None, resume: bool = False, address: Optional[str] = None,
+              gpus_per_run: float = 0.0, progress: Optional[bool] = None, tensorboard: Optional[bool] = None,
+              meta: Optional[dict] = None, timeout: Optional[float] = None) -> SweepSummary:
+    """Execute every run of `spec` not yet done, storing results in `out` (default runs/<spec name>).
+
+    backend: "local" (worker processes; workers=0 runs in this process) or "ray".
+    resume: continue a run directory that already holds this sweep: runs done or
+        diverged are kept, every other run (pending, failed, or left running by a
+        killed sweep) runs again. Without it an existing run directory is an error.
+    tensorboard: also write TensorBoard scalars per run (default: the spec's flag).
+    timeout: seconds a run may take before it is killed and recorded failed (not with workers=0).
+    meta: extra keys stored with the sweep (e.g. the suite that launched it).
+    """
+    start = time.perf_counter()
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec)
+    if backend not in backends.BACKENDS:
+        raise ActlabError(f"unknown backend '{backend}'; allowed: {', '.join(backends.BACKENDS)}")
+    if workers is not None and workers < 0:
+        raise ActlabError(f"--workers must be >= 0; got {workers}")
+    if timeout is not None and timeout <= 0:
+        raise ActlabError(f"--timeout must be > 0 seconds; got {timeout}")
+    if gpus_per_run < 0:
+        raise ActlabError(f"--gpus-per-run must be >= 0; got {gpus_per_run}")
+    use_tb = spec.tensorboard if tensorboard is None else tensorboard
+    if use_tb:
+        from .tblog import require_tensorboard
+
+        require_tensorboard()
+    run_dir = Path(out) if out is not None else Path("runs") / spec.name
+    runs = spec.runs()
+    with ResultStore(run_dir) as store:
+        _check_resumable(store, spec, run_dir, resume)
+        store.set_meta(name=spec.name, task=spec.task, axes=spec.axes, report=spec.report,
+                       description=spec.description, **(meta or {}))
+        if "created" not in store.meta():
+            store.set_meta(created=time.time())
+        (run_dir / "spec.toml").write_text(spec.source or "")
+        store.add_runs(runs)
+        store.requeue_interrupted()
+        todo = store.todo(ids={r.id for r in runs})
+        execute = get_task(spec.task).execute
+        jobs = [backends.Job(r.id, execute, r.config, str(store.run_path(r.id))) for r in todo]
+        configs = {j.run_id: j.config for j in jobs}
+        done_before = len(runs) - len(todo)
+
+        bar = _progress_bar(len(runs), done_before, spec.name, progress)
+        failed = []
+
+        def on_start(rid: str) -> None:
+            store.mark_running(rid)
+
+        def on_finish(rid: str, msg: dict) -> None:
+            config = configs[rid]
+            store.write_run_files(rid, config, msg["history"], msg["extra"])
+            store.record(rid, msg["status"], msg["metrics"], msg["error"], msg["diverged_at"], msg["duration"])
+            if msg["status"] == "failed":
+                failed.append((rid, msg["error"].splitlines()[0]))
+            elif use_tb:
+                from .tblog import log_run
+
+                log_run(run_dir, rid, config, msg["history"], msg["metrics"])
+            if bar is not None:
+                bar.update(1)
+                counts = store.counts()
+                bar.set_postfix({s: counts[s] for s in ("done", "diverged", "failed")}, refresh=False)
+
+        cores = _usable_cores()
+        n_workers = cores if workers is None else workers
+        try:
+            if backend == "ray":
+                backends.run_ray(jobs, on_start, on_finish, address=address, workers=workers,
+                                 gpus_per_run=gpus_per_run, timeout=timeout)
+            elif n_workers == 0:
+                backends.run_inline(jobs, on_start, on_finish)
+            else:
+                n_workers = min(n_workers, len(jobs)) or 1
+                backends.run_local(jobs, on_start, on_finish, workers=n_workers, threads=max(1, cores // n_workers),
+                                   timeout=timeout)
+        except BaseException:
+            store.requeue_interrupted()  # Ctrl-C or a backend error: unfinished runs are pending again
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        return SweepSummary(run_dir, len(runs), len(jobs), store.counts(), time.perf_counter() - start, failed)
+
+
+def _usable_cores() -> int:
+    """CPUs this process may run on (respects taskset/cgroup affinity, unlike os.cpu_count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _check_resumable(store: ResultStore, spec: Spec, run_dir: Path, resume: bool) -> None:
+    if store.count() == 0:
+        return
+    if not resume:
+        raise ActlabError(f"{run_dir} already holds a sweep ({store.count()} runs); "
+                          f"pass --resume to continue it, or choose another --out")
+    stored_task = store.meta().get("task")
+    if stored_task not in (None, spec.task):
+        raise ActlabError(f"{run_dir} holds a sweep of task '{stored_task}', not '{spec.task}'; "
+                          f"choose another --out")
+
+
+def _progress_bar(total: int, initial: int, name: str, enabled: Optional[bool]):
+    if enabled is False or (enabled is None and not sys.stderr.isatty()):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, desc=name, unit="run", file=sys.stderr)
+

@@ -1,0 +1,24 @@
+"""Signal propagation and criticality for any activation (infinite and finite width).
+
+    >>> from actlab import theory
+    >>> theory.critical_init("tanh").C_W
+    1.0
+    >>> [round(chi, 12) for chi in theory.susceptibilities("relu", 1.0, C_W=2.0)]
+    [1.0, 1.0]
+
+Layers: `quadrature` (Gaussian expectations), `target` (what the theory needs from an
+activation, elementwise or group), `kernels` (kernel map, susceptibilities,
+trajectories), `criticality` (critical init, universality class), `finite_width`
+(measurements on real networks), `plot` (the figure of `actlab theory --plot`).
+"""
+from .criticality import CLASSES, CriticalInit, critical_init, universality_class
+from .finite_width import compare_trajectories
+from .kernels import (kernel_map, kernel_map_pair, kernel_trajectory, pair_trajectory, second_moment,
+                      susceptibilities)
+from .quadrature import bivariate_gaussian_expectation, gaussian_expectation
+
+__all__ = [
+    "CLASSES", "CriticalInit", "critical_init", "universality_class", "compare_trajectories",
+    "kernel_map", "kernel_map_pair", "kernel_trajectory", "pair_trajectory", "second_moment", "susceptibilities",
+    "bivariate_gaussian_expectation", "gaussian_expectation",
+]

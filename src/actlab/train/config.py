@@ -1,0 +1,145 @@
+"""TrainConfig: everything one training run depends on, validated, JSON-able."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Optional
+
+from ..errors import ActlabError
+from ..nn.factory import MODELS
+from ..nn.init import INIT_SCHEMES
+from ..nn.layers import NORMS
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("constant", "cosine")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class TrainConfig:
+    """One training run.
+
+    model: one of mlp, zplane, cnn, resnet, vit (see actlab.nn.build_model for what
+        depth and width mean for each). act: activation name or spec string; None is
+        the model's own (radial_bounding for zplane, gelu for vit, relu otherwise).
+    norm: None, "layernorm" or "batchnorm". residual: identity skips. init: scheme name.
+    group_size, complex_weights: the zplane model's Radial Bounding groups (2 or None
+        for the whole vector) and complex-structured weights.
+    data: dataset name or spec (actlab.data.load_dataset); data_root: its files' directory.
+    n_train, n_test: random subset sizes (None: the whole split).
+    epochs: passes over the training set; steps: optional cap on optimiser steps.
+    batch_size, lr, optimizer, momentum (sgd), weight_decay, schedule (per step),
+    grad_clip (max global gradient norm, None for none), seed, device.
+    probes: run the diagnostics at init, every `probe_every` epochs (0: only at init and
+        end) and at the end, on the first `probe_batch` training examples.
+    checkpoint_every: epochs between checkpoints (0: none); checkpoint_every_steps: also
+        every this many steps (0: off). Checkpoints need an out_dir.
+    """
+
+    model: str = "mlp"
+    depth: int = 4
+    width: int = 128
+    act: Optional[str] = None
+    norm: Optional[str] = None
+    residual: bool = False
+    init: str = "default"
+    group_size: Optional[int] = 2
+    complex_weights: bool = False
+    data: str = "digits"
+    data_root: Optional[str] = None
+    n_train: Optional[int] = None
+    n_test: Optional[int] = None
+    epochs: int = 10
+    steps: Optional[int] = None
+    batch_size: int = 128
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    grad_clip: Optional[float] = None
+    seed: int = 0
+    device: str = "auto"
+    probes: bool = True
+    probe_every: int = 1
+    probe_batch: int = 256
+    checkpoint_every: int = 1
+    checkpoint_every_steps: int = 0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def allowed_keys(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        """Build from a plain dict (a TOML table, JSON); unknown keys are an ActlabError."""
+        if not isinstance(d, dict):
+            raise ActlabError(f"a training config is a table of key = value, got {type(d).__name__}")
+        unknown = sorted(set(d) - set(cls.allowed_keys()))
+        if unknown:
+            raise ActlabError(f"unknown training key(s) {', '.join(unknown)}; allowed: {', '.join(cls.allowed_keys())}")
+        return cls(**d)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def validate(self) -> None:
+        """Coerce the values a user may write loosely ("none", 1e3 for an int) and check them all."""
+        if isinstance(self.norm, str) and self.norm.lower() in ("none", ""):
+            self.norm = None
+        if isinstance(self.group_size, str) and self.group_size.lower() in ("none", "all", "vector"):
+            self.group_size = None
+        for key, allowed in (("model", MODELS), ("init", INIT_SCHEMES), ("optimizer", OPTIMIZERS),
+                             ("schedule", SCHEDULES), ("device", DEVICES)):
+            value = getattr(self, key)
+            if not isinstance(value, str) or value.lower() not in allowed:
+                raise ActlabError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
+            setattr(self, key, value.lower())
+        if self.norm is not None and (not isinstance(self.norm, str) or self.norm.lower() not in NORMS):
+            raise ActlabError(f"norm must be none, {', '.join(NORMS)}; got {self.norm!r}")
+        self.norm = self.norm.lower() if self.norm else None
+        if isinstance(self.act, str) and self.act.strip().lower() in ("none", "default", ""):
+            self.act = None
+        for key in (("act", "data") if self.act is not None else ("data",)):
+            if not isinstance(getattr(self, key), str) or not getattr(self, key).strip():
+                raise ActlabError(f"{key} must be a non-empty name or spec string; got {getattr(self, key)!r}")
+        for key in ("depth", "width", "epochs", "batch_size", "probe_batch"):
+            setattr(self, key, _int(key, getattr(self, key), 1))
+        for key in ("seed", "probe_every", "checkpoint_every", "checkpoint_every_steps"):
+            setattr(self, key, _int(key, getattr(self, key), 0))
+        for key in ("n_train", "n_test", "steps"):
+            if getattr(self, key) is not None:
+                setattr(self, key, _int(key, getattr(self, key), 1))
+        if self.group_size is not None:
+            self.group_size = _int("group_size", self.group_size, 1)
+        self.lr = _float("lr", self.lr, positive=True)
+        self.momentum = _float("momentum", self.momentum)
+        self.weight_decay = _float("weight_decay", self.weight_decay)
+        if self.grad_clip is not None:
+            self.grad_clip = _float("grad_clip", self.grad_clip, positive=True)
+        for key in ("residual", "complex_weights", "probes"):
+            if not isinstance(getattr(self, key), bool):
+                raise ActlabError(f"{key} must be true or false; got {getattr(self, key)!r}")
+        if self.data_root is not None and not isinstance(self.data_root, str):
+            self.data_root = str(self.data_root)
+
+
+def _int(key: str, value: Any, lower: int) -> int:
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and float(value).is_integer()
+    if not ok or value < lower:
+        raise ActlabError(f"{key} must be an integer >= {lower}; got {value!r}")
+    return int(value)
+
+
+def _float(key: str, value: Any, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value < 0 or (positive and value == 0):
+        raise ActlabError(f"{key} must be a finite number {'> 0' if positive else '>= 0'}; got {value!r}")
+    return float(value)

@@ -1,0 +1,141 @@
+"""Committee machines, solvers, empirical capacity and the CLI (small sizes, fast)."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from actlab.capacity import empirical, solvers
+from actlab.capacity.machine import CommitteeMachine, random_problem, random_weights
+from actlab.cli import main
+
+
+def _brute_force_errors(act, K, tree, X, y, W):
+    """Pattern-by-pattern loops over the spec's definition; X (G, P, n), W (K, n)."""
+    c = [1.0] * K if act == "sign" else [1.0] * (K // 2) + [-1.0] * (K // 2)
+    g = (lambda v: max(v, 0.0)) if act == "relu" else (lambda v: float(np.sign(v)))
+    errs = 0
+    for mu in range(X.shape[1]):
+        total = 0.0
+        for l in range(K):
+            xi = X[l if tree else 0, mu]
+            total += c[l] * g(sum(W[l, i] * xi[i] for i in range(len(xi))) / math.sqrt(len(xi)))
+        errs += y[mu] * total <= 0
+    return errs
+
+
+@pytest.mark.parametrize("act,K,tree,weights,patterns", [
+    ("relu", 2, True, "binary", "pm1"), ("relu", 4, False, "spherical", "gaussian"),
+    ("sign", 3, True, "binary", "pm1"), ("sign", 1, True, "spherical", "pm1"), ("sign", 3, False, "binary", "pm1")])
+def test_errors_match_brute_force(act, K, tree, weights, patterns):
+    m = CommitteeMachine(act, K, 4 * K if tree else 6, tree=tree)
+    g = torch.Generator().manual_seed(0)
+    prob = random_problem(m, 7, 3, patterns=patterns, generator=g, dtype=torch.float64)
+    W = random_weights(m, 3, weights, generator=g, dtype=torch.float64)
+    got = m.errors(prob.patterns, prob.labels, W)
+    for b in range(3):
+        assert int(got[b]) == _brute_force_errors(act, K, tree, prob.patterns[b].numpy(), prob.labels[b].numpy(),
+                                                  W[b].numpy())
+
+
+def test_ties_are_errors():
+    m = CommitteeMachine("relu", 2, 2)
+    X = torch.tensor([[[[1.0]], [[1.0]]]])          # both units see +1
+    W = torch.tensor([[[1.0], [1.0]]])              # equal fields: output exactly 0
+    assert int(m.errors(X, torch.tensor([[1.0]]), W)) == 1
+    assert int(m.errors(X, torch.tensor([[-1.0]]), W)) == 1
+
+
+def test_lp_matches_cover_counting_theorem():
+    rng = np.random.default_rng(0)
+    N, trials = 5, 150
+    for P in (8, 10, 13):
+        hits = sum(solvers.lp_feasible(rng.standard_normal((P, N)), rng.choice([-1.0, 1.0], P))
+                   for _ in range(trials))
+        p = empirical.cover_probability(P, N)
+        assert abs(hits / trials - p) < 4 * math.sqrt(p * (1 - p) / trials) + 0.02
+    assert empirical.cover_probability(10, 5) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("act,K,N,weights,solver", [("relu", 2, 12, "spherical", "gd"),
+                                                    ("sign", 3, 15, "binary", "anneal"),
+                                                    ("relu", 2, 12, "binary", "replicated")])
+def test_solver_finds_planted_solution(act, K, N, weights, solver):
+    m = CommitteeMachine(act, K, N)
+    g = torch.Generator().manual_seed(1)
+    teacher = random_weights(m, 4, weights, generator=g)
+    prob = random_problem(m, int(1.5 * m.N), 4, teacher=teacher, generator=g)
+    assert int(m.errors(prob.patterns, prob.labels, teacher).sum()) == 0
+    opts = {"sweeps": 300} if solver == "anneal" else {"max_steps": 600}
+    res = solvers.solve(m, prob, weights, solver, **opts)
+    assert res.solved.float().mean() >= 0.75
+    assert int(m.errors(prob.patterns, prob.labels, res.weights)[res.solved].sum()) == 0
+    if weights == "binary":
+        assert bool((res.weights.abs() == 1).all())
+
+
+def test_alpha_at_half_recovers_a_logistic_threshold():
+    alphas = np.linspace(0.5, 1.5, 11)
+    rng = np.random.default_rng(0)
+    solved = rng.binomial(400, 1 / (1 + np.exp((alphas - 1.0) / 0.1)))
+    value, (lo, hi) = empirical.alpha_at_half(alphas, solved, 400, bootstrap=50)
+    assert lo <= value <= hi and abs(value - 1.0) < 0.03
+
+
+def test_perturbations_and_local_entropy_shapes():
+    m = CommitteeMachine("sign", 1, 21)
+    g = torch.Generator().manual_seed(2)
+    teacher = random_weights(m, 2, "binary", generator=g)
+    prob = random_problem(m, 10, 2, teacher=teacher, generator=g)
+    curve = empirical.weight_perturbation(m, prob, teacher, "binary", [0.0, 0.2], trials=8)
+    assert curve["train_error"][0] == 0 and curve["still_solution"][0] == 1
+    le = empirical.local_entropy(m, prob, teacher, [1 / 21, 0.1], samples=64)
+    assert all(s <= b + 1e-12 for s, b in zip(le["local_entropy"], le["ball_bound"]))
+    noise = empirical.input_noise(m, prob, teacher, [0.0, 0.3], trials=2)
+    assert noise["train_error"][0] == 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["capacity", "theory", "--act", "tanh", "--K", "3"],
+    ["capacity", "theory", "--act", "relu", "--K", "3"],
+    ["capacity", "theory", "--act", "relu", "--K", "zero"],
+    ["capacity", "simulate", "--act", "relu", "--K", "4", "--N", "10", "--alphas", "0.5"],
+    ["capacity", "simulate", "--act", "sign", "--K", "3", "--N", "9", "--alphas", "x"],
+    ["capacity", "simulate", "--act", "sign", "--K", "3", "--N", "9", "--alphas", "0.5", "--solver", "lp"],
+])
+def test_cli_bad_input_exits_2(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse rejects bad choices itself, with the same one-line contract
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error:" in err[0]
+
+
+def test_cli_theory_and_simulate_json(capsys, tmp_path):
+    assert main(["capacity", "theory", "--act", "relu", "--K", "inf", "--json"]) == 0
+    assert '"value": 2.93' in capsys.readouterr().out
+    plot = tmp_path / "p.png"
+    assert main(["capacity", "simulate", "--act", "sign", "--K", "1", "--weights", "spherical", "--N", "8",
+                 "--alphas", "1,3", "--instances", "8", "--solver", "lp", "--bootstrap", "10", "--json",
+                 "--plot", str(plot)]) == 0
+    assert '"solved"' in capsys.readouterr().out and plot.stat().st_size > 0
+
+
+def test_reproduce_capacity_dispatches_to_the_python_suite(run_cli, tmp_path, monkeypatch):
+    import actlab.capacity.suite as suite
+
+    calls = []
+
+    def fake_run_suite(profile, out_dir):
+        calls.append((profile, out_dir))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "index.md").write_text("# capacity\n")
+        return out_dir / "index.md"
+
+    monkeypatch.setattr(suite, "run_suite", fake_run_suite)
+    code, out, _ = run_cli("reproduce", "capacity", "--profile", "full", "--out", str(tmp_path / "cap"), "--json")
+    assert code == 0 and calls == [("full", tmp_path / "cap")]
+    assert json.loads(out)["report"] == str(tmp_path / "cap" / "index.md")

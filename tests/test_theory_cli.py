@@ -1,0 +1,71 @@
+"""`actlab theory`: JSON output, user functions, plots, exit 2 on bad input."""
+import json
+
+import pytest
+import torch
+
+from actlab.cli import main
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Many small tensor ops: on a shared, oversubscribed CPU torch's thread pool costs more
+    than it gains (this suite ran 4× slower in wall time with 2 threads at load 15)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_gelu_json(capsys):
+    code, out, _ = run(capsys, "theory", "gelu", "--json", "--depth", "5")
+    assert code == 0
+    data = json.loads(out)
+    assert data["critical"]["cls"] == "half-stable"
+    assert len(data["trajectory"]) == 5
+    assert abs(data["trajectory"][-1] / data["critical"]["K_star"] - 1) < 1e-9
+
+
+def test_user_function_from_current_directory(tmp_path, monkeypatch, capsys):
+    (tmp_path / "my_units.py").write_text(
+        "import torch\n\ndef scaled_tanh(z):\n    return 2.0 * torch.tanh(z)\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "theory", "my_units:scaled_tanh", "--json", "--depth", "3")
+    assert code == 0
+    crit = json.loads(out)["critical"]
+    assert crit["cls"] == "K*=0" and abs(crit["C_W"] - 0.25) < 1e-12
+
+
+def test_plot_with_measurement(tmp_path, capsys):
+    png = tmp_path / "k.png"
+    code, out, _ = run(capsys, "theory", "tanh", "--depth", "6", "--plot", str(png), "--measure", "64", "--nets", "8")
+    assert code == 0 and png.stat().st_size > 10_000
+    assert "stable" in out and "measured at width 64" in out
+
+
+def test_no_criticality_text(capsys):
+    code, out, _ = run(capsys, "theory", "repu(p=3)", "--depth", "3")
+    assert code == 0 and "class none" in out and "double-exponentially" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["theory", "no_such_activation"],
+    ["theory", "tanh", "--cw", "-1"],
+    ["theory", "tanh", "--depth", "0"],
+    ["theory", "nonexistent_module_xyz:f"],
+    ["theory", "radial_bounding(group_size=0)"],
+])
+def test_bad_input_exits_2(capsys, argv):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse rejects malformed options itself
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "error" in err
