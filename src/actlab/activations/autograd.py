@@ -8,15 +8,22 @@ An activation is described by three pure functions of float tensors:
 
 `elementwise_function` turns them into a torch.autograd.Function whose forward
 saves x (and the 0-d parameter tensors) and whose backward recomputes what it
-needs from x. The backward is written in differentiable torch ops, so double
-backward (gradgradcheck, PDE residuals) works. Half-precision inputs are computed
-in float32 and cast back.
+needs from x. Half-precision inputs are computed in float32 and cast back.
+
+Forward and backward run fused where they can (see actlab.activations.fused):
+Triton kernels for CUDA tensors, the compiled reference formulas for large CPU
+tensors, the eager reference otherwise. A double backward (create_graph) always
+runs the reference backward, written in differentiable torch ops, so
+gradgradcheck and PDE residuals work.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
+
+from . import fused, kernels
+from .kernels import ElementwiseKernel
 
 Fn = Callable[..., torch.Tensor]
 
@@ -34,29 +41,47 @@ def _reduce_to(grad: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
     return grad.sum().to(param.dtype).reshape(param.shape)
 
 
-def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: Fn) -> type[torch.autograd.Function]:
-    """Build the autograd.Function `name` from the value/derivative/partials triple."""
+def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: Fn,
+                         kernel: Optional[ElementwiseKernel] = None) -> type[torch.autograd.Function]:
+    """Build the autograd.Function `name` from the value/derivative/partials triple;
+    `kernel` says how it runs on the Triton kernels (None: CUDA runs the reference)."""
 
     def forward(ctx, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x, *params)
+        if kernels.usable(x, kernel):
+            return kernels.elementwise_forward(kernel, x, params)
+        if fused.cpu_usable(x):
+            y = fused.elementwise_value(name, value, x, params, compute_dtype(x))
+            if y is not None:
+                return y
         xc, pc = _cast(x, params)
         return value(xc, *pc).to(x.dtype)
 
     def backward(ctx, grad: torch.Tensor):
         x, *params = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        if not torch.is_grad_enabled():  # create_graph needs the differentiable reference below
+            if kernels.usable(x, kernel):
+                return kernels.elementwise_backward(kernel, x, grad, params, needs)
+            if fused.cpu_usable(x):
+                grads = fused.elementwise_grads(name, derivative, param_partials, x, grad, params, needs,
+                                                compute_dtype(x))
+                if grads is not None:
+                    return grads
         xc, pc = _cast(x, params)
         g = grad.to(xc.dtype)
-        grad_x = (g * derivative(xc, *pc)).to(x.dtype) if ctx.needs_input_grad[0] else None
+        grad_x = (g * derivative(xc, *pc)).to(x.dtype) if needs[0] else None
         grad_params: list = [None] * len(params)
-        if any(ctx.needs_input_grad[1:]):
+        if any(needs[1:]):
             for i, (p, d) in enumerate(zip(params, param_partials(xc, *pc))):
-                if ctx.needs_input_grad[i + 1]:
+                if needs[i + 1]:
                     grad_params[i] = _reduce_to(g * d, p)
         return (grad_x, *grad_params)
 
     return type(name, (torch.autograd.Function,), {
         "forward": staticmethod(forward),
         "backward": staticmethod(backward),
+        "kernel": kernel,
         "__doc__": f"Autograd Function for {value.__module__}.{value.__name__}: saves only its input.",
     })
 

@@ -15,6 +15,7 @@ from typing import Optional
 import torch
 
 from ..errors import ActlabError
+from . import fused, kernels
 from .autograd import compute_dtype
 from .base import Activation, ActivationInfo
 from .describe import describe
@@ -52,17 +53,31 @@ def rb_vjp(xg: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 
 
 class RadialBoundingFunction(torch.autograd.Function):
-    """RB on the last axis of a grouped tensor; saves only its input."""
+    """RB on the last axis of a grouped tensor; saves only its input. Runs the Triton
+    kernels on CUDA, the compiled reference on large CPU tensors (see actlab.activations.fused)."""
 
     @staticmethod
     def forward(ctx, xg: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(xg)
+        if kernels.usable(xg, group=True):
+            return kernels.radial_forward(xg)
+        if fused.cpu_usable(xg):
+            y = fused.group_value("radial_bounding", rb_value, xg, compute_dtype(xg))
+            if y is not None:
+                return y
         return rb_value(xg.to(compute_dtype(xg))).to(xg.dtype)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         (xg,) = ctx.saved_tensors
         dt = compute_dtype(xg)
+        if not torch.is_grad_enabled():  # create_graph needs the differentiable reference below
+            if kernels.usable(xg, group=True):
+                return kernels.radial_backward(xg, grad)
+            if fused.cpu_usable(xg):
+                gx = fused.group_vjp("radial_bounding", rb_vjp, xg, grad, dt)
+                if gx is not None:
+                    return gx
         return rb_vjp(xg.to(dt), grad.to(dt)).to(xg.dtype)
 
 

@@ -7,14 +7,16 @@ With GS(x; a, b) = σ(a(x − b)) and k(a, b) = 1 + e^{ab}:
          = x                            0 ≤ x ≤ 1
          = 1 + k·(x−1)·σ(−a(x−1+b))     x > 1
 
-Both humps are the same tail function of the distance t ≥ 0 from [0, 1]:
+Both humps are the same tail function of the distance t = max(−x, x − 1) ≥ 0
+from [0, 1], with that side's (a, b):
 
-    h(t) = k(a, b)·σ(−a(t + b)) = exp(softplus(ab) − softplus(a(t + b)))     (h(0) = 1, 0 < h ≤ 1)
-    Z(x) = −(−x)·h(−x) for x < 0,     Z(x) = 1 + (x−1)·h(x−1) for x > 1
+    h(t) = k(a, b)·σ(−a(t + b)) = e^{−at}·(1 + e^{−ab}) / (1 + e^{−at}·e^{−ab})   (h(0) = 1, 0 < h ≤ 1)
+    Z(x) = −t·h(t) for x < 0,     Z(x) = 1 + t·h(t) for x > 1
 
-(the log form never overflows). Every variant below is this core with its own
-parameters: the negative side uses (a_n, b_n), the upper side (a_p, b_p) and a
-slope m on the upper tail:  x > 1: 1 + t·[m + (1 − m)·h(t)].
+The second form never overflows (t ≥ 0, a > 0) and costs one exponential per
+element: only the side x lies on is evaluated. Every variant below is this core
+with its own parameters: the negative side uses (a_n, b_n), the upper side
+(a_p, b_p) and a slope m on the upper tail:  x > 1: 1 + t·[m + (1 − m)·h(t)].
 """
 from __future__ import annotations
 
@@ -22,64 +24,56 @@ import math
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 
 from .autograd import apply, elementwise_function
 from .base import Activation, ActivationInfo
 from .describe import describe
+from .kernels import ElementwiseKernel
 from .registry import register
 
 SOURCE = "Roodschild et al., 'Zorro: A Flexible and Differentiable Parametric Family of Activation Functions', arXiv 2409.19239"
 
 
 # --- the core: Z(x; a_n, b_n, a_p, b_p, m) ------------------------------------------
-def _hump(t: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """h(t) and 1 − S = σ(a(t + b)), with h = k·S."""
-    arg = a * (t + b)
-    return torch.exp(F.softplus(a * b) - F.softplus(arg)), torch.sigmoid(arg)
-
-
-def _dlog_hump(t, a, b, one_minus_s) -> tuple[torch.Tensor, torch.Tensor]:
-    """(∂/∂a, ∂/∂b) of ln h(t) = softplus(ab) − softplus(a(t+b))."""
-    sab = torch.sigmoid(a * b)
-    return b * sab - (t + b) * one_minus_s, a * (sab - one_minus_s)
+def _hump(x, an, bn, ap, bp):
+    """The tail on the side x lies on: (x < 0, t, a, S, h, σ(ab)) with
+    t = max(0, −x, x − 1), (a, b) that side's parameters, S = σ(a(t + b)) and h = k·σ(−a(t + b))."""
+    lo = x < 0
+    t = torch.maximum(-x, x - 1).clamp_min(0)
+    a = torch.where(lo, an, ap)
+    c = torch.where(lo, torch.exp(-an * bn), torch.exp(-ap * bp))  # e^{−ab}
+    e = torch.exp(-a * t)
+    s = 1 / (1 + e * c)
+    return lo, t, a, s, e * (1 + c) * s, 1 / (1 + c)
 
 
 def core_value(x, an, bn, ap, bp, m):
     """Z(x) of the general core (see module docstring)."""
-    t_lo, t_hi = -x, x - 1
-    h_lo, _ = _hump(t_lo, an, bn)
-    h_hi, _ = _hump(t_hi, ap, bp)
-    lower = -t_lo * h_lo
-    upper = 1 + t_hi * (m + (1 - m) * h_hi)
-    return torch.where(x < 0, lower, torch.where(x > 1, upper, x))
+    lo, t, _, _, h, _ = _hump(x, an, bn, ap, bp)
+    return torch.where(lo, -t * h, torch.where(x > 1, 1 + t * (m + (1 - m) * h), x))
 
 
 def core_derivative(x, an, bn, ap, bp, m):
-    """Z'(x): h(t)·(1 − a·t·σ(a(t+b))) on each side, m + (1−m)·(…) above 1, 1 inside."""
-    t_lo, t_hi = -x, x - 1
-    h_lo, oms_lo = _hump(t_lo, an, bn)
-    h_hi, oms_hi = _hump(t_hi, ap, bp)
-    lower = h_lo * (1 - an * t_lo * oms_lo)
-    upper = m + (1 - m) * h_hi * (1 - ap * t_hi * oms_hi)
-    return torch.where(x < 0, lower, torch.where(x > 1, upper, torch.ones_like(x)))
+    """Z'(x): h(t)·(1 − a·t·σ(a(t+b))) below 0, m + (1−m)·(…) above 1, 1 inside."""
+    lo, t, a, s, h, _ = _hump(x, an, bn, ap, bp)
+    tail = h * (1 - a * t * s)
+    return torch.where(lo, tail, torch.where(x > 1, m + (1 - m) * tail, torch.ones_like(x)))
 
 
 def core_partials(x, an, bn, ap, bp, m):
-    """(∂Z/∂a_n, ∂Z/∂b_n, ∂Z/∂a_p, ∂Z/∂b_p, ∂Z/∂m), each elementwise."""
-    t_lo, t_hi = -x, x - 1
-    h_lo, oms_lo = _hump(t_lo, an, bn)
-    h_hi, oms_hi = _hump(t_hi, ap, bp)
-    da_lo, db_lo = _dlog_hump(t_lo, an, bn, oms_lo)
-    da_hi, db_hi = _dlog_hump(t_hi, ap, bp, oms_hi)
-    lo, hi, zero = x < 0, x > 1, torch.zeros_like(x)
-    w_lo, w_hi = -t_lo * h_lo, (1 - m) * t_hi * h_hi
+    """(∂Z/∂a_n, ∂Z/∂b_n, ∂Z/∂a_p, ∂Z/∂b_p, ∂Z/∂m), each elementwise, from
+    ∂ln h/∂a = b·σ(ab) − (t+b)·σ(a(t+b)) and ∂ln h/∂b = a·(σ(ab) − σ(a(t+b)))."""
+    lo, t, a, s, h, sab = _hump(x, an, bn, ap, bp)
+    b = torch.where(lo, bn, bp)
+    hi, zero = x > 1, torch.zeros_like(x)
+    w = torch.where(lo, -t * h, (1 - m) * t * h)
+    da, db = w * (b * sab - (t + b) * s), w * a * (sab - s)
     return (
-        torch.where(lo, w_lo * da_lo, zero),
-        torch.where(lo, w_lo * db_lo, zero),
-        torch.where(hi, w_hi * da_hi, zero),
-        torch.where(hi, w_hi * db_hi, zero),
-        torch.where(hi, t_hi * (1 - h_hi), zero),
+        torch.where(lo, da, zero),
+        torch.where(lo, db, zero),
+        torch.where(hi, da, zero),
+        torch.where(hi, db, zero),
+        torch.where(hi, t * (1 - h), zero),
     )
 
 
@@ -97,7 +91,9 @@ def zorro_partials(x, a, b):
     return dan + dap, dbn + dbp
 
 
-ZorroFunction = elementwise_function("ZorroFunction", zorro_value, zorro_derivative, zorro_partials)
+# Triton core parameters (a_n, b_n, a_p, b_p, m, s) as positions among each variant's parameters.
+ZorroFunction = elementwise_function("ZorroFunction", zorro_value, zorro_derivative, zorro_partials,
+                                     ElementwiseKernel("zorro", (0, 1, 0, 1, -1, -1)))
 
 
 def zorro(x: torch.Tensor, a: float | torch.Tensor = 1.2, b: float | torch.Tensor = 1.0) -> torch.Tensor:
@@ -119,7 +115,8 @@ def asymmetric_partials(x, an, bn, ap, bp):
 
 
 AsymmetricZorroFunction = elementwise_function(
-    "AsymmetricZorroFunction", asymmetric_value, asymmetric_derivative, asymmetric_partials)
+    "AsymmetricZorroFunction", asymmetric_value, asymmetric_derivative, asymmetric_partials,
+    ElementwiseKernel("zorro", (0, 1, 2, 3, -1, -1)))
 
 
 def zorro_asymmetric(x: torch.Tensor, a_n=1.2, b_n=1.0, a_p=1.2, b_p=1.0) -> torch.Tensor:
@@ -141,7 +138,8 @@ def sloped_partials(x, a, b, m):
     return dan + dap, dbn + dbp, dm
 
 
-SlopedZorroFunction = elementwise_function("SlopedZorroFunction", sloped_value, sloped_derivative, sloped_partials)
+SlopedZorroFunction = elementwise_function("SlopedZorroFunction", sloped_value, sloped_derivative, sloped_partials,
+                                           ElementwiseKernel("zorro", (0, 1, 0, 1, 2, -1)))
 
 
 def zorro_sloped(x: torch.Tensor, a=1.2, b=1.0, m=1.0) -> torch.Tensor:
@@ -164,7 +162,8 @@ def _affine_family(name: str, scale_in: float, shift: float, gain: float, offset
         return gain * scale_in * x * zorro_derivative(u, a, b), gain * da, gain * db
 
     value.__name__ = f"{name}_value"
-    return value, elementwise_function(f"{name.title().replace('_', '')}Function", value, derivative, partials)
+    kernel = ElementwiseKernel("zorro", (1, 2, 1, 2, -1, 0), (scale_in, shift, gain, offset))
+    return value, elementwise_function(f"{name.title().replace('_', '')}Function", value, derivative, partials, kernel)
 
 
 sigmoid_value, SigmoidZorroFunction = _affine_family("zorro_sigmoid", 1.0, 0.5, 1.0, 0.0)

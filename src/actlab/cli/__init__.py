@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "actlab.cli.experiments",
     "actlab.cli.capacity",
     "actlab.cli.train",
+    "actlab.cli.bench",
 )
 
 

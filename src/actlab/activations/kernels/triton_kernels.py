@@ -1,0 +1,327 @@
+"""Triton kernels for RePU, MRePU, the Zorro core and Radial Bounding.
+
+Triton cannot run torch code, so this module restates the reference formulas of
+actlab.activations.power, .zorro and .radial (same names, same case splits, same
+NaN behaviour); tests/test_kernels*.py checks every function against them. Loads
+any of float32/float16/bfloat16, computes in float32, stores the input's dtype.
+Offsets are int64, so tensors beyond 2³¹ elements are fine.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import triton
+import triton.language as tl
+
+from . import ZORRO_CORE, ElementwiseKernel
+
+REPU, MREPU, ZORRO = 0, 1, 2
+_KINDS = {"repu": REPU, "mrepu": MREPU, "zorro": ZORRO}
+BLOCK = 1024  # elements per program, elementwise kernels
+TILE = 2048   # elements per program, radial bounding (rows × padded group)
+
+
+# --- the formulas -------------------------------------------------------------------
+@triton.jit
+def _pow(base, e):
+    """power._pow: exp(e·ln base)."""
+    return tl.exp(e * tl.log(base))
+
+
+@triton.jit
+def _clamp_min0(v):
+    """torch.clamp_min(v, 0): NaN stays NaN."""
+    return tl.where(v > 0, v, tl.where(v != v, v, 0.0))
+
+
+@triton.jit
+def repu_value(z, p):
+    """max(0, z)^p."""
+    return _pow(_clamp_min0(z), p)
+
+
+@triton.jit
+def repu_derivative(z, p):
+    pos = z > 0
+    zs = tl.where(pos, z, 1.0)
+    return tl.where(pos, p * _pow(zs, p - 1), 0.0)
+
+
+@triton.jit
+def repu_partials(z, p):
+    pos = z > 0
+    zs = tl.where(pos, z, 1.0)
+    return tl.where(pos, _pow(zs, p) * tl.log(zs), 0.0)
+
+
+@triton.jit
+def mrepu_value(z, p):
+    """z · max(0, z + 1)^p."""
+    return z * _pow(_clamp_min0(z + 1), p)
+
+
+@triton.jit
+def mrepu_derivative(z, p):
+    inside = z > -1
+    u = tl.where(inside, z + 1, 1.0)
+    return tl.where(inside, _pow(u, p - 1) * ((p + 1) * z + 1), 0.0)
+
+
+@triton.jit
+def mrepu_partials(z, p):
+    inside = z > -1
+    u = tl.where(inside, z + 1, 1.0)
+    return tl.where(inside, z * _pow(u, p) * tl.log(u), 0.0)
+
+
+@triton.jit
+def _hump(x, an, bn, ap, bp):
+    """zorro._hump: (x < 0, t, a, S, h, σ(ab)) on the side x lies on."""
+    lo = x < 0
+    t = tl.maximum(tl.maximum(-x, x - 1), 0.0)
+    a = tl.where(lo, an, ap)
+    c = tl.where(lo, tl.exp(-an * bn), tl.exp(-ap * bp))
+    e = tl.exp(-a * t)
+    s = 1 / (1 + e * c)
+    return lo, t, a, s, e * (1 + c) * s, 1 / (1 + c)
+
+
+@triton.jit
+def core_value(x, an, bn, ap, bp, m):
+    lo, t, a, s, h, sab = _hump(x, an, bn, ap, bp)
+    return tl.where(lo, -t * h, tl.where(x > 1, 1 + t * (m + (1 - m) * h), x))
+
+
+@triton.jit
+def core_derivative(x, an, bn, ap, bp, m):
+    lo, t, a, s, h, sab = _hump(x, an, bn, ap, bp)
+    tail = h * (1 - a * t * s)
+    return tl.where(lo, tail, tl.where(x > 1, m + (1 - m) * tail, 1.0))
+
+
+@triton.jit
+def core_partials(x, an, bn, ap, bp, m):
+    lo, t, a, s, h, sab = _hump(x, an, bn, ap, bp)
+    b = tl.where(lo, bn, bp)
+    hi = x > 1
+    w = tl.where(lo, -t * h, (1 - m) * t * h)
+    da = w * (b * sab - (t + b) * s)
+    db = w * a * (sab - s)
+    return (tl.where(lo, da, 0.0), tl.where(lo, db, 0.0), tl.where(hi, da, 0.0), tl.where(hi, db, 0.0),
+            tl.where(hi, t * (1 - h), 0.0))
+
+
+# --- elementwise kernels --------------------------------------------------------------
+@triton.jit
+def _param(p_ptr, INDEX: tl.constexpr, DEFAULT: tl.constexpr):
+    """The activation's parameter at INDEX, or DEFAULT (a float32 scalar either way) when INDEX < 0."""
+    if INDEX < 0:
+        return tl.full((), DEFAULT, tl.float32)
+    return tl.load(p_ptr + INDEX).to(tl.float32)
+
+
+@triton.jit
+def _zorro_params(p_ptr, I_AN: tl.constexpr, I_BN: tl.constexpr, I_AP: tl.constexpr, I_BP: tl.constexpr,
+                  I_M: tl.constexpr, I_S: tl.constexpr):
+    return (_param(p_ptr, I_AN, 1.0), _param(p_ptr, I_BN, 1.0), _param(p_ptr, I_AP, 1.0), _param(p_ptr, I_BP, 1.0),
+            _param(p_ptr, I_M, 0.0), _param(p_ptr, I_S, 1.0))
+
+
+@triton.jit
+def _elementwise_fwd(x_ptr, y_ptr, p_ptr, n, KIND: tl.constexpr,
+                     I_AN: tl.constexpr, I_BN: tl.constexpr, I_AP: tl.constexpr, I_BP: tl.constexpr,
+                     I_M: tl.constexpr, I_S: tl.constexpr, SCALE: tl.constexpr, SHIFT: tl.constexpr,
+                     GAIN: tl.constexpr, OFFSET: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+    if KIND == 0:
+        y = repu_value(x, tl.load(p_ptr).to(tl.float32))
+    elif KIND == 1:
+        y = mrepu_value(x, tl.load(p_ptr).to(tl.float32))
+    else:
+        an, bn, ap, bp, m, s = _zorro_params(p_ptr, I_AN, I_BN, I_AP, I_BP, I_M, I_S)
+        y = GAIN * core_value(SCALE * s * x + SHIFT, an, bn, ap, bp, m) + OFFSET
+    tl.store(y_ptr + offs, y.to(y_ptr.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def _elementwise_bwd(x_ptr, g_ptr, gx_ptr, p_ptr, part_ptr, n, KIND: tl.constexpr,
+                     I_AN: tl.constexpr, I_BN: tl.constexpr, I_AP: tl.constexpr, I_BP: tl.constexpr,
+                     I_M: tl.constexpr, I_S: tl.constexpr, SCALE: tl.constexpr, SHIFT: tl.constexpr,
+                     GAIN: tl.constexpr, OFFSET: tl.constexpr, NEED_X: tl.constexpr, NEED_P: tl.constexpr,
+                     BLOCK: tl.constexpr):
+    """grad_x = g·f'(x); with NEED_P, this block's Σ g·∂f/∂(kernel parameter) in part_ptr[pid, :]."""
+    pid = tl.program_id(0)
+    offs = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+    g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+    if KIND == 0:
+        p = tl.load(p_ptr).to(tl.float32)
+        if NEED_X:
+            tl.store(gx_ptr + offs, (g * repu_derivative(x, p)).to(gx_ptr.dtype.element_ty), mask=mask)
+        if NEED_P:
+            tl.store(part_ptr + pid, tl.sum(tl.where(mask, g * repu_partials(x, p), 0.0), axis=0))
+    elif KIND == 1:
+        p = tl.load(p_ptr).to(tl.float32)
+        if NEED_X:
+            tl.store(gx_ptr + offs, (g * mrepu_derivative(x, p)).to(gx_ptr.dtype.element_ty), mask=mask)
+        if NEED_P:
+            tl.store(part_ptr + pid, tl.sum(tl.where(mask, g * mrepu_partials(x, p), 0.0), axis=0))
+    else:
+        an, bn, ap, bp, m, s = _zorro_params(p_ptr, I_AN, I_BN, I_AP, I_BP, I_M, I_S)
+        u = SCALE * s * x + SHIFT
+        d = core_derivative(u, an, bn, ap, bp, m)
+        if NEED_X:
+            tl.store(gx_ptr + offs, (g * (GAIN * SCALE * s * d)).to(gx_ptr.dtype.element_ty), mask=mask)
+        if NEED_P:
+            gg = tl.where(mask, GAIN * g, 0.0)
+            dan, dbn, dap, dbp, dm = core_partials(u, an, bn, ap, bp, m)
+            row = part_ptr + pid * 6
+            tl.store(row + 0, tl.sum(gg * dan, axis=0))
+            tl.store(row + 1, tl.sum(gg * dbn, axis=0))
+            tl.store(row + 2, tl.sum(gg * dap, axis=0))
+            tl.store(row + 3, tl.sum(gg * dbp, axis=0))
+            tl.store(row + 4, tl.sum(gg * dm, axis=0))
+            tl.store(row + 5, tl.sum(gg * (SCALE * x * d), axis=0))
+
+
+def _meta(kernel: ElementwiseKernel) -> dict:
+    index = kernel.params if kernel.kind == "zorro" else (-1,) * len(ZORRO_CORE)
+    scale, shift, gain, offset = kernel.affine
+    return dict(KIND=_KINDS[kernel.kind], I_AN=index[0], I_BN=index[1], I_AP=index[2], I_BP=index[3],
+                I_M=index[4], I_S=index[5], SCALE=float(scale), SHIFT=float(shift), GAIN=float(gain),
+                OFFSET=float(offset), BLOCK=BLOCK)
+
+
+def _stack(params: Sequence[torch.Tensor], like: torch.Tensor) -> torch.Tensor:
+    if not params:
+        return torch.zeros(1, dtype=torch.float32, device=like.device)
+    return torch.stack([p.reshape(()) for p in params]).to(torch.float32)
+
+
+def elementwise_forward(kernel: ElementwiseKernel, x: torch.Tensor, params: Sequence[torch.Tensor]) -> torch.Tensor:
+    xf = x.contiguous()
+    y = torch.empty_like(xf)
+    n = xf.numel()
+    if n:
+        _elementwise_fwd[(triton.cdiv(n, BLOCK),)](xf, y, _stack(params, x), n, **_meta(kernel))
+    return y.view(x.shape)
+
+
+def elementwise_backward(kernel: ElementwiseKernel, x: torch.Tensor, grad: torch.Tensor,
+                         params: Sequence[torch.Tensor], needs: Sequence[bool]) -> tuple:
+    need_x, need_p = bool(needs[0]), any(needs[1:])
+    xf, gf = x.contiguous(), grad.contiguous()
+    n = xf.numel()
+    blocks = triton.cdiv(n, BLOCK)
+    slots = len(ZORRO_CORE) if kernel.kind == "zorro" else 1
+    gx = torch.empty_like(xf) if need_x else xf  # xf: an unused placeholder pointer
+    part = torch.empty((blocks if need_p else 1, slots), dtype=torch.float32, device=x.device)
+    if n:
+        _elementwise_bwd[(blocks,)](xf, gf, gx, _stack(params, x), part, n, NEED_X=need_x, NEED_P=need_p,
+                                    **_meta(kernel))
+    grads: list = [gx.view(x.shape) if need_x else None]
+    if not need_p:
+        return (*grads, *([None] * len(params)))
+    sums = part.sum(0)  # the kernel parameters' gradients
+    index = kernel.params if kernel.kind == "zorro" else (0,)
+    for j, p in enumerate(params):  # a parameter used in several core places gets their sum
+        total = sum(sums[k] for k, i in enumerate(index) if i == j) if needs[j + 1] else None
+        grads.append(None if total is None else total.to(p.dtype).reshape(p.shape))
+    return tuple(grads)
+
+
+# --- radial bounding --------------------------------------------------------------------
+@triton.jit
+def _rb_tile(rows, cols, R, G):
+    mask = (rows[:, None] < R) & (cols[None, :] < G)
+    offs = rows[:, None] * G + cols[None, :]
+    return offs, mask
+
+
+@triton.jit
+def _rb_fwd(x_ptr, y_ptr, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CHUNKS: tl.constexpr):
+    """y = x·rsqrt(max(1, Σx²)) per row of G; rows of more than BLOCK_G in CHUNKS passes."""
+    rows = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
+    cols = tl.arange(0, BLOCK_G)
+    if CHUNKS == 1:
+        offs, mask = _rb_tile(rows, cols, R, G)
+        x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+        sq = tl.sum(x * x, axis=1)
+        scale = tl.rsqrt(tl.where(sq < 1, 1.0, sq))  # max(1, sq) that keeps NaN, like clamp_min
+        tl.store(y_ptr + offs, (x * scale[:, None]).to(y_ptr.dtype.element_ty), mask=mask)
+    else:
+        sq = tl.zeros((BLOCK_R,), dtype=tl.float32)
+        for c in range(CHUNKS):
+            offs, mask = _rb_tile(rows, c * BLOCK_G + cols, R, G)
+            x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+            sq += tl.sum(x * x, axis=1)
+        scale = tl.rsqrt(tl.where(sq < 1, 1.0, sq))
+        for c in range(CHUNKS):
+            offs, mask = _rb_tile(rows, c * BLOCK_G + cols, R, G)
+            x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+            tl.store(y_ptr + offs, (x * scale[:, None]).to(y_ptr.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def _rb_vjp_rows(x, g, sq, dot):
+    """rb_vjp: g inside the ball, (g − x·(x·g)/‖x‖²)/‖x‖ outside."""
+    outside = sq > 1
+    s = tl.where(outside, sq, 1.0)
+    tangential = (g - x * (dot / s)[:, None]) * tl.rsqrt(s)[:, None]
+    return tl.where(outside[:, None], tangential, g)
+
+
+@triton.jit
+def _rb_bwd(x_ptr, g_ptr, gx_ptr, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CHUNKS: tl.constexpr):
+    rows = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
+    cols = tl.arange(0, BLOCK_G)
+    if CHUNKS == 1:
+        offs, mask = _rb_tile(rows, cols, R, G)
+        x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+        g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+        gx = _rb_vjp_rows(x, g, tl.sum(x * x, axis=1), tl.sum(x * g, axis=1))
+        tl.store(gx_ptr + offs, gx.to(gx_ptr.dtype.element_ty), mask=mask)
+    else:
+        sq = tl.zeros((BLOCK_R,), dtype=tl.float32)
+        dot = tl.zeros((BLOCK_R,), dtype=tl.float32)
+        for c in range(CHUNKS):
+            offs, mask = _rb_tile(rows, c * BLOCK_G + cols, R, G)
+            x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+            g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+            sq += tl.sum(x * x, axis=1)
+            dot += tl.sum(x * g, axis=1)
+        for c in range(CHUNKS):
+            offs, mask = _rb_tile(rows, c * BLOCK_G + cols, R, G)
+            x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+            g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+            tl.store(gx_ptr + offs, _rb_vjp_rows(x, g, sq, dot).to(gx_ptr.dtype.element_ty), mask=mask)
+
+
+def _rb_grid(rows: torch.Tensor) -> tuple[tuple[int], dict]:
+    R, G = rows.shape
+    block_g = min(triton.next_power_of_2(G), TILE)
+    block_r = max(1, TILE // block_g)
+    return (triton.cdiv(R, block_r),), dict(BLOCK_R=block_r, BLOCK_G=block_g, CHUNKS=triton.cdiv(G, block_g))
+
+
+def radial_forward(xg: torch.Tensor) -> torch.Tensor:
+    rows = xg.reshape(-1, xg.shape[-1]).contiguous()
+    y = torch.empty_like(rows)
+    if rows.numel():
+        grid, meta = _rb_grid(rows)
+        _rb_fwd[grid](rows, y, rows.shape[0], rows.shape[1], **meta)
+    return y.view(xg.shape)
+
+
+def radial_backward(xg: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    rows = xg.reshape(-1, xg.shape[-1]).contiguous()
+    g = grad.reshape(rows.shape).contiguous()
+    gx = torch.empty_like(rows)
+    if rows.numel():
+        grid, meta = _rb_grid(rows)
+        _rb_bwd[grid](rows, g, gx, rows.shape[0], rows.shape[1], **meta)
+    return gx.view(xg.shape)

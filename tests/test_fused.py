@@ -1,0 +1,123 @@
+"""The fused CPU path (compiled reference formulas) and what every path must keep.
+
+Compiling costs seconds per (activation, dtype), so the fused path itself is
+exercised on two activations (Sloped-Zorro with learnable parameters in float32,
+Radial Bounding pairs in bfloat16); everything else here runs on small tensors,
+which take the eager reference path in the default mode.
+"""
+import warnings
+
+import pytest
+import torch
+
+import actlab
+from actlab.activations import fused
+
+NEW = ["radial_bounding", "radial_bounding(group_size=None)", "repu", "mrepu", "zorro", "zorro_asymmetric",
+       "zorro_sigmoid", "zorro_tanh", "zorro_sloped"]
+
+
+def _run(act, x, mode):
+    act.zero_grad()
+    x = x.detach().clone().requires_grad_(True)
+    with fused.fused_mode(mode):
+        y = act(x)
+        y.backward(torch.linspace(-1, 1, y.numel()).reshape(y.shape).to(y.dtype))
+    return y.detach(), x.grad, [p.grad.clone() for p in act.parameters()]
+
+
+@pytest.mark.parametrize("spec, dtype", [("zorro_sloped", torch.float32), ("radial_bounding", torch.bfloat16)])
+def test_fused_cpu_path_matches_reference(spec, dtype):
+    torch.manual_seed(0)
+    act = actlab.get_activation(spec, **({} if "radial" in spec else dict(learnable=True, m=0.4)))
+    x = (torch.randn(2, 3, 512) * 2).to(dtype)
+    x[0, 0, :4] = torch.tensor([float("nan"), 0.0, 1.0, -1e-7])
+    y0, g0, p0 = _run(act, x, "never")
+    y1, g1, p1 = _run(act, x, "always")
+    family = "radial_bounding" if "radial" in spec else "SlopedZorroFunction"
+    assert {(family, "value", dtype), (family, "grads" if p0 else "vjp", dtype)} <= {k[:3] for k in fused._compiled}
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == torch.float32 else dict(rtol=1.6e-2, atol=1e-2)
+    assert y1.dtype == dtype and g1.dtype == dtype
+    torch.testing.assert_close(y1, y0, equal_nan=True, **tol)
+    torch.testing.assert_close(g1, g0, equal_nan=True, **tol)
+    for a, b in zip(p1, p0):  # NaN at x[0,0,0] makes these NaN on both paths: compare without it
+        assert torch.isnan(a) == torch.isnan(b)
+    if p0:
+        x[0, 0, 0] = 0.0
+        (_, _, p0), (_, _, p1) = _run(act, x, "never"), _run(act, x, "always")
+        for a, b in zip(p1, p0):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_fused_mode_switch_and_size_threshold(monkeypatch):
+    assert fused.mode in fused.MODES
+    small, big = torch.zeros(8), torch.zeros(fused.MIN_NUMEL)
+    with fused.fused_mode("auto"):
+        assert not fused.cpu_usable(small) and fused.cpu_usable(big)
+        assert not fused.cpu_usable(big.double())  # float64 stays on the reference (gradcheck, analysis)
+    with fused.fused_mode("never"):
+        assert not fused.cpu_usable(big)
+    with fused.fused_mode("always"):
+        assert fused.cpu_usable(small)
+    with pytest.raises(actlab.ActlabError, match="auto, always, never"):
+        with fused.fused_mode("sometimes"):
+            pass
+
+
+def test_compile_failure_warns_once_and_falls_back(monkeypatch):
+    def broken_compile(*args, **kwargs):
+        raise RuntimeError("no C++ compiler")
+
+    monkeypatch.setattr(fused, "_compiled", {})
+    monkeypatch.setattr(fused, "_broken", False)
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    act = actlab.get_activation("mrepu")
+    x = torch.linspace(-3, 3, 50)
+    with fused.fused_mode("always"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        y1 = act(x)
+        y2 = act(x)
+    assert len([w for w in caught if "fused CPU path is unavailable" in str(w.message)]) == 1
+    with fused.fused_mode("never"):
+        torch.testing.assert_close(y1, act(x))
+    torch.testing.assert_close(y1, y2)
+    assert fused._broken and not fused.cpu_usable(x)
+
+
+@pytest.mark.parametrize("spec", NEW)
+def test_saves_exactly_one_input_sized_tensor(spec):
+    """Every activation keeps one tensor of the input's size for backward (plus 0-d parameters)."""
+    act = actlab.get_activation(spec, **({} if "radial" in spec else dict(learnable=True)))
+    x = torch.randn(4, 6, 8, requires_grad=True)
+    saved = []
+
+    def pack(t):
+        saved.append(t)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = act(x * 1.0)
+    big = [t for t in saved if t.dim() > 0]
+    assert len(big) == 1 and big[0].numel() == x.numel(), [tuple(t.shape) for t in saved]
+    assert all(t.numel() == 1 for t in saved if t.dim() == 0)
+    y.sum().backward()
+
+
+@pytest.mark.parametrize("spec", ["zorro_tanh", "radial_bounding"])
+def test_double_backward_uses_the_differentiable_reference(spec):
+    act = actlab.get_activation(spec).double()
+    x = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    with fused.fused_mode("always"):  # float64 never takes the fused path, and create_graph never does
+        assert torch.autograd.gradgradcheck(lambda t: act(t), (x,))
+        (gx,) = torch.autograd.grad(act(x).sum(), x, create_graph=True)
+        assert gx.requires_grad
+
+
+def test_whole_model_torch_compile_uses_reference_inside():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 16), actlab.get_activation("zorro_sigmoid"),
+                              torch.nn.Linear(16, 16), actlab.get_activation("radial_bounding"))
+    compiled = torch.compile(net, backend="aot_eager", fullgraph=True)
+    x = torch.randn(5, 8)
+    with fused.fused_mode("always"):
+        torch.testing.assert_close(compiled(x), net(x))

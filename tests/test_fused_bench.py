@@ -1,0 +1,54 @@
+"""`actlab bench activations|models`: tiny sizes, so these check the plumbing, not the speed."""
+import json
+
+import pytest
+
+from actlab.cli import main
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_bench_activations_json(capsys, tmp_path):
+    code, out, _ = _run(capsys, "bench", "activations", "--size", "2048", "--repeats", "2", "--warmup", "1",
+                        "--only", "zorro", "radial_bounding(group_size=None)", "--json")
+    assert code == 0
+    result = json.loads(out)
+    names = [r["name"] for r in result["rows"]]
+    assert names == ["copy", "relu", "gelu", "silu", "zorro", "radial_bounding(group_size=None)"]
+    gelu = next(r for r in result["rows"] if r["name"] == "gelu")
+    assert gelu["fwd_vs_gelu"] == gelu["fwdbwd_vs_gelu"] == 1.0
+    for r in result["rows"]:
+        assert r["fwd_ms"] > 0 and r["fwdbwd_ms"] > 0 and r["fwdbwd_gbps"] > 0
+    zorro = result["rows"][4]
+    assert zorro["saved_bytes"] >= result["input_bytes"]  # x, plus the 0-d parameters
+    assert zorro["saved_bytes"] < result["input_bytes"] + 64
+
+    path = tmp_path / "bench.json"
+    code, out, _ = _run(capsys, "bench", "activations", "--size", "1024", "--repeats", "1", "--warmup", "0",
+                        "--only", "mrepu", "--json", str(path))
+    assert code == 0 and "xGELU" in out and json.loads(path.read_text())["size"] == 1024
+
+
+def test_bench_models_text(capsys):
+    code, out, _ = _run(capsys, "bench", "models", "--depth", "2", "--width", "16", "--batch", "4", "--repeats", "1",
+                        "--rounds", "2", "--warmup", "0", "--only", "mrepu", "radial_bounding")
+    assert code == 0
+    lines = out.splitlines()
+    assert "depth 2 width 16 batch 4" in lines[0]
+    assert [line.split()[0] for line in lines[2:]] == ["relu", "mrepu", "radial_bounding"]
+    assert float(lines[2].split()[-1]) == 1.0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--device", "tpu"], "device must be cpu or cuda"),
+    (["--dtype", "int8"], "dtype must be one of"),
+    (["--size", "1000"], "multiple of 1024"),
+    (["--only", "nosuch"], "unknown activation"),
+])
+def test_bench_bad_input_is_one_line_exit_2(capsys, argv, message):
+    code, out, err = _run(capsys, "bench", "activations", "--size", "1024", "--repeats", "1", *argv)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
