@@ -1,5 +1,4 @@
 """Correctness of every activation: gradients, dtypes, shapes, compile, NaN, errors."""
-import math
 
 import pytest
 import torch

@@ -44,7 +44,6 @@ def test_fit_zorro_to_dgelu(run_cli):
 
 
 def test_fit_accepts_a_callable_and_recovers_a_zorro():
-    import torch
 
     truth = actlab.get_activation("zorro(a=2.0,b=1.5)")
     fit = actlab.activations.fit_zorro(lambda x: truth(x), "zorro", affine=False)

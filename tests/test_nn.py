@@ -10,7 +10,6 @@ from actlab.errors import ActlabError
 from actlab.nn import (ComplexLinear, DeepMLP, PINNNet, SmallCNN, SmallResNet, SmallViT, ZPlaneMLP, build_model,
                        init_weights, named_layers, swap_activations)
 
-torch.set_num_threads(1)  # the machine is shared; tiny models gain nothing from threads
 
 ACTS = actlab.list_activations()
 SHAPE = (1, 8, 8)

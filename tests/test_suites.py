@@ -8,7 +8,7 @@ import tomllib
 import pandas as pd
 import pytest
 
-from actlab.experiments import load, run_sweep
+from actlab.experiments import run_sweep
 from actlab.experiments.report import VERDICTS, build_report
 from actlab.experiments.spec import spec_from_dict
 from actlab.experiments.suites_registry import available_suites, suite_claims, suite_spec_path

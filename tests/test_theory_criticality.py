@@ -8,15 +8,6 @@ import torch
 from actlab.theory import CriticalInit, critical_init, kernel_map, susceptibilities, universality_class
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Many small tensor ops: on a shared, oversubscribed CPU torch's thread pool costs more
-    than it gains (this suite ran 4× slower in wall time with 2 threads at load 15)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_relu_and_leaky_relu_scale_invariant():
     c = critical_init("relu")

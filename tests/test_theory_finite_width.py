@@ -11,15 +11,6 @@ from actlab.theory.finite_width import (compare_trajectories, inputs_with_kernel
                                         sample_kernels)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Many small tensor ops: on a shared, oversubscribed CPU torch's thread pool costs more
-    than it gains (this suite ran 4× slower in wall time with 2 threads at load 15)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.mark.parametrize("name,K0", [("relu", 1.0), ("tanh", 1.0), ("mrepu", 1e-3)])  # MRePU: K0 below 1/(a₁·depth) = 1/360
 def test_kernel_at_criticality_width_1024_depth_20(name, K0):

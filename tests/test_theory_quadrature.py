@@ -12,15 +12,6 @@ from actlab.theory import (bivariate_gaussian_expectation, gaussian_expectation,
 from actlab.theory.target import as_target
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Many small tensor ops: on a shared, oversubscribed CPU torch's thread pool costs more
-    than it gains (this suite ran 4× slower in wall time with 2 threads at load 15)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 KS = np.array([1e-3, 0.05, 0.3, 1.0, 2.7, 10.0, 300.0])
 TOL = 1e-10

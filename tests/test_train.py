@@ -16,7 +16,6 @@ from actlab.train import TrainConfig, fit, run_probes
 from actlab.train import loop as loop_module
 from actlab.train.probes import Saturation, dead_fraction, effective_rank, orthogonality
 
-torch.set_num_threads(1)  # the machine is shared; tiny models gain nothing from threads
 
 TINY = dict(model="mlp", depth=3, width=16, data="digits", n_train=256, n_test=128, epochs=3, batch_size=64,
             device="cpu", seed=3)

@@ -185,7 +185,7 @@ def anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary",
         raise ActlabError("anneal works on binary weights only; use solver 'gd' for spherical weights")
     X, y = problem.patterns, problem.labels
     B, dev, dtype = y.shape[0], y.device, y.dtype
-    K, n, P = machine.K, machine.n, problem.P
+    K, n = machine.K, machine.n
     gen = torch.Generator(device=dev).manual_seed(seed)
     W = random_weights(machine, B, "binary", generator=gen, device=dev, dtype=dtype)
     c = machine.readout(dev, dtype)
