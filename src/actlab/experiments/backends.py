@@ -78,6 +78,11 @@ def _worker_main(conn, threads: int, parent_pid: int) -> None:
     """A worker process: receive jobs over `conn`, run them one at a time, send messages back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     _die_with_parent(parent_pid)
+    # tqdm's default lock is a multiprocessing semaphore; a worker ends with os._exit, which
+    # would leave it to the resource tracker ("leaked semaphore objects"). A thread lock suffices.
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
     try:
         import torch
 
