@@ -11,9 +11,8 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 
-def function_and_derivative(act: nn.Module, lo: float = -4.0, hi: float = 4.0, points: int = 801):
+def function_and_derivative(act: nn.Module, info, lo: float = -4.0, hi: float = 4.0, points: int = 801):
     """(x, f(x), f'(x)) in float64; group activations are drawn through their one-feature view."""
-    info = act.info
     if info.group_size is not None:
         from .activations import get_activation
 
@@ -24,10 +23,11 @@ def function_and_derivative(act: nn.Module, lo: float = -4.0, hi: float = 4.0, p
     return x.detach().numpy(), y.detach().numpy(), dy.numpy()
 
 
-def plot_activation(act: nn.Module, path: str | Path, lo: float = -4.0, hi: float = 4.0) -> Path:
-    """Draw f and f' side by side, breakpoints dashed; write a PNG to `path`."""
-    info = act.info
-    x, y, dy = function_and_derivative(act, lo, hi)
+def plot_activation(act: nn.Module, path: str | Path, lo: float = -4.0, hi: float = 4.0, info=None) -> Path:
+    """Draw f and f' side by side, breakpoints dashed; write a PNG to `path`.
+    `info` (act.info, computed when not given) is taken to avoid recomputing it."""
+    info = act.info if info is None else info
+    x, y, dy = function_and_derivative(act, info, lo, hi)
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), constrained_layout=True)
     for ax, values, label in zip(axes, (y, dy), ("f(x)", "f'(x)")):
         ax.plot(x, values, color="C0", lw=2)

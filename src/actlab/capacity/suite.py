@@ -196,6 +196,16 @@ def _greater(a: float, b: float) -> str:
     return "reproduced" if a > b else "not reproduced"
 
 
+def _plot_alpha_half(ax, scans: list, weights: str, suffix: str) -> None:
+    """Empirical α at 50 % solved with its CI, one marker per scan (squares: LP), x offset by N."""
+    for s in scans:
+        if s.weights == weights and not math.isnan(s.alpha_half):
+            lo, hi = s.alpha_half_ci
+            ax.errorbar([s.K * (1 + s.N / 400)], [s.alpha_half], yerr=[[s.alpha_half - lo], [hi - s.alpha_half]],
+                        fmt="s" if s.solver == "lp" else "^", ms=6, color="C0" if s.activation == "relu" else "C3",
+                        mfc="none", label=f"{s.activation} K={s.K} N={s.N} {s.solver}{suffix}")
+
+
 def _figures(out: Path, theory: dict, scans: list, robust: dict) -> None:
     # spherical α_c(K)
     fig, ax = plt.subplots(figsize=(6, 4.2))
@@ -207,13 +217,7 @@ def _figures(out: Path, theory: dict, scans: list, robust: dict) -> None:
     Kl = np.array(theory["curves"]["sign"])[:, 0]
     Kl = Kl[Kl > 2]
     ax.plot(Kl, sign_large_K_law(Kl), color="C3", ls=":", lw=1, label="sign: (16/π)√ln K (quoted law)")
-    for s in scans:
-        if s.weights == "spherical" and not math.isnan(s.alpha_half):
-            lo, hi = s.alpha_half_ci
-            mk = "s" if s.solver == "lp" else "^"
-            ax.errorbar([s.K * (1 + s.N / 400)], [s.alpha_half], yerr=[[s.alpha_half - lo], [hi - s.alpha_half]], fmt=mk, ms=6,
-                        color="C0" if s.activation == "relu" else "C3", mfc="none",
-                        label=f"{s.activation} K={s.K} N={s.N} {s.solver} (α at 50%)")
+    _plot_alpha_half(ax, scans, "spherical", " (α at 50%)")
     ax.set_xscale("log")
     ax.set_xlabel("K (hidden units); simulation markers offset by N")
     ax.set_ylabel("α_c = P/N")
@@ -230,13 +234,7 @@ def _figures(out: Path, theory: dict, scans: list, robust: dict) -> None:
     for act, color in (("relu", "C0"), ("sign", "C3")):
         v = theory["inf"][(act, "binary", "rs")].value
         ax.axhline(v, color=color, ls="--", lw=1, label=f"{act}: RS zero entropy K=∞ ({v:.3f})")
-    for s in scans:
-        if s.weights == "binary" and not math.isnan(s.alpha_half):
-            lo, hi = s.alpha_half_ci
-            ax.errorbar([s.K * (1 + s.N / 400)], [s.alpha_half], yerr=[[s.alpha_half - lo], [hi - s.alpha_half]],
-                        fmt="^", ms=6,
-                        color="C0" if s.activation == "relu" else "C3", mfc="none",
-                        label=f"{s.activation} K={s.K} N={s.N} {s.solver}")
+    _plot_alpha_half(ax, scans, "binary", "")
     ax.axhline(1.0, color="grey", lw=0.6, ls=":")
     ax.set_xscale("log")
     ax.set_xlim(0.7, 100)

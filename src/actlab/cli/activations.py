@@ -37,7 +37,7 @@ def cmd_show(args: argparse.Namespace) -> None:
     if args.plot:
         from ..viz import plot_activation
 
-        data["plot"] = str(plot_activation(act, args.plot))
+        data["plot"] = str(plot_activation(act, args.plot, info=info))
         lines.append(f"  plot         {args.plot}")
     emit(args, data, "\n".join(lines))
 
@@ -46,12 +46,13 @@ def cmd_gallery(args: argparse.Namespace) -> None:
     from ..viz import plot_activation
 
     out = Path(args.out)
-    names = list_activations()
-    written = [str(plot_activation(get_activation(n), out / f"{n}.png")) for n in names]
     index = ["# Activation gallery", "", "| activation | provenance | formula | plot |", "|---|---|---|---|"]
-    for n in names:
-        info = get_activation(n).info
-        index.append(f"| {n} | {info.provenance} | {info.formula} | ![{n}]({n}.png) |")
+    written = []
+    for name in list_activations():
+        act = get_activation(name)
+        info = act.info
+        written.append(str(plot_activation(act, out / f"{name}.png", info=info)))
+        index.append(f"| {name} | {info.provenance} | {info.formula} | ![{name}]({name}.png) |")
     (out / "index.md").write_text("\n".join(index) + "\n")
     emit(args, {"out": str(out), "plots": written}, f"wrote {len(written)} plots and {out / 'index.md'}")
 
