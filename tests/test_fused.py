@@ -34,8 +34,9 @@ def test_fused_cpu_path_matches_reference(spec, dtype):
     x[0, 0, :4] = torch.tensor([float("nan"), 0.0, 1.0, -1e-7])
     y0, g0, p0 = _run(act, x, "never")
     y1, g1, p1 = _run(act, x, "always")
-    family = "radial_bounding" if "radial" in spec else "SlopedZorroFunction"
-    assert {(family, "value", dtype), (family, "grads" if p0 else "vjp", dtype)} <= {k[:3] for k in fused._compiled}
+    kernels = {("radial_bounding", "pair value", dtype), ("radial_bounding", "pair vjp", dtype)} if "radial" in spec \
+        else {("SlopedZorroFunction", "value", dtype), ("SlopedZorroFunction", "grads", dtype)}
+    assert kernels <= {k[:3] for k in fused._compiled}
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == torch.float32 else dict(rtol=1.6e-2, atol=1e-2)
     assert y1.dtype == dtype and g1.dtype == dtype
     torch.testing.assert_close(y1, y0, equal_nan=True, **tol)
@@ -47,6 +48,36 @@ def test_fused_cpu_path_matches_reference(spec, dtype):
         (_, _, p0), (_, _, p1) = _run(act, x, "never"), _run(act, x, "always")
         for a, b in zip(p1, p0):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("group_size", [2, 4, None])
+def test_one_group_kernel_serves_every_size_and_layout(group_size):
+    """Radial Bounding's fused kernels (pairs as wide words, small groups unrolled, the whole
+    vector as rows of any width) compile once and match the reference on any shape, including
+    one row and views at an odd offset."""
+    act = actlab.get_activation("radial_bounding", group_size=group_size)
+    base = torch.randn(6, 2 * 97 * 4 + 1) * 1.5
+    inputs = [base[:, 1:], base[:1, 1:], base[1:4, 1:33], base.t()[1:25].t()]
+    before = set(fused._compiled)
+    for x in inputs:
+        y0, g0, _ = _run(act, x, "never")
+        y1, g1, _ = _run(act, x, "always")
+        torch.testing.assert_close(y1, y0, rtol=1e-6, atol=1e-6)
+        torch.testing.assert_close(g1, g0, rtol=1e-5, atol=1e-5)
+    assert len(set(fused._compiled) - before) <= 2  # one forward and one backward kernel
+
+
+def test_expanded_gradient_takes_the_fused_path():
+    """x.sum().backward() hands the backward a stride-0 gradient; the kernels need dense inputs."""
+    act = actlab.get_activation("zorro_sloped", learnable=True, m=0.4)
+    x = torch.randn(3, 100, requires_grad=True)
+    with fused.fused_mode("always"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        act(x).sum().backward()
+    assert not fused._broken and not [w for w in caught if "actlab" in str(w.message)]
+    expected = torch.autograd.grad(act(x.detach().double().requires_grad_()).sum(), act.parameters())
+    for p, e in zip(act.parameters(), expected):
+        torch.testing.assert_close(p.grad.double(), e.double(), rtol=1e-4, atol=1e-4)
 
 
 def test_fused_mode_switch_and_size_threshold(monkeypatch):
@@ -70,7 +101,7 @@ def test_compile_failure_warns_once_and_falls_back(monkeypatch):
 
     monkeypatch.setattr(fused, "_compiled", {})
     monkeypatch.setattr(fused, "_broken", False)
-    monkeypatch.setattr(torch, "compile", broken_compile)
+    monkeypatch.setattr(torch._inductor, "compile", broken_compile)
     act = actlab.get_activation("mrepu")
     x = torch.linspace(-3, 3, 50)
     with fused.fused_mode("always"), warnings.catch_warnings(record=True) as caught:

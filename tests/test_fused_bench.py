@@ -52,3 +52,21 @@ def test_bench_models_text(capsys):
 def test_bench_bad_input_is_one_line_exit_2(capsys, argv, message):
     code, out, err = _run(capsys, "bench", "activations", "--size", "1024", "--repeats", "1", *argv)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_bench_models_marks_a_diverging_network_and_spares_the_others(monkeypatch):
+    """The networks share their weights: a step with a non-finite loss re-initialises them,
+    so the NaNs of one activation never reach the next one."""
+    import torch
+
+    from actlab.activations import registry
+    from actlab.bench import bench_models
+
+    class Blowup(torch.nn.Module):
+        def forward(self, x):
+            return x * 1e30
+
+    monkeypatch.setitem(registry._FACTORIES, "blowup", Blowup)
+    result = bench_models(depth=3, width=8, batch=2, repeats=3, warmup=1, names=["blowup", "gelu"])
+    finite = {r["name"]: r["finite"] for r in result["rows"]}
+    assert finite == {"relu": True, "blowup": False, "gelu": True}

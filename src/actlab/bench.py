@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable, Optional, Sequence
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional, Sequence
 
 import torch
 from torch import nn
@@ -82,9 +83,16 @@ def _module(spec: str) -> nn.Module:
 
 
 def _median_rows(rounds: list[list[dict]]) -> list[dict]:
-    """Per activation, the median over rounds of every number (ratios were taken within each round)."""
-    return [{k: (v if isinstance(v, str) else statistics.median(r[i][k] for r in rounds)) for k, v in row.items()}
-            for i, row in enumerate(rounds[0])]
+    """Per activation, the median over rounds of every number (ratios were taken within each
+    round); a flag holds if it held in every round."""
+    def combine(i: int, key: str, first):
+        if isinstance(first, str):
+            return first
+        if isinstance(first, bool):
+            return all(r[i][key] for r in rounds)
+        return statistics.median(r[i][key] for r in rounds)
+
+    return [{k: combine(i, k, v) for k, v in row.items()} for i, row in enumerate(rounds[0])]
 
 
 def bench_activations(device: str = "cpu", dtype: str = "float32", size: int = 1 << 22, repeats: int = 20,
@@ -136,23 +144,32 @@ def bench_activations(device: str = "cpu", dtype: str = "float32", size: int = 1
                 rounds=rounds, input_bytes=size * itemsize, rows=_median_rows(all_rounds))
 
 
-def mlp(activation: str, depth: int, width: int) -> nn.Sequential:
-    """depth × (Linear(width, width) → activation), then Linear(width, 1)."""
+def mlp(activation: str, linears: Sequence[nn.Linear]) -> nn.Sequential:
+    """Linear → activation for each hidden layer of `linears`, then the last (output) layer."""
     layers: list[nn.Module] = []
-    for _ in range(depth):
-        layers += [nn.Linear(width, width), get_activation(activation)]
-    return nn.Sequential(*layers, nn.Linear(width, 1))
+    for linear in linears[:-1]:
+        layers += [linear, get_activation(activation)]
+    return nn.Sequential(*layers, linears[-1])
 
 
-def bench_models(device: str = "cpu", dtype: str = "float32", depth: int = 100, width: int = 1024, batch: int = 128,
+def bench_models(device: str = "cpu", dtype: str = "float32", depth: int = 100, width: int = 1024, batch: int = 64,
                  repeats: int = 5, warmup: int = 2, threads: Optional[int] = None,
                  names: Sequence[str] = ("relu", "gelu", *ACTIVATIONS), rounds: int = 1,
                  progress: Callable[[str], None] = lambda name: None) -> dict:
-    """One training step per activation, and its ratio to the ReLU network's step
-    (with rounds > 1: the median over rounds of each round's figures)."""
+    """One training step per activation, and its ratio to the ReLU network's step.
+
+    Every network uses the same Linear layers (one copy of the weights, whatever the
+    number of activations), and the timed steps are interleaved (step r of every
+    network, then step r + 1), so slow drifts of the machine and the placement of the
+    weights in memory weigh on every activation alike. A step whose loss is not finite
+    marks that activation `finite: False` and re-initialises the shared weights, so
+    that its NaNs do not reach the next network. With rounds > 1: the median over
+    rounds of each round's figures."""
     dev, dt = resolve(device, dtype)
     if min(depth, width, batch) < 1:
         raise ActlabError("depth, width and batch must be positive")
+    if rounds < 1 or repeats < 1 or warmup < 0:
+        raise ActlabError("rounds and repeats must be >= 1, warmup >= 0")
     if threads is not None:
         torch.set_num_threads(threads)
     names = ("relu", *[n for n in names if n != "relu"])
@@ -161,28 +178,69 @@ def bench_models(device: str = "cpu", dtype: str = "float32", depth: int = 100, 
     torch.manual_seed(0)
     x = torch.randn(batch, width, device=dev, dtype=dt)
     target = torch.randn(batch, 1, device=dev, dtype=dt)
+    linears = [nn.Linear(width, width) for _ in range(depth)] + [nn.Linear(width, 1)]
+    for linear in linears:
+        linear.to(dev, dt)
+    nets = {spec: mlp(spec, linears).to(dev, dt) for spec in names}
+    opt = torch.optim.SGD([p for linear in linears for p in linear.parameters()], lr=1e-6)
+
+    def reinitialise() -> None:
+        torch.manual_seed(0)
+        for linear in linears:
+            linear.reset_parameters()
+
+    def step(spec: str) -> tuple[float, bool]:
+        """(seconds, finite loss) of one step of spec's network; a non-finite loss reinitialises the weights."""
+        start = time.perf_counter()
+        opt.zero_grad(set_to_none=False)
+        loss = (nets[spec](x) - target).square().mean()
+        loss.backward()
+        opt.step()
+        _sync(dev)
+        seconds = time.perf_counter() - start
+        finite = bool(torch.isfinite(loss))
+        if not finite:
+            reinitialise()
+        return seconds, finite
+
     all_rounds = []
-    for _ in range(rounds):
-        rows = []
-        for spec in names:
-            progress(spec)
-            torch.manual_seed(0)
-            net = mlp(spec, depth, width).to(dev, dt)  # one network at a time: 100 × 1024² weights are 400 MB
-            opt = torch.optim.SGD(net.parameters(), lr=1e-6)
-
-            def step():
-                opt.zero_grad(set_to_none=True)
-                loss = (net(x) - target).square().mean()
-                loss.backward()
-                opt.step()
-
-            rows.append(dict(name=spec, step_ms=time_call(step, dev, repeats, warmup) * 1e3))
-            del net, opt, step
-        for r in rows:
-            r["vs_relu"] = r["step_ms"] / rows[0]["step_ms"]
-        all_rounds.append(rows)
+    with _denormals_flushed():
+        for _ in range(rounds):
+            all_rounds.append(_interleaved_round(names, step, repeats, warmup, progress))
     return dict(device=str(dev), dtype=dtype, depth=depth, width=width, batch=batch,
                 threads=torch.get_num_threads(), repeats=repeats, rounds=rounds, rows=_median_rows(all_rounds))
+
+
+def _interleaved_round(names: Sequence[str], step: Callable[[str], tuple[float, bool]], repeats: int, warmup: int,
+                       progress: Callable[[str], None]) -> list[dict]:
+    """Warm every network up, then time step r of every network before step r + 1."""
+    times: dict[str, list[float]] = {spec: [] for spec in names}
+    finite = dict.fromkeys(names, True)
+    for spec in names:
+        progress(spec)
+        for _ in range(warmup):
+            finite[spec] &= step(spec)[1]
+    for _ in range(repeats):
+        for spec in names:
+            seconds, ok = step(spec)
+            times[spec].append(seconds)
+            finite[spec] &= ok
+    relu = statistics.median(times["relu"])
+    return [dict(name=spec, step_ms=statistics.median(t) * 1e3, vs_relu=statistics.median(t) / relu,
+                 finite=finite[spec]) for spec, t in times.items()]
+
+
+@contextmanager
+def _denormals_flushed() -> Iterator[None]:
+    """Denormal floats flushed to zero on the CPU: a network whose signal vanishes (RePU at
+    depth 100) would otherwise be timed on the slow path of denormal arithmetic in its
+    matmuls, which says nothing about its activation."""
+    supported = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if supported:
+            torch.set_flush_denormal(False)
 
 
 def format_activations(result: dict) -> str:
@@ -202,7 +260,8 @@ def format_activations(result: dict) -> str:
 def format_models(result: dict) -> str:
     lines = [f"{result['device']} {result['dtype']}, MLP depth {result['depth']} width {result['width']} "
              f"batch {result['batch']}, {result['threads']} threads, median of {result['repeats']} steps, "
-             f"median over {result['rounds']} rounds",
+             f"median over {result['rounds']} rounds (steps interleaved, shared weights)",
              f"{'activation':34s} {'step ms':>9s} {'xReLU':>6s}"]
-    lines += [f"{r['name']:34s} {r['step_ms']:9.1f} {r['vs_relu']:6.3f}" for r in result["rows"]]
+    lines += [f"{r['name']:34s} {r['step_ms']:9.1f} {r['vs_relu']:6.3f}" + ("" if r["finite"] else "  loss not finite")
+              for r in result["rows"]]
     return "\n".join(lines)

@@ -36,7 +36,7 @@ The environment variable ACTLAB_FUSED selects the mode at import:
 from __future__ import annotations
 
 import os
-import types
+import sys
 import warnings
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional, Sequence
@@ -81,19 +81,36 @@ def cpu_usable(x: torch.Tensor) -> bool:
     return x.numel() >= (2 if mode == "always" else MIN_NUMEL)  # sizes 0 and 1 would each recompile
 
 
-def _own_code(fn: Callable) -> Callable:
-    # dynamo keeps its cache (and its recompile limit) per code object; closures of
-    # one `def` share theirs, so each compiled function gets a copy of its own.
-    return types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+def _example(t: torch.Tensor) -> torch.Tensor:
+    # tracing gives every dimension a symbol, except sizes 0 and 1, which it bakes in:
+    # trace on a stand-in with no such size, so that one kernel serves every size.
+    return torch.zeros([max(n, 2) for n in t.shape], dtype=t.dtype)
 
 
-def _run(key: tuple, make: Callable[[], Callable], *args: torch.Tensor, dynamic: Optional[bool] = True):
-    """The compiled `make()` (built once per key) applied to args; None if compiling failed."""
+def _compile(fn: Callable, args: Sequence[torch.Tensor]) -> Callable:
+    """fn compiled by inductor for inputs like args, every dimension dynamic.
+
+    The graph is traced once (make_fx, symbolic shapes) and handed to inductor directly;
+    torch.compile would put dynamo's frame evaluation and guards in front of every call,
+    which costs 3x the kernel's own launch cost and 60 µs per call once a large matmul
+    has evicted them from the caches (docs/performance.md).
+    """
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    with torch.no_grad():
+        graph = make_fx(fn, tracing_mode="symbolic")(*[_example(a) for a in args])
+    fakes = [node.meta["val"] for node in graph.graph.nodes if node.op == "placeholder"]
+    return torch._inductor.compile(graph, fakes)
+
+
+def _run(key: tuple, make: Callable[[], Callable], *args: torch.Tensor) -> Optional[list]:
+    """The outputs of the compiled `make()` (built once per key) on args; None if compiling failed."""
     global _broken
     fn = _compiled.get(key)
+    args = tuple(a.contiguous() for a in args)  # the kernels index densely (a gradient may come expanded)
     try:
         if fn is None:
-            fn = _compiled[key] = torch.compile(_own_code(make()), dynamic=dynamic, fullgraph=True)
+            fn = _compiled[key] = _compile(make(), args)
         return fn(*args)
     except Exception as exc:  # no compiler, unsupported platform, ...: any failure means eager
         _broken = True
@@ -110,11 +127,11 @@ def elementwise_value(name: str, value: Callable, x: torch.Tensor, params: Seque
 
     def make():
         def fused_value(x, *p):
-            return value(x.to(dt), *p).to(out_dtype)
+            return [value(x.to(dt), *p).to(out_dtype)]
         return fused_value
 
-    y = _run((name, "value", x.dtype, len(params)), make, x.reshape(-1), *params)
-    return None if y is None else y.view(x.shape)
+    out = _run((name, "value", x.dtype, len(params)), make, x.reshape(-1), *params)
+    return None if out is None else out[0].view(x.shape)
 
 
 def elementwise_grads(name: str, derivative: Callable, partials: Callable, x: torch.Tensor, grad: torch.Tensor,
@@ -143,42 +160,109 @@ def elementwise_grads(name: str, derivative: Callable, partials: Callable, x: to
     return tuple(grads)
 
 
-def _rows(xg: torch.Tensor) -> torch.Tensor:
-    rows = xg.reshape(-1, xg.shape[-1])
-    torch._dynamo.maybe_mark_dynamic(rows, 0)
-    return rows
+# Groups up to this size are compiled for their size, so that the loop over a group
+# unrolls; larger ones (the whole vector) as rows of any width: one kernel for every width.
+SMALL_GROUP = 16
 
 
-def _group_key(xg: torch.Tensor):
-    # small groups (pairs, ...) are specialised so that the group loop unrolls;
-    # large ones (the whole vector) stay dynamic: one kernel for every width.
+def _group_input(t: torch.Tensor) -> torch.Tensor:
+    g = t.shape[-1]
+    return t.reshape(-1) if g <= SMALL_GROUP else t.reshape(-1, g).contiguous()
+
+
+def _as_rows(x: torch.Tensor, g: int) -> torch.Tensor:
+    return x.view(-1, g) if g <= SMALL_GROUP else x
+
+
+# A pair of elements read as one integer twice as wide: float32 pairs as int64, 16-bit pairs as int32.
+_PAIR_WORDS = {torch.float32: (torch.int64, torch.int32, 32), torch.bfloat16: (torch.int32, torch.int16, 16),
+               torch.float16: (torch.int32, torch.int16, 16)}
+
+
+def _halves(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The even and odd elements of a flat tensor as two dense tensors.
+
+    Each pair is loaded as one wide integer and split with a mask and a shift (little-endian:
+    the even element is the low half), so inductor emits full vector loads; x[0::2] and
+    x[1::2], or a reduction over a group axis of size 2, compile to a scalar loop per pair.
+    """
+    wide, half, bits = _PAIR_WORDS[x.dtype]
+    w = x.view(wide)
+    return (w & ((1 << bits) - 1)).to(half).view(x.dtype), (w >> bits).to(half).view(x.dtype)
+
+
+def _interleaved(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The inverse of _halves: a flat tensor with a at even and b at odd positions."""
+    wide, half, bits = _PAIR_WORDS[a.dtype]
+    low = a.view(half).to(wide) & ((1 << bits) - 1)
+    return (low | (b.view(half).to(wide) << bits)).view(a.dtype)
+
+
+def _pairs_usable(xg: torch.Tensor, pair: Optional[Callable]) -> bool:
+    return pair is not None and xg.shape[-1] == 2 and sys.byteorder == "little"
+
+
+def _group_key(xg: torch.Tensor) -> Optional[int]:
     g = xg.shape[-1]
-    return g if g <= 16 else None
+    return g if g <= SMALL_GROUP else None
 
 
-def group_value(name: str, value: Callable, xg: torch.Tensor, dt: torch.dtype) -> Optional[torch.Tensor]:
-    """value(xg) of a group activation (reducing over the last axis), in one fused kernel."""
+def _flat_pairs(t: torch.Tensor) -> torch.Tensor:
+    flat = t.reshape(-1)
+    return flat if flat.storage_offset() % 2 == 0 else flat.clone()  # the wide view needs aligned pairs
+
+
+def group_value(name: str, value: Callable, xg: torch.Tensor, dt: torch.dtype,
+                pair: Optional[Callable] = None) -> Optional[torch.Tensor]:
+    """value(xg) of a group activation (reducing over the last axis), in one fused kernel.
+    For groups of two, `pair(c, sq)` gives each component c from the pair's Σc² (see _halves)."""
     out_dtype = xg.dtype
+    if _pairs_usable(xg, pair):
+        def make():
+            def fused_pair_value(x):
+                a, b = _halves(x)
+                a, b = a.to(dt), b.to(dt)
+                sq = a * a + b * b
+                return [_interleaved(pair(a, sq).to(out_dtype), pair(b, sq).to(out_dtype))]
+            return fused_pair_value
+
+        out = _run((name, "pair value", xg.dtype), make, _flat_pairs(xg))
+        return None if out is None else out[0].view(xg.shape)
+
+    g = xg.shape[-1]
 
     def make():
         def fused_group_value(x):
-            return value(x.to(dt)).to(out_dtype)
+            return [value(_as_rows(x, g).to(dt)).to(out_dtype)]
         return fused_group_value
 
-    key = _group_key(xg)
-    y = _run((name, "value", xg.dtype, key), make, _rows(xg), dynamic=None if key else True)
-    return None if y is None else y.view(xg.shape)
+    out = _run((name, "value", xg.dtype, _group_key(xg)), make, _group_input(xg))
+    return None if out is None else out[0].view(xg.shape)
 
 
-def group_vjp(name: str, vjp: Callable, xg: torch.Tensor, grad: torch.Tensor, dt: torch.dtype) -> Optional[torch.Tensor]:
-    """vjp(xg, grad) of a group activation, in one fused kernel."""
+def group_vjp(name: str, vjp: Callable, xg: torch.Tensor, grad: torch.Tensor, dt: torch.dtype,
+              pair: Optional[Callable] = None) -> Optional[torch.Tensor]:
+    """vjp(xg, grad) of a group activation, in one fused kernel. For groups of two,
+    `pair(c, g_c, sq, dot)` gives each component from the pair's Σc² and Σc·g_c."""
     out_dtype = xg.dtype
+    if _pairs_usable(xg, pair):
+        def make():
+            def fused_pair_vjp(x, g):
+                (a, b), (ga, gb) = _halves(x), _halves(g)
+                a, b, ga, gb = a.to(dt), b.to(dt), ga.to(dt), gb.to(dt)
+                sq, dot = a * a + b * b, a * ga + b * gb
+                return [_interleaved(pair(a, ga, sq, dot).to(out_dtype), pair(b, gb, sq, dot).to(out_dtype))]
+            return fused_pair_vjp
+
+        out = _run((name, "pair vjp", xg.dtype), make, _flat_pairs(xg), _flat_pairs(grad))
+        return None if out is None else out[0].view(xg.shape)
+
+    size = xg.shape[-1]
 
     def make():
         def fused_group_vjp(x, g):
-            return vjp(x.to(dt), g.to(dt)).to(out_dtype)
+            return [vjp(_as_rows(x, size).to(dt), _as_rows(g, size).to(dt)).to(out_dtype)]
         return fused_group_vjp
 
-    key = _group_key(xg)
-    gx = _run((name, "vjp", xg.dtype, key), make, _rows(xg), _rows(grad), dynamic=None if key else True)
-    return None if gx is None else gx.view(xg.shape)
+    out = _run((name, "vjp", xg.dtype, _group_key(xg)), make, _group_input(xg), _group_input(grad))
+    return None if out is None else out[0].view(xg.shape)

@@ -38,18 +38,27 @@ def _ungrouped(y: torch.Tensor, like: torch.Tensor, dim: int) -> torch.Tensor:
     return y.reshape(like.movedim(dim, -1).shape).movedim(-1, dim)
 
 
+def rb_component(x: torch.Tensor, sq: torch.Tensor) -> torch.Tensor:
+    """x · rsqrt(max(1, sq)): the components x of groups whose squared norms are sq."""
+    return x * torch.rsqrt(sq.clamp_min(1.0))
+
+
+def rb_component_vjp(x: torch.Tensor, g: torch.Tensor, sq: torch.Tensor, dot: torch.Tensor) -> torch.Tensor:
+    """The components of Jᵀg for groups with squared norms sq and dot = x·g:
+    g inside the ball, (g − x·dot/sq)/√sq outside."""
+    outside = sq > 1
+    s = torch.where(outside, sq, torch.ones_like(sq))
+    return torch.where(outside, (g - x * dot / s) * torch.rsqrt(s), g)
+
+
 def rb_value(xg: torch.Tensor) -> torch.Tensor:
-    """x · rsqrt(max(1, Σx²)) on the last axis."""
-    return xg * torch.rsqrt((xg * xg).sum(-1, keepdim=True).clamp_min(1.0))
+    """RB on the last axis: rb_component(x, Σx²)."""
+    return rb_component(xg, (xg * xg).sum(-1, keepdim=True))
 
 
 def rb_vjp(xg: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Jᵀg: g inside the ball, (g − x (x·g)/‖x‖²)/‖x‖ outside."""
-    sq = (xg * xg).sum(-1, keepdim=True)
-    outside = sq > 1
-    s = torch.where(outside, sq, torch.ones_like(sq))
-    tangential = (g - xg * (xg * g).sum(-1, keepdim=True) / s) * torch.rsqrt(s)
-    return torch.where(outside, tangential, g)
+    """Jᵀg on the last axis: rb_component_vjp(x, g, Σx², Σx·g)."""
+    return rb_component_vjp(xg, g, (xg * xg).sum(-1, keepdim=True), (xg * g).sum(-1, keepdim=True))
 
 
 class RadialBoundingFunction(torch.autograd.Function):
@@ -62,7 +71,7 @@ class RadialBoundingFunction(torch.autograd.Function):
         if kernels.usable(xg, group=True):
             return kernels.radial_forward(xg)
         if fused.cpu_usable(xg):
-            y = fused.group_value("radial_bounding", rb_value, xg, compute_dtype(xg))
+            y = fused.group_value("radial_bounding", rb_value, xg, compute_dtype(xg), pair=rb_component)
             if y is not None:
                 return y
         return rb_value(xg.to(compute_dtype(xg))).to(xg.dtype)
@@ -75,7 +84,7 @@ class RadialBoundingFunction(torch.autograd.Function):
             if kernels.usable(xg, group=True):
                 return kernels.radial_backward(xg, grad)
             if fused.cpu_usable(xg):
-                gx = fused.group_vjp("radial_bounding", rb_vjp, xg, grad, dt)
+                gx = fused.group_vjp("radial_bounding", rb_vjp, xg, grad, dt, pair=rb_component_vjp)
                 if gx is not None:
                     return gx
         return rb_vjp(xg.to(dt), grad.to(dt)).to(xg.dtype)

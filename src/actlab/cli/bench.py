@@ -30,10 +30,8 @@ def _activations(args) -> None:
 
 
 def _models(args) -> None:
-    cpu = args.device == "cpu"
-    depth = args.depth or (20 if cpu else 100)
-    batch = args.batch or (64 if cpu else 256)
-    result = bench_models(args.device, args.dtype, depth, args.width, batch, args.repeats, args.warmup, args.threads,
+    batch = args.batch or (64 if args.device == "cpu" else 256)
+    result = bench_models(args.device, args.dtype, args.depth, args.width, batch, args.repeats, args.warmup, args.threads,
                           args.only or ("relu", "gelu", *ACTIVATIONS), args.rounds, progress=_progress(args))
     _finish(args, result, format_models(result))
 
@@ -63,7 +61,7 @@ def add_commands(sub) -> None:
 
     p = bsub.add_parser("models", help="one training step of a deep MLP per activation, vs ReLU")
     _common(p)
-    p.add_argument("--depth", type=int, default=None, help="hidden layers (default 20 on cpu, 100 on cuda)")
+    p.add_argument("--depth", type=int, default=100, help="hidden layers (default 100)")
     p.add_argument("--width", type=int, default=1024, help="features per layer (default 1024)")
     p.add_argument("--batch", type=int, default=None, help="batch size (default 64 on cpu, 256 on cuda)")
     p.add_argument("--repeats", type=int, default=5, help="timed steps; the median is reported (default 5)")
