@@ -3,8 +3,8 @@
 The autograd Functions have three paths, chosen per call, never by the user:
 
     CUDA tensor, triton importable     Triton kernels (actlab.activations.kernels)
-    CPU tensor, large enough           the reference formulas compiled by torch.compile
-                                       (inductor's fused C++ pointwise kernels)
+    CPU tensor, large enough           the reference formulas compiled by inductor
+                                       (fused C++ pointwise kernels)
     otherwise                          the reference formulas, eager
 
 The fused CPU path runs the *same* value / derivative / partials functions as the
@@ -17,15 +17,17 @@ instead of making one memory pass per elementary op:
 
 It is used for CPU tensors of a training dtype (float32, bfloat16, float16;
 float64 is for gradcheck and analysis and stays on the reference path) with at
-least MIN_NUMEL elements (below that, the call overhead of a compiled function
-exceeds the eager cost; see docs/performance.md), never inside an enclosing
-torch.compile (which fuses the reference formulas itself) and never in a double
-backward (create_graph: the differentiable reference backward runs).
+least MIN_NUMEL elements (below that, the first-use compilation does not pay off),
+never inside an enclosing torch.compile (which fuses the reference formulas
+itself) and never in a double backward (create_graph: the differentiable
+reference backward runs).
 
-Compilation happens once per (activation, dtype) at first use, with dynamic
-shapes; inputs are flattened so that the rank does not matter either.
-If it fails (no C++ compiler, ...), a warning is issued once and the reference
-path runs from then on.
+Each kernel is traced once (make_fx, every dimension symbolic) and compiled by
+inductor at first use, once per (activation, dtype, gradients needed): one
+kernel serves every size. Elementwise inputs are flattened; group activations
+pass pairs as wide words (see _halves), other small groups flat with their size
+baked in, the whole vector as rows of any width. If compiling fails (no C++
+compiler, ...), a warning is issued once and the reference path runs from then on.
 
 The environment variable ACTLAB_FUSED selects the mode at import:
     0 / off      the reference path everywhere (CPU and GPU)
@@ -106,6 +108,7 @@ def _compile(fn: Callable, args: Sequence[torch.Tensor]) -> Callable:
 def _run(key: tuple, make: Callable[[], Callable], *args: torch.Tensor) -> Optional[list]:
     """The outputs of the compiled `make()` (built once per key) on args; None if compiling failed."""
     global _broken
+    key += (torch.get_num_threads() > 1,)  # inductor emits the OpenMP loop only when threads > 1
     fn = _compiled.get(key)
     args = tuple(a.contiguous() for a in args)  # the kernels index densely (a gradient may come expanded)
     try:
