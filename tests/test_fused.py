@@ -67,6 +67,20 @@ def test_one_group_kernel_serves_every_size_and_layout(group_size):
     assert len(set(fused._compiled) - before) <= 2  # one forward and one backward kernel
 
 
+@pytest.mark.parametrize("spec", ["mrepu(p=3)", "repu(p=2.5)"])
+def test_fixed_power_is_compiled_for_its_value(spec):
+    """A fixed p is baked into the kernel (an integer p as a product); values and gradients
+    match the reference's exp(p·ln z) at and around the breakpoints."""
+    act = actlab.get_activation(spec)
+    x = torch.cat([torch.randn(400) * 2, torch.tensor([-1.0, -1 - 1e-6, -1 + 1e-6, 0.0, 1e-6, -1e-6, 1.0])])
+    y0, g0, _ = _run(act, x, "never")
+    y1, g1, _ = _run(act, x, "always")
+    torch.testing.assert_close(y1, y0, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(g1, g0, rtol=1e-5, atol=1e-6)
+    p = float(act.param("p"))
+    assert any(key[3] == (p,) for key in fused._compiled if key[1] == "value")
+
+
 def test_expanded_gradient_takes_the_fused_path():
     """x.sum().backward() hands the backward a stride-0 gradient; the kernels need dense inputs."""
     act = actlab.get_activation("zorro_sloped", learnable=True, m=0.4)

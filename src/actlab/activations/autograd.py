@@ -42,16 +42,24 @@ def _reduce_to(grad: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
 
 
 def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: Fn,
-                         kernel: Optional[ElementwiseKernel] = None) -> type[torch.autograd.Function]:
+                         kernel: Optional[ElementwiseKernel] = None,
+                         constant_params: bool = False) -> type[torch.autograd.Function]:
     """Build the autograd.Function `name` from the value/derivative/partials triple;
-    `kernel` says how it runs on the Triton kernels (None: CUDA runs the reference)."""
+    `kernel` says how it runs on the Triton kernels (None: CUDA runs the reference).
+    constant_params: value and derivative also accept Python floats for the parameters;
+    the fused CPU path then compiles a kernel for the values of parameters that need no
+    gradient (e.g. RePU's p = 2 as a product instead of exp(p·ln z))."""
+
+    def constants(params: Sequence[torch.Tensor], needs: Sequence[bool]) -> Optional[tuple[float, ...]]:
+        return tuple(float(p) for p in params) if constant_params and not any(needs[1:]) else None
 
     def forward(ctx, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x, *params)
         if kernels.usable(x, kernel):
             return kernels.elementwise_forward(kernel, x, params)
         if fused.cpu_usable(x):
-            y = fused.elementwise_value(name, value, x, params, compute_dtype(x))
+            y = fused.elementwise_value(name, value, x, params, compute_dtype(x),
+                                        constants(params, ctx.needs_input_grad))
             if y is not None:
                 return y
         xc, pc = _cast(x, params)
@@ -65,7 +73,7 @@ def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: F
                 return kernels.elementwise_backward(kernel, x, grad, params, needs)
             if fused.cpu_usable(x):
                 grads = fused.elementwise_grads(name, derivative, param_partials, x, grad, params, needs,
-                                                compute_dtype(x))
+                                                compute_dtype(x), constants(params, needs))
                 if grads is not None:
                     return grads
         xc, pc = _cast(x, params)

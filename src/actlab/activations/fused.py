@@ -124,37 +124,42 @@ def _run(key: tuple, make: Callable[[], Callable], *args: torch.Tensor) -> Optio
 
 
 def elementwise_value(name: str, value: Callable, x: torch.Tensor, params: Sequence[torch.Tensor],
-                      dt: torch.dtype) -> Optional[torch.Tensor]:
-    """value(x, *params) computed in dt, in one fused kernel; None if unavailable."""
+                      dt: torch.dtype, constants: Optional[tuple[float, ...]] = None) -> Optional[torch.Tensor]:
+    """value(x, *params) computed in dt, in one fused kernel; None if unavailable.
+    With `constants` (the parameters' values) the kernel is compiled for those values."""
     out_dtype = x.dtype
 
     def make():
         def fused_value(x, *p):
-            return [value(x.to(dt), *p).to(out_dtype)]
+            return [value(x.to(dt), *(constants or p)).to(out_dtype)]
         return fused_value
 
-    out = _run((name, "value", x.dtype, len(params)), make, x.reshape(-1), *params)
+    args = (x.reshape(-1),) if constants else (x.reshape(-1), *params)
+    out = _run((name, "value", x.dtype, constants or len(params)), make, *args)
     return None if out is None else out[0].view(x.shape)
 
 
 def elementwise_grads(name: str, derivative: Callable, partials: Callable, x: torch.Tensor, grad: torch.Tensor,
-                      params: Sequence[torch.Tensor], needs: Sequence[bool], dt: torch.dtype) -> Optional[tuple]:
+                      params: Sequence[torch.Tensor], needs: Sequence[bool], dt: torch.dtype,
+                      constants: Optional[tuple[float, ...]] = None) -> Optional[tuple]:
     """(grad_x, *grad_params) with None where not needed; grad_x = g·derivative(x) in
-    one kernel, each parameter's Σ g·∂y/∂p fused with its reduction. None if unavailable."""
+    one kernel, each parameter's Σ g·∂y/∂p fused with its reduction. None if unavailable.
+    With `constants` (only when no parameter gradient is needed) the kernel is compiled for them."""
     needs = tuple(bool(n) for n in needs)
     out_dtype = x.dtype
 
     def make():
         def fused_grads(x, g, *p):
             xc, gc = x.to(dt), g.to(dt)
-            out = [(gc * derivative(xc, *p)).to(out_dtype)] if needs[0] else []
+            out = [(gc * derivative(xc, *(constants or p))).to(out_dtype)] if needs[0] else []
             if any(needs[1:]):
                 out += [(gc * d).sum() for need, d in zip(needs[1:], partials(xc, *p)) if need]
             return out
 
         return fused_grads
 
-    out = _run((name, "grads", x.dtype, needs), make, x.reshape(-1), grad.reshape(-1), *params)
+    flat = (x.reshape(-1), grad.reshape(-1))
+    out = _run((name, "grads", x.dtype, needs, constants), make, *(flat if constants else (*flat, *params)))
     if out is None:
         return None
     it = iter(out)

@@ -21,9 +21,13 @@ from .registry import register
 SOURCE_MREPU = "Kim & Kang, 'Why Rectified Power Unit Networks Fail and How to Improve It', arXiv 2408.02697"
 
 
-def _pow(base: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-    """base^p for base >= 0 and p > 0, as exp(p·ln base) (0 at base = 0): a vectorised exp
-    and log that fuse into one kernel, where pow with a tensor exponent runs ~2.5x slower."""
+def _pow(base: torch.Tensor, p: torch.Tensor | float) -> torch.Tensor:
+    """base^p for base >= 0 and p >= 0: an integer p given as a number is a product (the fused
+    CPU kernel of a fixed p, see constant_params below); otherwise exp(p·ln base) (0 at base = 0),
+    a vectorised exp and log that fuse into one kernel, where pow with a tensor exponent runs
+    ~2.5x slower."""
+    if isinstance(p, float) and p.is_integer():
+        return base ** int(p)
     return torch.exp(p * torch.log(base))
 
 
@@ -47,8 +51,9 @@ def repu_partials(z: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor]:
     return (torch.where(pos, _pow(zs, p) * torch.log(zs), torch.zeros_like(z)),)
 
 
+# constant_params: the formulas also take p as a number; a fixed p is baked into the CPU kernel.
 RePUFunction = elementwise_function("RePUFunction", repu_value, repu_derivative, repu_partials,
-                                    ElementwiseKernel("repu"))
+                                    ElementwiseKernel("repu"), constant_params=True)
 
 
 def repu(z: torch.Tensor, p: float | torch.Tensor = 2.0) -> torch.Tensor:
@@ -77,7 +82,7 @@ def mrepu_partials(z: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor]:
 
 
 MRePUFunction = elementwise_function("MRePUFunction", mrepu_value, mrepu_derivative, mrepu_partials,
-                                     ElementwiseKernel("mrepu"))
+                                     ElementwiseKernel("mrepu"), constant_params=True)
 
 
 def mrepu(z: torch.Tensor, p: float | torch.Tensor = 2.0) -> torch.Tensor:
