@@ -173,6 +173,11 @@ def elementwise_grads(name: str, derivative: Callable, partials: Callable, x: to
 SMALL_GROUP = 16
 
 
+def _group_key(xg: torch.Tensor) -> Optional[int]:
+    g = xg.shape[-1]
+    return g if g <= SMALL_GROUP else None
+
+
 def _group_input(t: torch.Tensor) -> torch.Tensor:
     g = t.shape[-1]
     return t.reshape(-1) if g <= SMALL_GROUP else t.reshape(-1, g).contiguous()
@@ -208,11 +213,6 @@ def _interleaved(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def _pairs_usable(xg: torch.Tensor, pair: Optional[Callable]) -> bool:
     return pair is not None and xg.shape[-1] == 2 and sys.byteorder == "little"
-
-
-def _group_key(xg: torch.Tensor) -> Optional[int]:
-    g = xg.shape[-1]
-    return g if g <= SMALL_GROUP else None
 
 
 def _flat_pairs(t: torch.Tensor) -> torch.Tensor:
