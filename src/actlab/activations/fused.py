@@ -187,28 +187,21 @@ def _as_rows(x: torch.Tensor, g: int) -> torch.Tensor:
     return x.view(-1, g) if g <= SMALL_GROUP else x
 
 
-# A pair of elements read as one integer twice as wide: float32 pairs as int64, 16-bit pairs as int32.
-_PAIR_WORDS = {torch.float32: (torch.int64, torch.int32, 32), torch.bfloat16: (torch.int32, torch.int16, 16),
-               torch.float16: (torch.int32, torch.int16, 16)}
-
-
 def _halves(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The even and odd elements of a flat tensor as two dense tensors.
+    """The even and odd elements of a flat float32 tensor as two dense tensors.
 
-    Each pair is loaded as one wide integer and split with a mask and a shift (little-endian:
+    Each pair is loaded as one int64 and split with a mask and a shift (little-endian:
     the even element is the low half), so inductor emits full vector loads; x[0::2] and
     x[1::2], or a reduction over a group axis of size 2, compile to a scalar loop per pair.
     """
-    wide, half, bits = _PAIR_WORDS[x.dtype]
-    w = x.view(wide)
-    return (w & ((1 << bits) - 1)).to(half).view(x.dtype), (w >> bits).to(half).view(x.dtype)
+    w = x.view(torch.int64)
+    return (w & 0xFFFFFFFF).to(torch.int32).view(torch.float32), (w >> 32).to(torch.int32).view(torch.float32)
 
 
 def _interleaved(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """The inverse of _halves: a flat tensor with a at even and b at odd positions."""
-    wide, half, bits = _PAIR_WORDS[a.dtype]
-    low = a.view(half).to(wide) & ((1 << bits) - 1)
-    return (low | (b.view(half).to(wide) << bits)).view(a.dtype)
+    """The inverse of _halves: a flat float32 tensor with a at even and b at odd positions."""
+    low = a.view(torch.int32).to(torch.int64) & 0xFFFFFFFF
+    return (low | (b.view(torch.int32).to(torch.int64) << 32)).view(torch.float32)
 
 
 def _pairs_usable(xg: torch.Tensor, pair: Optional[Callable]) -> bool:
@@ -228,10 +221,11 @@ def group_value(name: str, value: Callable, xg: torch.Tensor, dt: torch.dtype,
     if _pairs_usable(xg, pair):
         def make():
             def fused_pair_value(x):
-                a, b = _halves(x)
-                a, b = a.to(dt), b.to(dt)
+                # 16-bit inputs go through float32 words: their own pairs (int32 words of two
+                # int16) would need bit casts that inductor does not vectorise
+                a, b = _halves(x.to(torch.float32))
                 sq = a * a + b * b
-                return [_interleaved(pair(a, sq).to(out_dtype), pair(b, sq).to(out_dtype))]
+                return [_interleaved(pair(a, sq), pair(b, sq)).to(out_dtype)]
             return fused_pair_value
 
         out = _run((name, "pair value", xg.dtype), make, _flat_pairs(xg))
@@ -256,10 +250,9 @@ def group_vjp(name: str, vjp: Callable, xg: torch.Tensor, grad: torch.Tensor, dt
     if _pairs_usable(xg, pair):
         def make():
             def fused_pair_vjp(x, g):
-                (a, b), (ga, gb) = _halves(x), _halves(g)
-                a, b, ga, gb = a.to(dt), b.to(dt), ga.to(dt), gb.to(dt)
+                (a, b), (ga, gb) = _halves(x.to(torch.float32)), _halves(g.to(torch.float32))
                 sq, dot = a * a + b * b, a * ga + b * gb
-                return [_interleaved(pair(a, ga, sq, dot).to(out_dtype), pair(b, gb, sq, dot).to(out_dtype))]
+                return [_interleaved(pair(a, ga, sq, dot), pair(b, gb, sq, dot)).to(out_dtype)]
             return fused_pair_vjp
 
         out = _run((name, "pair vjp", xg.dtype), make, _flat_pairs(xg), _flat_pairs(grad))
