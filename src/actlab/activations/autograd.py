@@ -58,8 +58,8 @@ def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: F
         if kernels.usable(x, kernel):
             return kernels.elementwise_forward(kernel, x, params)
         if fused.cpu_usable(x):
-            y = fused.elementwise_value(name, value, x, params, compute_dtype(x),
-                                        constants(params, ctx.needs_input_grad))
+            ctx.constants = constants(params, ctx.needs_input_grad)  # the backward's too
+            y = fused.elementwise_value(name, value, x, params, compute_dtype(x), ctx.constants)
             if y is not None:
                 return y
         xc, pc = _cast(x, params)
@@ -73,7 +73,7 @@ def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: F
                 return kernels.elementwise_backward(kernel, x, grad, params, needs)
             if fused.cpu_usable(x):
                 grads = fused.elementwise_grads(name, derivative, param_partials, x, grad, params, needs,
-                                                compute_dtype(x), constants(params, needs))
+                                                compute_dtype(x), getattr(ctx, "constants", None))
                 if grads is not None:
                     return grads
         xc, pc = _cast(x, params)
@@ -97,7 +97,9 @@ def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: F
 def apply(function: type[torch.autograd.Function], reference: Fn, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
     """Run `function` on x; during ONNX export trace the reference formula instead,
     since a custom Function has no ONNX symbolic."""
-    params = tuple(torch.as_tensor(p, dtype=compute_dtype(x), device=x.device) for p in params)
+    dt = compute_dtype(x)
+    params = tuple(p if isinstance(p, torch.Tensor) and p.dtype == dt and p.device == x.device
+                   else torch.as_tensor(p, dtype=dt, device=x.device) for p in params)
     if torch.onnx.is_in_onnx_export():
         xc, pc = _cast(x, params)
         return reference(xc, *pc).to(x.dtype)

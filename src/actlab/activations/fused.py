@@ -76,11 +76,11 @@ def fused_mode(new_mode: str) -> Iterator[None]:
 
 def cpu_usable(x: torch.Tensor) -> bool:
     """Whether the compiled CPU path should run on x now."""
-    if mode == "never" or _broken or x.device.type != "cpu" or x.dtype not in FUSED_DTYPES:
+    if mode == "never" or _broken or not x.is_cpu or x.dtype not in FUSED_DTYPES:
         return False
     if torch.compiler.is_compiling():
         return False
-    return x.numel() >= (2 if mode == "always" else MIN_NUMEL)  # sizes 0 and 1 would each recompile
+    return x.numel() >= (2 if mode == "always" else MIN_NUMEL)  # 0 or 1 element: not worth a kernel call
 
 
 def _example(t: torch.Tensor) -> torch.Tensor:
@@ -110,7 +110,7 @@ def _run(key: tuple, make: Callable[[], Callable], *args: torch.Tensor) -> Optio
     global _broken
     key += (torch.get_num_threads() > 1,)  # inductor emits the OpenMP loop only when threads > 1
     fn = _compiled.get(key)
-    args = tuple(a.contiguous() for a in args)  # the kernels index densely (a gradient may come expanded)
+    args = [a.contiguous() for a in args]  # the kernels index densely (a gradient may come expanded)
     try:
         if fn is None:
             fn = _compiled[key] = _compile(make(), args)
@@ -140,12 +140,11 @@ def elementwise_value(name: str, value: Callable, x: torch.Tensor, params: Seque
 
 
 def elementwise_grads(name: str, derivative: Callable, partials: Callable, x: torch.Tensor, grad: torch.Tensor,
-                      params: Sequence[torch.Tensor], needs: Sequence[bool], dt: torch.dtype,
+                      params: Sequence[torch.Tensor], needs: tuple[bool, ...], dt: torch.dtype,
                       constants: Optional[tuple[float, ...]] = None) -> Optional[tuple]:
     """(grad_x, *grad_params) with None where not needed; grad_x = g·derivative(x) in
     one kernel, each parameter's Σ g·∂y/∂p fused with its reduction. None if unavailable.
     With `constants` (only when no parameter gradient is needed) the kernel is compiled for them."""
-    needs = tuple(bool(n) for n in needs)
     out_dtype = x.dtype
 
     def make():

@@ -1,0 +1,120 @@
+"""Where an activation's share of the CPU MLP step goes:
+`python benchmarks/bench_step_breakdown.py [--spec repu] [--threads T] [--depth D] [--batch B] [--repeats R]`.
+
+Times one SGD step, interleaved over shared weights like `actlab bench models`, of the
+MLP with each of these activations, as a ratio to the ReLU step:
+
+    relu_function   torch's ReLU inside a bare autograd Function: the cost of any Python Function
+    gelu_function   torch's GELU inside the same bare Function
+    SPEC_kernels    actlab's compiled CPU kernels for SPEC (fixed parameters) inside the bare Function
+    SPEC            actlab's module: the kernels plus actlab's own Python around them
+
+and the microseconds per layer spent inside the forward and backward of the three bare
+Functions. SPEC_kernels vs gelu_function compares the kernels; SPEC vs SPEC_kernels is
+actlab's wrapper.
+"""
+import argparse
+import os
+import sys
+import time
+from collections import defaultdict
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from actlab.activations import fused, get_activation  # noqa: E402
+from actlab.bench import _denormals_flushed, _interleaved_round  # noqa: E402
+
+inside: dict = defaultdict(float)  # seconds spent in each bare Function's forward / backward
+
+
+def bare(name: str, forward, backward) -> type[nn.Module]:
+    """A module applying an autograd Function that saves its input and times its two halves."""
+
+    class Function(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            start = time.perf_counter()
+            y = forward(x)
+            inside[name, "forward"] += time.perf_counter() - start
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            start = time.perf_counter()
+            gx = backward(x, g)
+            inside[name, "backward"] += time.perf_counter() - start
+            return gx
+
+    return type(name, (nn.Module,), {"forward": lambda self, x: Function.apply(x)})
+
+
+def compiled_kernels(spec: str, batch: int, width: int):
+    """actlab's compiled CPU (forward, backward) kernels for spec, built by one fused call."""
+    x = torch.randn(batch, width, requires_grad=True)
+    before = set(fused._compiled)
+    with fused.fused_mode("always"):
+        get_activation(spec)(x).backward(torch.randn_like(x))
+    new = {key[1]: fused._compiled[key] for key in set(fused._compiled) - before}
+    forward = next(fn for kind, fn in new.items() if "value" in kind)
+    backward = next(fn for kind, fn in new.items() if kind in ("grads", "vjp", "pair vjp"))
+    extra = [] if "pair value" in new else [p for p in get_activation(spec).params()]
+    if any(isinstance(key[3], tuple) for key in set(fused._compiled) - before if key[1] == "value"):
+        extra = []  # compiled for the parameters' values
+    return (lambda x: forward(x.reshape(-1), *extra)[0].view(x.shape),
+            lambda x, g: backward(x.reshape(-1), g.reshape(-1).contiguous(), *extra)[0].view(x.shape))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spec", default="repu", help="actlab activation with fixed parameters (default repu)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--depth", type=int, default=100)
+    parser.add_argument("--width", type=int, default=1024)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=9)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    kernel_forward, kernel_backward = compiled_kernels(args.spec, args.batch, args.width)
+    activations = {
+        "relu": nn.ReLU,
+        "relu_function": bare("relu_function", torch.relu, lambda x, g: torch.ops.aten.threshold_backward(g, x, 0)),
+        "gelu_function": bare("gelu_function", nn.functional.gelu, lambda x, g: torch.ops.aten.gelu_backward(g, x)),
+        f"{args.spec}_kernels": bare(f"{args.spec}_kernels", kernel_forward, kernel_backward),
+        args.spec: lambda: get_activation(args.spec),
+    }
+    linears = [nn.Linear(args.width, args.width) for _ in range(args.depth)] + [nn.Linear(args.width, 1)]
+    nets = {name: nn.Sequential(*[m for linear in linears[:-1] for m in (linear, make())], linears[-1])
+            for name, make in activations.items()}
+    x, target = torch.randn(args.batch, args.width), torch.randn(args.batch, 1)
+    opt = torch.optim.SGD([p for linear in linears for p in linear.parameters()], lr=1e-6)
+
+    def step(name: str) -> tuple[float, bool]:
+        start = time.perf_counter()
+        opt.zero_grad(set_to_none=False)
+        loss = (nets[name](x) - target).square().mean()
+        loss.backward()
+        opt.step()
+        return time.perf_counter() - start, bool(torch.isfinite(loss))
+
+    with _denormals_flushed():
+        for name in nets:  # warm-up, outside the Functions' timers
+            for _ in range(2):
+                step(name)
+        inside.clear()
+        rows = _interleaved_round(list(nets), step, args.repeats, 0, lambda name: None)
+    print(f"cpu float32, MLP depth {args.depth} width {args.width} batch {args.batch}, {args.threads} threads, "
+          f"median of {args.repeats} interleaved steps")
+    for row in rows:
+        per_layer = [inside[row["name"], half] / args.repeats / args.depth * 1e6 for half in ("forward", "backward")]
+        timed = "  inside: fwd %6.1f us, bwd %6.1f us per layer" % tuple(per_layer) if any(per_layer) else ""
+        print(f"{row['name']:20s} step {row['step_ms']:7.1f} ms  xReLU {row['vs_relu']:.3f}{timed}")
+
+
+if __name__ == "__main__":
+    main()
