@@ -54,24 +54,26 @@ def bare(name: str, forward, backward) -> type[nn.Module]:
 
 
 def compiled_kernels(spec: str, batch: int, width: int):
-    """actlab's compiled CPU (forward, backward) kernels for spec, built by one fused call."""
+    """actlab's compiled CPU (forward, backward) kernels for spec (an elementwise activation,
+    or Radial Bounding on pairs), built by one call on the fused path."""
     x = torch.randn(batch, width, requires_grad=True)
-    before = set(fused._compiled)
+    others = dict(fused._compiled)
+    fused._compiled.clear()  # so that the kernels compiled (or found in the cache) below are spec's
     with fused.fused_mode("always"):
         get_activation(spec)(x).backward(torch.randn_like(x))
-    new = {key[1]: fused._compiled[key] for key in set(fused._compiled) - before}
-    forward = next(fn for kind, fn in new.items() if "value" in kind)
-    backward = next(fn for kind, fn in new.items() if kind in ("grads", "vjp", "pair vjp"))
-    extra = [] if "pair value" in new else [p for p in get_activation(spec).params()]
-    if any(isinstance(key[3], tuple) for key in set(fused._compiled) - before if key[1] == "value"):
-        extra = []  # compiled for the parameters' values
+    new = {key[1]: (key, fn) for key, fn in fused._compiled.items()}
+    fused._compiled.update(others)
+    (value_key, forward), (_, backward) = new.get("value") or new["pair value"], new.get("grads") or new["pair vjp"]
+    takes_params = value_key[1] == "value" and not isinstance(value_key[3], tuple)  # else compiled for their values
+    extra = list(get_activation(spec).params()) if takes_params else []
     return (lambda x: forward(x.reshape(-1), *extra)[0].view(x.shape),
             lambda x, g: backward(x.reshape(-1), g.reshape(-1).contiguous(), *extra)[0].view(x.shape))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--spec", default="repu", help="actlab activation with fixed parameters (default repu)")
+    parser.add_argument("--spec", default="repu",
+                        help="an elementwise actlab activation with fixed parameters, or radial_bounding (default repu)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--depth", type=int, default=100)
     parser.add_argument("--width", type=int, default=1024)
@@ -113,7 +115,7 @@ def main() -> None:
     for row in rows:
         per_layer = [inside[row["name"], half] / args.repeats / args.depth * 1e6 for half in ("forward", "backward")]
         timed = "  inside: fwd %6.1f us, bwd %6.1f us per layer" % tuple(per_layer) if any(per_layer) else ""
-        print(f"{row['name']:20s} step {row['step_ms']:7.1f} ms  xReLU {row['vs_relu']:.3f}{timed}")
+        print(f"{row['name']:26s} step {row['step_ms']:7.1f} ms  xReLU {row['vs_relu']:.3f}{timed}")
 
 
 if __name__ == "__main__":

@@ -70,3 +70,18 @@ def test_bench_models_marks_a_diverging_network_and_spares_the_others(monkeypatc
     result = bench_models(depth=3, width=8, batch=2, repeats=3, warmup=1, names=["blowup", "gelu"])
     finite = {r["name"]: r["finite"] for r in result["rows"]}
     assert finite == {"relu": True, "blowup": False, "gelu": True}
+
+
+def test_step_breakdown_script_runs():
+    """benchmarks/bench_step_breakdown.py on a tiny network: one row per variant."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "bench_step_breakdown.py"),
+                          "--spec", "repu(p=2.5)", "--depth", "2", "--width", "64", "--batch", "4", "--repeats", "1"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout.splitlines()
+    assert [line.split()[0] for line in out[1:]] == ["relu", "relu_function", "gelu_function",
+                                                     "repu(p=2.5)_kernels", "repu(p=2.5)"]
+    assert "inside: fwd" in out[4] and "xReLU 1.000" in out[1]

@@ -22,10 +22,10 @@ SOURCE_MREPU = "Kim & Kang, 'Why Rectified Power Unit Networks Fail and How to I
 
 
 def _pow(base: torch.Tensor, p: torch.Tensor | float) -> torch.Tensor:
-    """base^p for base >= 0 and p >= 0: an integer p given as a number is a product (the fused
-    CPU kernel of a fixed p, see constant_params below); otherwise exp(p·ln base) (0 at base = 0),
-    a vectorised exp and log that fuse into one kernel, where pow with a tensor exponent runs
-    ~2.5x slower."""
+    """base^p for base >= 0 and p >= 0. An integer p given as a number (the fused CPU kernel
+    of a fixed p: `constant_params` of `elementwise_function`) is a product; otherwise
+    exp(p·ln base) (0 at base = 0), a vectorised exp and log that fuse into one kernel,
+    where pow with a tensor exponent runs ~2.5x slower."""
     if isinstance(p, float) and p.is_integer():
         return base ** int(p)
     return torch.exp(p * torch.log(base))
