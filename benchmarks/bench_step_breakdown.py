@@ -25,7 +25,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from actlab.activations import fused, get_activation  # noqa: E402
-from actlab.bench import _denormals_flushed, _interleaved_round  # noqa: E402
+from actlab.bench import _denormals_flushed, _interleaved_round, sgd_step  # noqa: E402
 
 inside: dict = defaultdict(float)  # seconds spent in each bare Function's forward / backward
 
@@ -97,12 +97,7 @@ def main() -> None:
     opt = torch.optim.SGD([p for linear in linears for p in linear.parameters()], lr=1e-6)
 
     def step(name: str) -> tuple[float, bool]:
-        start = time.perf_counter()
-        opt.zero_grad(set_to_none=False)
-        loss = (nets[name](x) - target).square().mean()
-        loss.backward()
-        opt.step()
-        return time.perf_counter() - start, bool(torch.isfinite(loss))
+        return sgd_step(nets[name], x, target, opt)
 
     with _denormals_flushed():
         for name in nets:  # warm-up, outside the Functions' timers

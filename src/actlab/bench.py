@@ -190,15 +190,8 @@ def bench_models(device: str = "cpu", dtype: str = "float32", depth: int = 100, 
             linear.reset_parameters()
 
     def step(spec: str) -> tuple[float, bool]:
-        """(seconds, finite loss) of one step of spec's network; a non-finite loss reinitialises the weights."""
-        start = time.perf_counter()
-        opt.zero_grad(set_to_none=False)
-        loss = (nets[spec](x) - target).square().mean()
-        loss.backward()
-        opt.step()
-        _sync(dev)
-        seconds = time.perf_counter() - start
-        finite = bool(torch.isfinite(loss))
+        """sgd_step on spec's network; a non-finite loss reinitialises the weights."""
+        seconds, finite = sgd_step(nets[spec], x, target, opt)
         if not finite:
             reinitialise()
         return seconds, finite
@@ -209,6 +202,19 @@ def bench_models(device: str = "cpu", dtype: str = "float32", depth: int = 100, 
             all_rounds.append(_interleaved_round(names, step, repeats, warmup, progress))
     return dict(device=str(dev), dtype=dtype, depth=depth, width=width, batch=batch,
                 threads=torch.get_num_threads(), repeats=repeats, rounds=rounds, rows=_median_rows(all_rounds))
+
+
+def sgd_step(net: nn.Module, x: torch.Tensor, target: torch.Tensor, opt: torch.optim.Optimizer) -> tuple[float, bool]:
+    """(seconds, whether the loss is finite) of one SGD step on the MSE loss. Gradients are
+    zeroed in place: fresh gradient buffers every step made step times jump between two
+    levels whatever the activation (docs/performance.md)."""
+    start = time.perf_counter()
+    opt.zero_grad(set_to_none=False)
+    loss = (net(x) - target).square().mean()
+    loss.backward()
+    opt.step()
+    _sync(x.device)
+    return time.perf_counter() - start, bool(torch.isfinite(loss))
 
 
 def _interleaved_round(names: Sequence[str], step: Callable[[str], tuple[float, bool]], repeats: int, warmup: int,
