@@ -101,6 +101,8 @@ def test_derivative_matches_finite_difference(name, x0):
         name = "radial_bounding(group_size=1)"
     act = actlab.get_activation(name).double()
     kinks = act.info.breakpoints + tuple(-b for b in act.info.breakpoints if act.info.group_size)
+    if name == "softplus":  # torch's softplus turns into x above x = threshold = 20: a jump of ~2e-9
+        kinks += (20.0,)
     if any(abs(x0 - b) < 1e-3 for b in kinks):
         return
     h = 1e-6
