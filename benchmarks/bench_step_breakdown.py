@@ -63,8 +63,13 @@ def compiled_kernels(spec: str, batch: int, width: int):
         get_activation(spec)(x).backward(torch.randn_like(x))
     new = {key[1]: (key, fn) for key, fn in fused._compiled.items()}
     fused._compiled.update(others)
-    (value_key, forward), (_, backward) = new.get("value") or new["pair value"], new.get("grads") or new["pair vjp"]
-    takes_params = value_key[1] == "value" and not isinstance(value_key[3], tuple)  # else compiled for their values
+    if "pair value" in new:  # the pair kernels read and write words (fused._pair_words)
+        forward, backward = new["pair value"][1], new["pair vjp"][1]
+        return (lambda x: fused._from_words(forward(fused._pair_words(x))[0], x.dtype).view(x.shape),
+                lambda x, g: fused._from_words(backward(fused._pair_words(x), fused._pair_words(g))[0],
+                                               x.dtype).view(x.shape))
+    (value_key, forward), (_, backward) = new["value"], new["grads"]
+    takes_params = not isinstance(value_key[3], tuple)  # else compiled for their values
     extra = list(get_activation(spec).params()) if takes_params else []
     return (lambda x: forward(x.reshape(-1), *extra)[0].view(x.shape),
             lambda x, g: backward(x.reshape(-1), g.reshape(-1).contiguous(), *extra)[0].view(x.shape))

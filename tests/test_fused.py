@@ -43,11 +43,34 @@ def test_fused_cpu_path_matches_reference(spec, dtype):
     torch.testing.assert_close(g1, g0, equal_nan=True, **tol)
     for a, b in zip(p1, p0):  # NaN at x[0,0,0] makes these NaN on both paths: compare without it
         assert torch.isnan(a) == torch.isnan(b)
+    if dtype == torch.bfloat16:  # the bfloat16 pair words are the float32 kernel's result, rounded
+        y32 = _run(act, x.float(), "always")[0].to(dtype)
+        keep = ~torch.isnan(y32)
+        assert torch.equal(y1[keep].view(torch.int16), y32[keep].view(torch.int16))
     if p0:
         x[0, 0, 0] = 0.0
         (_, _, p0), (_, _, p1) = _run(act, x, "never"), _run(act, x, "always")
         for a, b in zip(p1, p0):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_bfloat16_pair_words_are_exact_and_round_like_torch():
+    """bfloat16 pairs travel as int32 words: widened to float32 exactly, and rounded back
+    with integer arithmetic bit for bit like .to(torch.bfloat16) (ties to even, overflow
+    to inf, subnormals, NaN kept NaN)."""
+    special = [0x7F7FFFFF, 0x7F7F8000, 0x7F7F7FFF, 0x3F808000, 0x3F818000, 0x00008000, 0x00018000, 1,
+               0x7F800000, 0x7FC00001, 0x7F800001, 0]
+    bits = torch.cat([torch.randint(-2**31, 2**31 - 1, (1 << 16,), dtype=torch.int32),
+                      torch.tensor(special + [b - 2**31 for b in special], dtype=torch.int32)])  # and with the sign bit
+    y = bits.view(torch.float32)
+    got = fused._from_words(fused._interleaved(y[0::2], y[1::2], bits), torch.bfloat16)
+    want = y.to(torch.bfloat16)
+    nan = torch.isnan(want)
+    assert torch.isnan(got[nan]).all()
+    assert torch.equal(got[~nan].view(torch.int16), want[~nan].view(torch.int16))
+    even, odd = fused._halves(fused._pair_words(want))
+    widened = torch.stack([even, odd], -1).reshape(-1)
+    assert torch.equal(widened[~nan], want.float()[~nan]) and torch.isnan(widened[nan]).all()
 
 
 @pytest.mark.parametrize("group_size", [2, 4, None])
@@ -65,6 +88,24 @@ def test_one_group_kernel_serves_every_size_and_layout(group_size):
         torch.testing.assert_close(y1, y0, rtol=1e-6, atol=1e-6)
         torch.testing.assert_close(g1, g0, rtol=1e-5, atol=1e-5)
     assert len(set(fused._compiled) - before) <= 2  # one forward and one backward kernel
+
+
+@pytest.mark.parametrize("no_grad", [torch.no_grad, torch.inference_mode])
+def test_learnable_parameters_share_one_kernel_whatever_their_values(no_grad):
+    """Only fixed parameters are compiled for their values: a learnable p, evaluated under
+    no_grad or inference_mode after each update (bfloat16 model: a converted copy), keeps
+    the generic kernel instead of compiling one per value."""
+    act = actlab.get_activation("repu", learnable=True).to(torch.bfloat16)
+    x = torch.randn(600).to(torch.bfloat16)
+    before = set(fused._compiled)
+    with fused.fused_mode("always"):
+        for _ in range(3):
+            with no_grad():
+                act(x)
+            with torch.no_grad():
+                for p in act.parameters():
+                    p.add_(0.05)
+    assert [k[3] for k in set(fused._compiled) - before] in ([], [1])  # 1 parameter, no values
 
 
 @pytest.mark.parametrize("spec", ["mrepu(p=3)", "repu(p=2.5)"])

@@ -47,18 +47,21 @@ def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: F
     """Build the autograd.Function `name` from the value/derivative/partials triple;
     `kernel` says how it runs on the Triton kernels (None: CUDA runs the reference).
     constant_params: value and derivative also accept Python floats for the parameters;
-    the fused CPU path then compiles a kernel for the values of parameters that need no
-    gradient (e.g. RePU's p = 2 as a product instead of exp(p·ln z))."""
+    the fused CPU path then compiles a kernel for the values of fixed parameters (none
+    requires grad; e.g. RePU's p = 2 as a product instead of exp(p·ln z)). Learnable ones
+    keep the generic kernel, under no_grad too: their values change at every step."""
 
-    def constants(params: Sequence[torch.Tensor], needs: Sequence[bool]) -> Optional[tuple[float, ...]]:
-        return tuple(float(p) for p in params) if constant_params and not any(needs[1:]) else None
+    def constants(params: Sequence[torch.Tensor]) -> Optional[tuple[float, ...]]:
+        # a learnable parameter requires grad (Activation.param), or was computed under inference_mode
+        fixed = constant_params and not any(p.requires_grad or p.is_inference() for p in params)
+        return tuple(float(p) for p in params) if fixed else None
 
     def forward(ctx, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x, *params)
         if kernels.usable(x, kernel):
             return kernels.elementwise_forward(kernel, x, params)
         if fused.cpu_usable(x):
-            ctx.constants = constants(params, ctx.needs_input_grad)  # the backward's too
+            ctx.constants = constants(params)  # the backward's too
             y = fused.elementwise_value(name, value, x, params, compute_dtype(x), ctx.constants)
             if y is not None:
                 return y
@@ -94,12 +97,21 @@ def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: F
     })
 
 
+def _as_param(p, dt: torch.dtype, device: torch.device) -> torch.Tensor:
+    """p as a tensor of dt on device that still says whether p is learnable: under
+    no_grad a converted copy would not require grad, and would pass for a fixed value."""
+    t = torch.as_tensor(p, dtype=dt, device=device)
+    if isinstance(p, torch.Tensor) and p.requires_grad and not t.requires_grad:
+        t = t.detach().requires_grad_()
+    return t
+
+
 def apply(function: type[torch.autograd.Function], reference: Fn, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
     """Run `function` on x; during ONNX export trace the reference formula instead,
     since a custom Function has no ONNX symbolic."""
     dt = compute_dtype(x)
     params = tuple(p if isinstance(p, torch.Tensor) and p.dtype == dt and p.device == x.device
-                   else torch.as_tensor(p, dtype=dt, device=x.device) for p in params)
+                   else _as_param(p, dt, x.device) for p in params)
     if torch.onnx.is_in_onnx_export():
         xc, pc = _cast(x, params)
         return reference(xc, *pc).to(x.dtype)

@@ -100,7 +100,8 @@ class Activation(nn.Module):
         """The constrained value of hyperparameter `name` as a 0-d tensor."""
         raw = getattr(self, f"{name}_raw")
         if self.learnable:
-            return self._lower[name] + nn.functional.softplus(raw)
+            with torch.enable_grad():  # requires grad under no_grad too: the fused path keys on that
+                return self._lower[name] + nn.functional.softplus(raw)
         return raw
 
     def params(self) -> tuple[torch.Tensor, ...]:

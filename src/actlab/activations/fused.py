@@ -25,7 +25,7 @@ reference backward runs).
 Each kernel is traced once (make_fx, every dimension symbolic) and compiled by
 inductor at first use, once per (activation, dtype, gradients needed): one
 kernel serves every size. Elementwise inputs are flattened; group activations
-pass pairs as wide words (see _halves), other small groups flat with their size
+pass pairs as wide words (see _pair_words), other small groups flat with their size
 baked in, the whole vector as rows of any width. If compiling fails (no C++
 compiler, ...), a warning is issued once and the reference path runs from then on.
 
@@ -186,49 +186,71 @@ def _as_rows(x: torch.Tensor, g: int) -> torch.Tensor:
     return x.view(-1, g) if g <= SMALL_GROUP else x
 
 
-def _halves(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The even and odd elements of a flat float32 tensor as two dense tensors.
+# Pairs travel as wide integer words, so that inductor emits full vector loads and
+# stores: x[0::2] and x[1::2], or a reduction over a group axis of size 2, compile to a
+# scalar loop per pair. float32 pairs are int64 words; bfloat16 pairs int32 words,
+# widened to float32 and rounded back with integer arithmetic (inductor does not
+# vectorise the int16 <-> bfloat16 bit casts); float16 pairs go through float32 words.
+# Little-endian: the even element is the low half of its word.
+_BF16_HIGH = -(1 << 16)  # 0xFFFF0000 as an int32
 
-    Each pair is loaded as one int64 and split with a mask and a shift (little-endian:
-    the even element is the low half), so inductor emits full vector loads; x[0::2] and
-    x[1::2], or a reduction over a group axis of size 2, compile to a scalar loop per pair.
-    """
-    w = x.view(torch.int64)
+
+def _pair_words(t: torch.Tensor) -> torch.Tensor:
+    """The flat pairs of t as words (see above)."""
+    flat = t.reshape(-1)
+    if flat.storage_offset() % 2:
+        flat = flat.clone()  # the wide view needs aligned pairs
+    if t.dtype == torch.bfloat16:
+        return flat.view(torch.int32)
+    return flat.to(torch.float32).view(torch.int64)
+
+
+def _from_words(w: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """The inverse of _pair_words: flat elements of dtype."""
+    return w.view(torch.bfloat16) if w.dtype == torch.int32 else w.view(torch.float32).to(dtype)
+
+
+def _halves(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The even and odd elements of words w as two dense float32 tensors (exact)."""
+    if w.dtype == torch.int32:  # bfloat16 is the upper half of a float32
+        return (w << 16).view(torch.float32), (w & _BF16_HIGH).view(torch.float32)
     return (w & 0xFFFFFFFF).to(torch.int32).view(torch.float32), (w >> 32).to(torch.int32).view(torch.float32)
 
 
-def _interleaved(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """The inverse of _halves: a flat float32 tensor with a at even and b at odd positions."""
+def _bf16_rounded(y: torch.Tensor) -> torch.Tensor:
+    """float32 y as int32 bits whose upper half is y rounded to bfloat16, to nearest, ties
+    to even, NaN to 0x7FC0: what torch's .to(torch.bfloat16) gives."""
+    bits = torch.where(torch.isnan(y), 0x7FC00000, y.view(torch.int32))
+    return bits + (((bits >> 16) & 1) + 0x7FFF)
+
+
+def _interleaved(a: torch.Tensor, b: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The inverse of _halves: words of like's dtype with a at even and b at odd positions."""
+    if like.dtype == torch.int32:
+        return (_bf16_rounded(b) & _BF16_HIGH) | ((_bf16_rounded(a) >> 16) & 0xFFFF)
     low = a.view(torch.int32).to(torch.int64) & 0xFFFFFFFF
-    return (low | (b.view(torch.int32).to(torch.int64) << 32)).view(torch.float32)
+    return low | (b.view(torch.int32).to(torch.int64) << 32)
 
 
 def _pairs_usable(xg: torch.Tensor, pair: Optional[Callable]) -> bool:
     return pair is not None and xg.shape[-1] == 2 and sys.byteorder == "little"
 
 
-def _flat_pairs(t: torch.Tensor) -> torch.Tensor:
-    flat = t.reshape(-1)
-    return flat if flat.storage_offset() % 2 == 0 else flat.clone()  # the wide view needs aligned pairs
-
-
 def group_value(name: str, value: Callable, xg: torch.Tensor, dt: torch.dtype,
                 pair: Optional[Callable] = None) -> Optional[torch.Tensor]:
     """value(xg) of a group activation (reducing over the last axis), in one fused kernel.
-    For groups of two, `pair(c, sq)` gives each component c from the pair's Σc² (see _halves)."""
+    For groups of two, `pair(c, sq)` gives each component c from the pair's Σc² (see _pair_words)."""
     out_dtype = xg.dtype
     if _pairs_usable(xg, pair):
         def make():
-            def fused_pair_value(x):
-                # 16-bit inputs go through float32 words: their own pairs (int32 words of two
-                # int16) would need bit casts that inductor does not vectorise
-                a, b = _halves(x.to(torch.float32))
+            def fused_pair_value(w):
+                a, b = _halves(w)
                 sq = a * a + b * b
-                return [_interleaved(pair(a, sq), pair(b, sq)).to(out_dtype)]
+                return [_interleaved(pair(a, sq), pair(b, sq), w)]
             return fused_pair_value
 
-        out = _run((name, "pair value", xg.dtype), make, _flat_pairs(xg))
-        return None if out is None else out[0].view(xg.shape)
+        out = _run((name, "pair value", xg.dtype), make, _pair_words(xg))
+        return None if out is None else _from_words(out[0], out_dtype).view(xg.shape)
 
     g = xg.shape[-1]
 
@@ -248,14 +270,14 @@ def group_vjp(name: str, vjp: Callable, xg: torch.Tensor, grad: torch.Tensor, dt
     out_dtype = xg.dtype
     if _pairs_usable(xg, pair):
         def make():
-            def fused_pair_vjp(x, g):
-                (a, b), (ga, gb) = _halves(x.to(torch.float32)), _halves(g.to(torch.float32))
+            def fused_pair_vjp(w, gw):
+                (a, b), (ga, gb) = _halves(w), _halves(gw)
                 sq, dot = a * a + b * b, a * ga + b * gb
-                return [_interleaved(pair(a, ga, sq, dot), pair(b, gb, sq, dot)).to(out_dtype)]
+                return [_interleaved(pair(a, ga, sq, dot), pair(b, gb, sq, dot), w)]
             return fused_pair_vjp
 
-        out = _run((name, "pair vjp", xg.dtype), make, _flat_pairs(xg), _flat_pairs(grad))
-        return None if out is None else out[0].view(xg.shape)
+        out = _run((name, "pair vjp", xg.dtype), make, _pair_words(xg), _pair_words(grad))
+        return None if out is None else _from_words(out[0], out_dtype).view(xg.shape)
 
     size = xg.shape[-1]
 

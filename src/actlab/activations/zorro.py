@@ -35,13 +35,19 @@ SOURCE = "Roodschild et al., 'Zorro: A Flexible and Differentiable Parametric Fa
 
 
 # --- the core: Z(x; a_n, b_n, a_p, b_p, m) ------------------------------------------
+def _exp(v):
+    """e^v of a parameter: a tensor, or a Python float when the fused CPU path compiles a
+    kernel for the parameters' values (constant_params)."""
+    return math.exp(v) if isinstance(v, float) else torch.exp(v)
+
+
 def _hump(x, an, bn, ap, bp):
     """The tail on the side x lies on: (x < 0, t, a, S, h, σ(ab)) with
     t = max(0, −x, x − 1), (a, b) that side's parameters, S = σ(a(t + b)) and h = k·σ(−a(t + b))."""
     lo = x < 0
     t = torch.maximum(-x, x - 1).clamp_min(0)
     a = torch.where(lo, an, ap)
-    c = torch.where(lo, torch.exp(-an * bn), torch.exp(-ap * bp))  # e^{−ab}
+    c = torch.where(lo, _exp(-an * bn), _exp(-ap * bp))  # e^{−ab}
     e = torch.exp(-a * t)
     s = 1 / (1 + e * c)
     return lo, t, a, s, e * (1 + c) * s, 1 / (1 + c)
@@ -93,7 +99,7 @@ def zorro_partials(x, a, b):
 
 # Triton core parameters (a_n, b_n, a_p, b_p, m, s) as positions among each variant's parameters.
 ZorroFunction = elementwise_function("ZorroFunction", zorro_value, zorro_derivative, zorro_partials,
-                                     ElementwiseKernel("zorro", (0, 1, 0, 1, -1, -1)))
+                                     ElementwiseKernel("zorro", (0, 1, 0, 1, -1, -1)), constant_params=True)
 
 
 def zorro(x: torch.Tensor, a: float | torch.Tensor = 1.2, b: float | torch.Tensor = 1.0) -> torch.Tensor:
@@ -116,7 +122,7 @@ def asymmetric_partials(x, an, bn, ap, bp):
 
 AsymmetricZorroFunction = elementwise_function(
     "AsymmetricZorroFunction", asymmetric_value, asymmetric_derivative, asymmetric_partials,
-    ElementwiseKernel("zorro", (0, 1, 2, 3, -1, -1)))
+    ElementwiseKernel("zorro", (0, 1, 2, 3, -1, -1)), constant_params=True)
 
 
 def zorro_asymmetric(x: torch.Tensor, a_n=1.2, b_n=1.0, a_p=1.2, b_p=1.0) -> torch.Tensor:
@@ -139,7 +145,7 @@ def sloped_partials(x, a, b, m):
 
 
 SlopedZorroFunction = elementwise_function("SlopedZorroFunction", sloped_value, sloped_derivative, sloped_partials,
-                                           ElementwiseKernel("zorro", (0, 1, 0, 1, 2, -1)))
+                                           ElementwiseKernel("zorro", (0, 1, 0, 1, 2, -1)), constant_params=True)
 
 
 def zorro_sloped(x: torch.Tensor, a=1.2, b=1.0, m=1.0) -> torch.Tensor:
@@ -163,7 +169,8 @@ def _affine_family(name: str, scale_in: float, shift: float, gain: float, offset
 
     value.__name__ = f"{name}_value"
     kernel = ElementwiseKernel("zorro", (1, 2, 1, 2, -1, 0), (scale_in, shift, gain, offset))
-    return value, elementwise_function(f"{name.title().replace('_', '')}Function", value, derivative, partials, kernel)
+    return value, elementwise_function(f"{name.title().replace('_', '')}Function", value, derivative, partials, kernel,
+                                              constant_params=True)
 
 
 sigmoid_value, SigmoidZorroFunction = _affine_family("zorro_sigmoid", 1.0, 0.5, 1.0, 0.0)
