@@ -7,6 +7,7 @@ kernels execute on CPU tensors. Without triton everything is skipped.
 """
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 
@@ -55,30 +56,47 @@ def test_in_triton_interpreter():
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
-@pytest.mark.skipif(not HAS_TRITON or INTERPRETED, reason="needs triton's compiler (not the interpreter)")
-def test_kernels_compile_for_a_gpu_target():
-    """Lowered to machine code for sm_90 without a GPU: catches what the interpreter lets through."""
+def _ptx(fn, dtype: str, meta: dict, ints: dict) -> str:
+    """PTX of fn for sm_90, compiled without a GPU. Like triton's launcher, pointers are
+    16-byte aligned and an integer argument divisible by 16 is declared so."""
+    from triton import compile as triton_compile
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
-    from triton import compile as triton_compile
 
+    pointers = [n for n in fn.arg_names if n.endswith("_ptr")]
+    sig = {n: "*fp32" if n in ("p_ptr", "part_ptr") else f"*{dtype}" for n in pointers}
+    sig.update({n: "i64" for n in ints})
+    sig.update({n: "constexpr" for n in meta})
+    aligned = pointers + [n for n, v in ints.items() if v % 16 == 0]
+    attrs = {(fn.arg_names.index(n),): [["tt.divisibility", 16]] for n in aligned}
+    source = ASTSource(fn=fn, signature=sig, constexprs=meta, attrs=attrs)
+    return triton_compile(source, target=GPUTarget("cuda", 90, 32)).asm["ptx"]
+
+
+def _accesses(ptx: str) -> set:
+    """The kinds of global loads and stores in ptx, e.g. {"ld.global.v4.b32", "st.global.v4.b32"}."""
+    return set(re.findall(r"(?:ld|st)\.global(?:\.v\d)?\.b\d+", ptx))
+
+
+@pytest.mark.skipif(not HAS_TRITON or INTERPRETED, reason="needs triton's compiler (not the interpreter)")
+@pytest.mark.parametrize("dtype", ["fp32", "bf16", "fp16"])
+def test_kernels_compile_for_a_gpu_target_with_16_byte_accesses(dtype):
+    """Lowered to machine code for sm_90 without a GPU: catches what the interpreter lets
+    through, and checks that every tensor moves 16 bytes per load and store instruction
+    (narrower accesses cap a memory-bound kernel well below the copy's bandwidth)."""
     from actlab.activations.kernels import triton_kernels as tk
 
-    def build(fn, pointers, dtype, meta):
-        sig = {name: ("*fp32" if name in ("p_ptr", "part_ptr") else f"*{dtype}") for name in pointers}
-        sig.update({name: "i64" for name in ("n", "R", "G") if name in fn.arg_names})
-        sig.update({name: "constexpr" for name in meta})
-        triton_compile(ASTSource(fn=fn, signature=sig, constexprs=meta), target=GPUTarget("cuda", 90, 32))
-
-    elementwise = ("x_ptr", "g_ptr", "gx_ptr", "p_ptr", "part_ptr")
-    for function, dtype in ((Z.TanhZorroFunction, "bf16"), (P.MRePUFunction, "fp16"), (P.RePUFunction, "fp32")):
+    wide = {"ld.global.v4.b32", "st.global.v4.b32"}
+    for function in (Z.TanhZorroFunction, P.MRePUFunction, P.RePUFunction):
         meta = tk._meta(function.kernel)
-        build(tk._elementwise_fwd, ("x_ptr", "y_ptr", "p_ptr"), dtype, meta)
-        build(tk._elementwise_bwd, elementwise, dtype, dict(meta, NEED_X=True, NEED_P=True))
-    for chunks in (1, 3):
-        meta = dict(BLOCK_R=2 if chunks == 1 else 1, BLOCK_G=1024, CHUNKS=chunks)
-        build(tk._rb_fwd, ("x_ptr", "y_ptr"), "bf16", meta)
-        build(tk._rb_bwd, ("x_ptr", "g_ptr", "gx_ptr"), "bf16", meta)
+        assert _accesses(_ptx(tk._elementwise_fwd, dtype, meta, dict(n=1 << 20))) - {"ld.global.b32"} == wide
+        ptx = _ptx(tk._elementwise_bwd, dtype, dict(meta, NEED_X=True, NEED_P=True), dict(n=1 << 20))
+        assert _accesses(ptx) - {"ld.global.b32", "st.global.b32"} == wide  # scalars: parameters, partial sums
+    # Groups that fill a tile (pairs, fours, the whole vector) and a row longer than a tile.
+    for rows, size in ((4096, 2), (4096, 4), (64, 1024), (8, 4800)):
+        _, meta = tk._rb_grid(torch.empty(rows, size, device="meta"))
+        for fn in (tk._rb_fwd, tk._rb_bwd):
+            assert _accesses(_ptx(fn, dtype, meta, dict(R=rows, G=size))) == wide, (fn.__name__, size)
 
 
 def _grid(name: str) -> torch.Tensor:

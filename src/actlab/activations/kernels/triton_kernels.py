@@ -236,34 +236,53 @@ def elementwise_backward(kernel: ElementwiseKernel, x: torch.Tensor, grad: torch
 
 # --- radial bounding --------------------------------------------------------------------
 @triton.jit
-def _rb_tile(rows, cols, R, G):
-    mask = (rows[:, None] < R) & (cols[None, :] < G)
-    offs = rows[:, None] * G + cols[None, :]
+def _rb_tile(pid, c, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, FLAT: tl.constexpr):
+    """Offsets and mask of chunk c of program pid's rows of G. FLAT (G == BLOCK_G, one
+    chunk): the tile is BLOCK_R·G consecutive elements, addressed as one flat range so
+    that loads and stores move 16 bytes per instruction; with a runtime G, row·G + column
+    hides that contiguity from triton, and pairs would move one element at a time."""
+    if FLAT:
+        offs = pid.to(tl.int64) * (BLOCK_R * BLOCK_G) + tl.arange(0, BLOCK_R * BLOCK_G)
+        mask = offs < R * BLOCK_G
+    else:
+        rows = pid.to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
+        cols = c * BLOCK_G + tl.arange(0, BLOCK_G)
+        offs, mask = rows[:, None] * G + cols[None, :], (rows[:, None] < R) & (cols[None, :] < G)
     return offs, mask
 
 
 @triton.jit
-def _rb_fwd(x_ptr, y_ptr, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CHUNKS: tl.constexpr):
+def _rb_load(ptr, offs, mask, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr):
+    """The tile at offs (see _rb_tile) as float32 rows, shaped (BLOCK_R, BLOCK_G)."""
+    return tl.reshape(tl.load(ptr + offs, mask=mask, other=0.0).to(tl.float32), (BLOCK_R, BLOCK_G))
+
+
+@triton.jit
+def _rb_store(ptr, offs, mask, rows):
+    tl.store(ptr + offs, tl.reshape(rows, offs.shape).to(ptr.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def _rb_fwd(x_ptr, y_ptr, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CHUNKS: tl.constexpr,
+            FLAT: tl.constexpr):
     """y = x·rsqrt(max(1, Σx²)) per row of G; rows of more than BLOCK_G in CHUNKS passes."""
-    rows = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
-    cols = tl.arange(0, BLOCK_G)
+    pid = tl.program_id(0)
     if CHUNKS == 1:
-        offs, mask = _rb_tile(rows, cols, R, G)
-        x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+        offs, mask = _rb_tile(pid, 0, R, G, BLOCK_R, BLOCK_G, FLAT)
+        x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
         sq = tl.sum(x * x, axis=1)
         scale = tl.rsqrt(tl.where(sq < 1, 1.0, sq))  # max(1, sq) that keeps NaN, like clamp_min
-        tl.store(y_ptr + offs, (x * scale[:, None]).to(y_ptr.dtype.element_ty), mask=mask)
+        _rb_store(y_ptr, offs, mask, x * scale[:, None])
     else:
         sq = tl.zeros((BLOCK_R,), dtype=tl.float32)
         for c in range(CHUNKS):
-            offs, mask = _rb_tile(rows, c * BLOCK_G + cols, R, G)
-            x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+            offs, mask = _rb_tile(pid, c, R, G, BLOCK_R, BLOCK_G, FLAT)
+            x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
             sq += tl.sum(x * x, axis=1)
         scale = tl.rsqrt(tl.where(sq < 1, 1.0, sq))
         for c in range(CHUNKS):
-            offs, mask = _rb_tile(rows, c * BLOCK_G + cols, R, G)
-            x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
-            tl.store(y_ptr + offs, (x * scale[:, None]).to(y_ptr.dtype.element_ty), mask=mask)
+            offs, mask = _rb_tile(pid, c, R, G, BLOCK_R, BLOCK_G, FLAT)
+            _rb_store(y_ptr, offs, mask, _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G) * scale[:, None])
 
 
 @triton.jit
@@ -276,36 +295,36 @@ def _rb_vjp_rows(x, g, sq, dot):
 
 
 @triton.jit
-def _rb_bwd(x_ptr, g_ptr, gx_ptr, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CHUNKS: tl.constexpr):
-    rows = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
-    cols = tl.arange(0, BLOCK_G)
+def _rb_bwd(x_ptr, g_ptr, gx_ptr, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CHUNKS: tl.constexpr,
+            FLAT: tl.constexpr):
+    pid = tl.program_id(0)
     if CHUNKS == 1:
-        offs, mask = _rb_tile(rows, cols, R, G)
-        x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
-        g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(tl.float32)
-        gx = _rb_vjp_rows(x, g, tl.sum(x * x, axis=1), tl.sum(x * g, axis=1))
-        tl.store(gx_ptr + offs, gx.to(gx_ptr.dtype.element_ty), mask=mask)
+        offs, mask = _rb_tile(pid, 0, R, G, BLOCK_R, BLOCK_G, FLAT)
+        x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
+        g = _rb_load(g_ptr, offs, mask, BLOCK_R, BLOCK_G)
+        _rb_store(gx_ptr, offs, mask, _rb_vjp_rows(x, g, tl.sum(x * x, axis=1), tl.sum(x * g, axis=1)))
     else:
         sq = tl.zeros((BLOCK_R,), dtype=tl.float32)
         dot = tl.zeros((BLOCK_R,), dtype=tl.float32)
         for c in range(CHUNKS):
-            offs, mask = _rb_tile(rows, c * BLOCK_G + cols, R, G)
-            x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
-            g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+            offs, mask = _rb_tile(pid, c, R, G, BLOCK_R, BLOCK_G, FLAT)
+            x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
+            g = _rb_load(g_ptr, offs, mask, BLOCK_R, BLOCK_G)
             sq += tl.sum(x * x, axis=1)
             dot += tl.sum(x * g, axis=1)
         for c in range(CHUNKS):
-            offs, mask = _rb_tile(rows, c * BLOCK_G + cols, R, G)
-            x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
-            g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(tl.float32)
-            tl.store(gx_ptr + offs, _rb_vjp_rows(x, g, sq, dot).to(gx_ptr.dtype.element_ty), mask=mask)
+            offs, mask = _rb_tile(pid, c, R, G, BLOCK_R, BLOCK_G, FLAT)
+            x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
+            g = _rb_load(g_ptr, offs, mask, BLOCK_R, BLOCK_G)
+            _rb_store(gx_ptr, offs, mask, _rb_vjp_rows(x, g, sq, dot))
 
 
 def _rb_grid(rows: torch.Tensor) -> tuple[tuple[int], dict]:
     R, G = rows.shape
     block_g = min(triton.next_power_of_2(G), TILE)
     block_r = max(1, TILE // block_g)
-    return (triton.cdiv(R, block_r),), dict(BLOCK_R=block_r, BLOCK_G=block_g, CHUNKS=triton.cdiv(G, block_g))
+    return (triton.cdiv(R, block_r),), dict(BLOCK_R=block_r, BLOCK_G=block_g, CHUNKS=triton.cdiv(G, block_g),
+                                             FLAT=block_g == G)
 
 
 def radial_forward(xg: torch.Tensor) -> torch.Tensor:
