@@ -41,36 +41,49 @@ def _exp(v):
     return math.exp(v) if isinstance(v, float) else torch.exp(v)
 
 
+def _same(neg, pos) -> bool:
+    """Whether a parameter is known to be the same on both sides (one tensor, or equal numbers)."""
+    return neg is pos or (isinstance(neg, float) and isinstance(pos, float) and neg == pos)
+
+
 def _hump(x, an, bn, ap, bp):
     """The tail on the side x lies on: (x < 0, t, a, S, h, σ(ab)) with
-    t = max(0, −x, x − 1), (a, b) that side's parameters, S = σ(a(t + b)) and h = k·σ(−a(t + b))."""
+    t = max(0, −x, x − 1), (a, b) that side's parameters, S = σ(a(t + b)) and h = k·σ(−a(t + b)).
+    A parameter shared by both sides is used as it is: no per-element select between
+    two copies (the kernels are compute-bound, every operation counts)."""
     lo = x < 0
-    t = torch.maximum(-x, x - 1).clamp_min(0)
-    a = torch.where(lo, an, ap)
-    c = torch.where(lo, _exp(-an * bn), _exp(-ap * bp))  # e^{−ab}
+    t = torch.where(lo, -x, (x - 1).clamp_min(0))
+    a = an if _same(an, ap) else torch.where(lo, an, ap)
+    same_ab = _same(an, ap) and _same(bn, bp)
+    c = _exp(-an * bn) if same_ab else torch.where(lo, _exp(-an * bn), _exp(-ap * bp))  # e^{−ab}
     e = torch.exp(-a * t)
     s = 1 / (1 + e * c)
     return lo, t, a, s, e * (1 + c) * s, 1 / (1 + c)
 
 
+def _sloped(m, v):
+    """m + (1 − m)·v, the upper tail's mix with slope m; v itself for a fixed m = 0."""
+    return v if isinstance(m, float) and m == 0 else m + (1 - m) * v
+
+
 def core_value(x, an, bn, ap, bp, m):
     """Z(x) of the general core (see module docstring)."""
     lo, t, _, _, h, _ = _hump(x, an, bn, ap, bp)
-    return torch.where(lo, -t * h, torch.where(x > 1, 1 + t * (m + (1 - m) * h), x))
+    return torch.where(lo, -t * h, torch.where(x > 1, 1 + t * _sloped(m, h), x))
 
 
 def core_derivative(x, an, bn, ap, bp, m):
     """Z'(x): h(t)·(1 − a·t·σ(a(t+b))) below 0, m + (1−m)·(…) above 1, 1 inside."""
     lo, t, a, s, h, _ = _hump(x, an, bn, ap, bp)
     tail = h * (1 - a * t * s)
-    return torch.where(lo, tail, torch.where(x > 1, m + (1 - m) * tail, torch.ones_like(x)))
+    return torch.where(lo, tail, torch.where(x > 1, _sloped(m, tail), torch.ones_like(x)))
 
 
 def core_partials(x, an, bn, ap, bp, m):
     """(∂Z/∂a_n, ∂Z/∂b_n, ∂Z/∂a_p, ∂Z/∂b_p, ∂Z/∂m), each elementwise, from
     ∂ln h/∂a = b·σ(ab) − (t+b)·σ(a(t+b)) and ∂ln h/∂b = a·(σ(ab) − σ(a(t+b)))."""
     lo, t, a, s, h, sab = _hump(x, an, bn, ap, bp)
-    b = torch.where(lo, bn, bp)
+    b = bn if _same(bn, bp) else torch.where(lo, bn, bp)
     hi, zero = x > 1, torch.zeros_like(x)
     w = torch.where(lo, -t * h, (1 - m) * t * h)
     da, db = w * (b * sab - (t + b) * s), w * a * (sab - s)
