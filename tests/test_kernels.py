@@ -64,7 +64,7 @@ def _ptx(fn, dtype: str, meta: dict, ints: dict) -> str:
     from triton.compiler import ASTSource
 
     pointers = [n for n in fn.arg_names if n.endswith("_ptr")]
-    sig = {n: "*fp32" if n in ("p_ptr", "part_ptr") else f"*{dtype}" for n in pointers}
+    sig = {n: "*fp32" if re.fullmatch(r"p\d_ptr|part_ptr", n) else f"*{dtype}" for n in pointers}
     sig.update({n: "i64" for n in ints})
     sig.update({n: "constexpr" for n in meta})
     aligned = pointers + [n for n, v in ints.items() if v % 16 == 0]

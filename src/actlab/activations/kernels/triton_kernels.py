@@ -8,6 +8,7 @@ Offsets are int64, so tensors beyond 2³¹ elements are fine.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import torch
@@ -113,23 +114,37 @@ def core_partials(x, an, bn, ap, bp, m):
 
 
 # --- elementwise kernels --------------------------------------------------------------
+# The activation's parameters arrive as MAX_PARAMS pointers to its 0-d tensors (unused
+# ones point anywhere): stacking them into one tensor would cost a kernel launch per call.
+MAX_PARAMS = 4
+
+
 @triton.jit
-def _param(p_ptr, INDEX: tl.constexpr, DEFAULT: tl.constexpr):
+def _param(p0_ptr, p1_ptr, p2_ptr, p3_ptr, INDEX: tl.constexpr, DEFAULT: tl.constexpr):
     """The activation's parameter at INDEX, or DEFAULT (a float32 scalar either way) when INDEX < 0."""
-    if INDEX < 0:
-        return tl.full((), DEFAULT, tl.float32)
-    return tl.load(p_ptr + INDEX).to(tl.float32)
+    if INDEX == 0:
+        v = tl.load(p0_ptr).to(tl.float32)
+    elif INDEX == 1:
+        v = tl.load(p1_ptr).to(tl.float32)
+    elif INDEX == 2:
+        v = tl.load(p2_ptr).to(tl.float32)
+    elif INDEX == 3:
+        v = tl.load(p3_ptr).to(tl.float32)
+    else:
+        v = tl.full((), DEFAULT, tl.float32)
+    return v
 
 
 @triton.jit
-def _zorro_params(p_ptr, I_AN: tl.constexpr, I_BN: tl.constexpr, I_AP: tl.constexpr, I_BP: tl.constexpr,
-                  I_M: tl.constexpr, I_S: tl.constexpr):
-    return (_param(p_ptr, I_AN, 1.0), _param(p_ptr, I_BN, 1.0), _param(p_ptr, I_AP, 1.0), _param(p_ptr, I_BP, 1.0),
-            _param(p_ptr, I_M, 0.0), _param(p_ptr, I_S, 1.0))
+def _zorro_params(p0_ptr, p1_ptr, p2_ptr, p3_ptr, I_AN: tl.constexpr, I_BN: tl.constexpr, I_AP: tl.constexpr,
+                  I_BP: tl.constexpr, I_M: tl.constexpr, I_S: tl.constexpr):
+    return (_param(p0_ptr, p1_ptr, p2_ptr, p3_ptr, I_AN, 1.0), _param(p0_ptr, p1_ptr, p2_ptr, p3_ptr, I_BN, 1.0),
+            _param(p0_ptr, p1_ptr, p2_ptr, p3_ptr, I_AP, 1.0), _param(p0_ptr, p1_ptr, p2_ptr, p3_ptr, I_BP, 1.0),
+            _param(p0_ptr, p1_ptr, p2_ptr, p3_ptr, I_M, 0.0), _param(p0_ptr, p1_ptr, p2_ptr, p3_ptr, I_S, 1.0))
 
 
 @triton.jit
-def _elementwise_fwd(x_ptr, y_ptr, p_ptr, n, KIND: tl.constexpr,
+def _elementwise_fwd(x_ptr, y_ptr, p0_ptr, p1_ptr, p2_ptr, p3_ptr, n, KIND: tl.constexpr,
                      I_AN: tl.constexpr, I_BN: tl.constexpr, I_AP: tl.constexpr, I_BP: tl.constexpr,
                      I_M: tl.constexpr, I_S: tl.constexpr, SCALE: tl.constexpr, SHIFT: tl.constexpr,
                      GAIN: tl.constexpr, OFFSET: tl.constexpr, BLOCK: tl.constexpr):
@@ -137,17 +152,17 @@ def _elementwise_fwd(x_ptr, y_ptr, p_ptr, n, KIND: tl.constexpr,
     mask = offs < n
     x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
     if KIND == 0:
-        y = repu_value(x, tl.load(p_ptr).to(tl.float32))
+        y = repu_value(x, tl.load(p0_ptr).to(tl.float32))
     elif KIND == 1:
-        y = mrepu_value(x, tl.load(p_ptr).to(tl.float32))
+        y = mrepu_value(x, tl.load(p0_ptr).to(tl.float32))
     else:
-        an, bn, ap, bp, m, s = _zorro_params(p_ptr, I_AN, I_BN, I_AP, I_BP, I_M, I_S)
+        an, bn, ap, bp, m, s = _zorro_params(p0_ptr, p1_ptr, p2_ptr, p3_ptr, I_AN, I_BN, I_AP, I_BP, I_M, I_S)
         y = GAIN * core_value(SCALE * s * x + SHIFT, an, bn, ap, bp, m) + OFFSET
     tl.store(y_ptr + offs, y.to(y_ptr.dtype.element_ty), mask=mask)
 
 
 @triton.jit
-def _elementwise_bwd(x_ptr, g_ptr, gx_ptr, p_ptr, part_ptr, n, KIND: tl.constexpr,
+def _elementwise_bwd(x_ptr, g_ptr, gx_ptr, p0_ptr, p1_ptr, p2_ptr, p3_ptr, part_ptr, n, KIND: tl.constexpr,
                      I_AN: tl.constexpr, I_BN: tl.constexpr, I_AP: tl.constexpr, I_BP: tl.constexpr,
                      I_M: tl.constexpr, I_S: tl.constexpr, SCALE: tl.constexpr, SHIFT: tl.constexpr,
                      GAIN: tl.constexpr, OFFSET: tl.constexpr, NEED_X: tl.constexpr, NEED_P: tl.constexpr,
@@ -159,19 +174,19 @@ def _elementwise_bwd(x_ptr, g_ptr, gx_ptr, p_ptr, part_ptr, n, KIND: tl.constexp
     x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
     g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(tl.float32)
     if KIND == 0:
-        p = tl.load(p_ptr).to(tl.float32)
+        p = tl.load(p0_ptr).to(tl.float32)
         if NEED_X:
             tl.store(gx_ptr + offs, (g * repu_derivative(x, p)).to(gx_ptr.dtype.element_ty), mask=mask)
         if NEED_P:
             tl.store(part_ptr + pid, tl.sum(tl.where(mask, g * repu_partials(x, p), 0.0), axis=0))
     elif KIND == 1:
-        p = tl.load(p_ptr).to(tl.float32)
+        p = tl.load(p0_ptr).to(tl.float32)
         if NEED_X:
             tl.store(gx_ptr + offs, (g * mrepu_derivative(x, p)).to(gx_ptr.dtype.element_ty), mask=mask)
         if NEED_P:
             tl.store(part_ptr + pid, tl.sum(tl.where(mask, g * mrepu_partials(x, p), 0.0), axis=0))
     else:
-        an, bn, ap, bp, m, s = _zorro_params(p_ptr, I_AN, I_BN, I_AP, I_BP, I_M, I_S)
+        an, bn, ap, bp, m, s = _zorro_params(p0_ptr, p1_ptr, p2_ptr, p3_ptr, I_AN, I_BN, I_AP, I_BP, I_M, I_S)
         u = SCALE * s * x + SHIFT
         d = core_derivative(u, an, bn, ap, bp, m)
         if NEED_X:
@@ -188,6 +203,7 @@ def _elementwise_bwd(x_ptr, g_ptr, gx_ptr, p_ptr, part_ptr, n, KIND: tl.constexp
             tl.store(row + 5, tl.sum(gg * (SCALE * x * d), axis=0))
 
 
+@lru_cache(maxsize=None)
 def _meta(kernel: ElementwiseKernel) -> dict:
     index = kernel.params if kernel.kind == "zorro" else (-1,) * len(ZORRO_CORE)
     scale, shift, gain, offset = kernel.affine
@@ -196,10 +212,9 @@ def _meta(kernel: ElementwiseKernel) -> dict:
                 OFFSET=float(offset), BLOCK=BLOCK)
 
 
-def _stack(params: Sequence[torch.Tensor], like: torch.Tensor) -> torch.Tensor:
-    if not params:
-        return torch.zeros(1, dtype=torch.float32, device=like.device)
-    return torch.stack([p.reshape(()) for p in params]).to(torch.float32)
+def _pointers(params: Sequence[torch.Tensor], like: torch.Tensor) -> list[torch.Tensor]:
+    """The MAX_PARAMS parameter pointers of the kernels: params, then `like` for the unused ones."""
+    return [*params, *[like] * (MAX_PARAMS - len(params))]
 
 
 def elementwise_forward(kernel: ElementwiseKernel, x: torch.Tensor, params: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -207,7 +222,7 @@ def elementwise_forward(kernel: ElementwiseKernel, x: torch.Tensor, params: Sequ
     y = torch.empty_like(xf)
     n = xf.numel()
     if n:
-        _elementwise_fwd[(triton.cdiv(n, BLOCK),)](xf, y, _stack(params, x), n, **_meta(kernel))
+        _elementwise_fwd[(triton.cdiv(n, BLOCK),)](xf, y, *_pointers(params, xf), n, **_meta(kernel))
     return y.view(x.shape)
 
 
@@ -221,7 +236,7 @@ def elementwise_backward(kernel: ElementwiseKernel, x: torch.Tensor, grad: torch
     gx = torch.empty_like(xf) if need_x else xf  # xf: an unused placeholder pointer
     part = torch.empty((blocks if need_p else 1, slots), dtype=torch.float32, device=x.device)
     if n:
-        _elementwise_bwd[(blocks,)](xf, gf, gx, _stack(params, x), part, n, NEED_X=need_x, NEED_P=need_p,
+        _elementwise_bwd[(blocks,)](xf, gf, gx, *_pointers(params, xf), part, n, NEED_X=need_x, NEED_P=need_p,
                                     **_meta(kernel))
     grads: list = [gx.view(x.shape) if need_x else None]
     if not need_p:
