@@ -69,6 +69,25 @@ def test_symmetric_zorro_point_symmetry(a, b, t):
     assert abs(AF.zorro(1 - x, a, b).item() - (1 - AF.zorro(x, a, b).item())) < 1e-9
 
 
+@given(pos, pos, vec(16))
+def test_zorro_core_shortcuts_match_the_general_form(a, b, x):
+    """A parameter shared by both sides (one tensor, or equal numbers as in a compiled
+    kernel) and a fixed m = 0 take shortcuts in the core; they agree with the general
+    form, which selects per element between separate tensors for each side."""
+    from actlab.activations import zorro as Z
+
+    x = torch.cat([x, torch.tensor([0.0, 1.0, -0.0, float("nan")], dtype=torch.float64)])
+    t = lambda v: torch.tensor(v, dtype=torch.float64)
+    a_t, b_t = t(a), t(b)
+    general = (t(a), t(b), t(a), t(b), t(0.0))  # separate tensors for each side, m a tensor
+    for fn in (Z.core_value, Z.core_derivative, Z.core_partials):
+        want = fn(x, *general)
+        for shared in ((a_t, b_t, a_t, b_t, 0.0), (a, b, a, b, 0.0)):
+            got = fn(x, *shared)
+            for g, w in zip(*[v if isinstance(v, tuple) else (v,) for v in (got, want)]):
+                torch.testing.assert_close(g, w, rtol=1e-13, atol=1e-15, equal_nan=True)
+
+
 @given(pos, st.floats(0.5, 6), st.floats(0.5, 4), floats)
 def test_sigmoid_and_tanh_zorro_symmetries(s, a, b, t):
     x = torch.tensor([t], dtype=torch.float64)
