@@ -220,7 +220,8 @@ def _halves(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def _bf16_rounded(y: torch.Tensor) -> torch.Tensor:
     """float32 y as int32 bits whose upper half is y rounded to bfloat16, to nearest, ties
     to even, NaN to 0x7FC0: what torch's .to(torch.bfloat16) gives."""
-    bits = torch.where(y != y, 0x7FC00000, y.view(torch.int32))  # y != y: NaN, which inductor vectorises (isnan it does not)
+    # y != y is NaN: inductor vectorises that comparison, isnan it runs through a scalar loop
+    bits = torch.where(y != y, 0x7FC00000, y.view(torch.int32))
     return bits + (((bits >> 16) & 1) + 0x7FFF)
 
 

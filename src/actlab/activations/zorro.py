@@ -46,16 +46,20 @@ def _same(neg, pos) -> bool:
     return neg is pos or (isinstance(neg, float) and isinstance(pos, float) and neg == pos)
 
 
+def _side(lo, neg, pos):
+    """neg where x < 0, pos elsewhere; a parameter shared by both sides is used as it is,
+    without a per-element select (the kernels are compute-bound: every operation counts)."""
+    return neg if _same(neg, pos) else torch.where(lo, neg, pos)
+
+
 def _hump(x, an, bn, ap, bp):
     """The tail on the side x lies on: (x < 0, t, a, S, h, σ(ab)) with
-    t = max(0, −x, x − 1), (a, b) that side's parameters, S = σ(a(t + b)) and h = k·σ(−a(t + b)).
-    A parameter shared by both sides is used as it is: no per-element select between
-    two copies (the kernels are compute-bound, every operation counts)."""
+    t = max(0, −x, x − 1), (a, b) that side's parameters, S = σ(a(t + b)) and h = k·σ(−a(t + b))."""
     lo = x < 0
     t = torch.where(lo, -x, (x - 1).clamp_min(0))
-    a = an if _same(an, ap) else torch.where(lo, an, ap)
-    same_ab = _same(an, ap) and _same(bn, bp)
-    c = _exp(-an * bn) if same_ab else torch.where(lo, _exp(-an * bn), _exp(-ap * bp))  # e^{−ab}
+    a = _side(lo, an, ap)
+    shared = _same(an, ap) and _same(bn, bp)
+    c = _exp(-an * bn) if shared else torch.where(lo, _exp(-an * bn), _exp(-ap * bp))  # e^{−ab}
     e = torch.exp(-a * t)
     s = 1 / (1 + e * c)
     return lo, t, a, s, e * (1 + c) * s, 1 / (1 + c)
@@ -83,7 +87,7 @@ def core_partials(x, an, bn, ap, bp, m):
     """(∂Z/∂a_n, ∂Z/∂b_n, ∂Z/∂a_p, ∂Z/∂b_p, ∂Z/∂m), each elementwise, from
     ∂ln h/∂a = b·σ(ab) − (t+b)·σ(a(t+b)) and ∂ln h/∂b = a·(σ(ab) − σ(a(t+b)))."""
     lo, t, a, s, h, sab = _hump(x, an, bn, ap, bp)
-    b = bn if _same(bn, bp) else torch.where(lo, bn, bp)
+    b = _side(lo, bn, bp)
     hi, zero = x > 1, torch.zeros_like(x)
     w = torch.where(lo, -t * h, (1 - m) * t * h)
     da, db = w * (b * sab - (t + b) * s), w * a * (sab - s)
