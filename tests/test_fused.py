@@ -1,8 +1,8 @@
 """The fused CPU path (compiled reference formulas) and what every path must keep.
 
 Compiling costs seconds per (activation, dtype), so the fused path itself is
-exercised on two activations (Sloped-Zorro with learnable parameters in float32,
-Radial Bounding pairs in bfloat16); everything else here runs on small tensors,
+exercised on a few activations (Sloped-Zorro with learnable parameters in float32
+and fixed ones in 16 bits, Radial Bounding pairs in bfloat16); everything else here runs on small tensors,
 which take the eager reference path in the default mode.
 """
 import warnings
@@ -120,6 +120,30 @@ def test_fixed_power_is_compiled_for_its_value(spec):
     torch.testing.assert_close(g1, g0, rtol=1e-5, atol=1e-6)
     p = float(act.param("p"))
     assert any(key[3] == (p,) for key in fused._compiled if key[1] == "value")
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_fixed_zorro_in_16_bits_reads_a_table_of_the_reference(dtype):
+    """16-bit inputs with fixed parameters: Zorro's forward reads a table of all 65 536
+    inputs, which holds the reference formula's float32 result (parameters as numbers,
+    like the compiled kernels) rounded to the dtype, bit for bit; one lookup kernel serves
+    every table. The backward keeps the computed kernel; learnable parameters build no table."""
+    from actlab.activations import zorro as Z
+
+    every = torch.arange(1 << 16, dtype=torch.int32).to(torch.int16).view(dtype)
+    act = actlab.get_activation("zorro_sloped", a=1.5, m=0.3)
+    y0, g0, _ = _run(act, every, "never")
+    tables = len(fused._tables)
+    y1, g1, _ = _run(act, every, "always")
+    assert len(fused._tables) == tables + 1 and ("table value", dtype) in {k[:2] for k in fused._compiled}
+    want = Z.sloped_value(every.float(), *[float(p) for p in act.params()]).to(dtype)
+    nan = torch.isnan(want)
+    assert torch.equal(torch.isnan(y1), nan) and torch.equal(torch.isnan(y0), nan)
+    assert torch.equal(y1[~nan].view(torch.int16), want[~nan].view(torch.int16))
+    torch.testing.assert_close(y1, y0, equal_nan=True, rtol=1e-2, atol=1e-5)  # reference: parameters as tensors
+    torch.testing.assert_close(g1, g0, equal_nan=True, rtol=1.6e-2, atol=1e-2)
+    _run(actlab.get_activation("zorro_sloped", learnable=True).to(dtype), every, "always")
+    assert len(fused._tables) == tables + 1
 
 
 def test_expanded_gradient_takes_the_fused_path():

@@ -43,13 +43,16 @@ def _reduce_to(grad: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
 
 def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: Fn,
                          kernel: Optional[ElementwiseKernel] = None,
-                         constant_params: bool = False) -> type[torch.autograd.Function]:
+                         constant_params: bool = False, table_forward: bool = False) -> type[torch.autograd.Function]:
     """Build the autograd.Function `name` from the value/derivative/partials triple;
     `kernel` says how it runs on the Triton kernels (None: CUDA runs the reference).
     constant_params: value and derivative also accept Python floats for the parameters;
     the fused CPU path then compiles a kernel for the values of fixed parameters (none
     requires grad; e.g. RePU's p = 2 as a product instead of exp(p·ln z)). Learnable ones
-    keep the generic kernel, under no_grad too: their values change at every step."""
+    keep the generic kernel, under no_grad too: their values change at every step.
+    table_forward (with constant_params): on the fused CPU path, 16-bit inputs with fixed
+    parameters read value(x) from a table of all 65 536 inputs, for formulas that cost
+    more than a gather."""
 
     def constants(params: Sequence[torch.Tensor]) -> Optional[tuple[float, ...]]:
         # a learnable parameter requires grad (Activation.param), or was computed under inference_mode
@@ -62,7 +65,7 @@ def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: F
             return kernels.elementwise_forward(kernel, x, params)
         if fused.cpu_usable(x):
             ctx.constants = constants(params)  # the backward's too
-            y = fused.elementwise_value(name, value, x, params, compute_dtype(x), ctx.constants)
+            y = fused.elementwise_value(name, value, x, params, compute_dtype(x), ctx.constants, table_forward)
             if y is not None:
                 return y
         xc, pc = _cast(x, params)

@@ -124,10 +124,16 @@ def _run(key: tuple, make: Callable[[], Callable], *args: torch.Tensor) -> Optio
 
 
 def elementwise_value(name: str, value: Callable, x: torch.Tensor, params: Sequence[torch.Tensor],
-                      dt: torch.dtype, constants: Optional[tuple[float, ...]] = None) -> Optional[torch.Tensor]:
+                      dt: torch.dtype, constants: Optional[tuple[float, ...]] = None,
+                      table: bool = False) -> Optional[torch.Tensor]:
     """value(x, *params) computed in dt, in one fused kernel; None if unavailable.
-    With `constants` (the parameters' values) the kernel is compiled for those values."""
+    With `constants` (the parameters' values) the kernel is compiled for those values.
+    With `table` too, 16-bit inputs read their result from a table (see _value_table)."""
     out_dtype = x.dtype
+    if table and constants is not None and x.element_size() == 2:
+        values = _value_table(name, value, x.dtype, constants)
+        out = _run(("table value", x.dtype), lambda: _lookup, x.reshape(-1), values)
+        return None if out is None else out[0].view(x.shape)
 
     def make():
         def fused_value(x, *p):
@@ -137,6 +143,27 @@ def elementwise_value(name: str, value: Callable, x: torch.Tensor, params: Seque
     args = (x.reshape(-1),) if constants else (x.reshape(-1), *params)
     out = _run((name, "value", x.dtype, constants or len(params)), make, *args)
     return None if out is None else out[0].view(x.shape)
+
+
+# A 16-bit dtype has 65 536 values: for fixed parameters, the forward of a formula that
+# costs more than a gather (Zorro: an exponential and a division per element) reads
+# value(x) from a table of every input's result, computed once by the reference formula
+# in float32 and rounded like the compiled kernel's output.
+_tables: dict[tuple, torch.Tensor] = {}
+
+
+def _value_table(name: str, value: Callable, dtype: torch.dtype, constants: tuple[float, ...]) -> torch.Tensor:
+    """value at every bit pattern of dtype, as int16 bits, indexed by the pattern read as unsigned."""
+    key = (name, dtype, constants)
+    if key not in _tables:
+        every = torch.arange(1 << 16, dtype=torch.int32).to(torch.int16).view(dtype)
+        _tables[key] = value(every.float(), *constants).to(dtype).view(torch.int16)
+    return _tables[key]
+
+
+def _lookup(x, table):  # no annotations: traced, they would become graph globals that inductor's cache cannot key
+    """[table[bits of x]] as x's dtype: the traced forward of the table path."""
+    return [table[x.view(torch.int16).to(torch.int32) & 0xFFFF].view(x.dtype)]
 
 
 def elementwise_grads(name: str, derivative: Callable, partials: Callable, x: torch.Tensor, grad: torch.Tensor,

@@ -116,7 +116,8 @@ def zorro_partials(x, a, b):
 
 # Triton core parameters (a_n, b_n, a_p, b_p, m, s) as positions among each variant's parameters.
 ZorroFunction = elementwise_function("ZorroFunction", zorro_value, zorro_derivative, zorro_partials,
-                                     ElementwiseKernel("zorro", (0, 1, 0, 1, -1, -1)), constant_params=True)
+                                     ElementwiseKernel("zorro", (0, 1, 0, 1, -1, -1)),
+                                     constant_params=True, table_forward=True)
 
 
 def zorro(x: torch.Tensor, a: float | torch.Tensor = 1.2, b: float | torch.Tensor = 1.0) -> torch.Tensor:
@@ -139,7 +140,7 @@ def asymmetric_partials(x, an, bn, ap, bp):
 
 AsymmetricZorroFunction = elementwise_function(
     "AsymmetricZorroFunction", asymmetric_value, asymmetric_derivative, asymmetric_partials,
-    ElementwiseKernel("zorro", (0, 1, 2, 3, -1, -1)), constant_params=True)
+    ElementwiseKernel("zorro", (0, 1, 2, 3, -1, -1)), constant_params=True, table_forward=True)
 
 
 def zorro_asymmetric(x: torch.Tensor, a_n=1.2, b_n=1.0, a_p=1.2, b_p=1.0) -> torch.Tensor:
@@ -162,7 +163,8 @@ def sloped_partials(x, a, b, m):
 
 
 SlopedZorroFunction = elementwise_function("SlopedZorroFunction", sloped_value, sloped_derivative, sloped_partials,
-                                           ElementwiseKernel("zorro", (0, 1, 0, 1, 2, -1)), constant_params=True)
+                                           ElementwiseKernel("zorro", (0, 1, 0, 1, 2, -1)),
+                                           constant_params=True, table_forward=True)
 
 
 def zorro_sloped(x: torch.Tensor, a=1.2, b=1.0, m=1.0) -> torch.Tensor:
@@ -187,7 +189,7 @@ def _affine_family(name: str, scale_in: float, shift: float, gain: float, offset
     value.__name__ = f"{name}_value"
     kernel = ElementwiseKernel("zorro", (1, 2, 1, 2, -1, 0), (scale_in, shift, gain, offset))
     return value, elementwise_function(f"{name.title().replace('_', '')}Function", value, derivative, partials, kernel,
-                                              constant_params=True)
+                                              constant_params=True, table_forward=True)
 
 
 sigmoid_value, SigmoidZorroFunction = _affine_family("zorro_sigmoid", 1.0, 0.5, 1.0, 0.0)
