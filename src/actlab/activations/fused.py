@@ -148,7 +148,7 @@ def elementwise_value(name: str, value: Callable, x: torch.Tensor, params: Seque
 # A 16-bit dtype has 65 536 values: for fixed parameters, the forward of a formula that
 # costs more than a gather (Zorro: an exponential and a division per element) reads
 # value(x) from a table of every input's result, computed once by the reference formula
-# in float32 and rounded like the compiled kernel's output.
+# in float32 with the parameters as numbers (as the compiled kernels take them), rounded.
 _tables: dict[tuple, torch.Tensor] = {}
 
 
