@@ -65,9 +65,8 @@ def compiled_kernels(spec: str, batch: int, width: int):
     fused._compiled.update(others)
     if "pair value" in new:  # the pair kernels read and write words (fused._pair_words)
         forward, backward = new["pair value"][1], new["pair vjp"][1]
-        return (lambda x: fused._from_words(forward(fused._pair_words(x))[0], x.dtype).view(x.shape),
-                lambda x, g: fused._from_words(backward(fused._pair_words(x), fused._pair_words(g))[0],
-                                               x.dtype).view(x.shape))
+        return (lambda x: forward(fused._pair_words(x))[0].view(x.dtype).view(x.shape),
+                lambda x, g: backward(fused._pair_words(x), fused._pair_words(g))[0].view(x.dtype).view(x.shape))
     (value_key, forward), (_, backward) = new["value"], new["grads"]
     takes_params = not isinstance(value_key[3], tuple)  # else compiled for their values
     extra = list(get_activation(spec).params()) if takes_params else []

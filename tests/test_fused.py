@@ -2,8 +2,8 @@
 
 Compiling costs seconds per (activation, dtype), so the fused path itself is
 exercised on a few activations (Sloped-Zorro with learnable parameters in float32
-and fixed ones in 16 bits, Radial Bounding pairs in bfloat16); everything else here runs on small tensors,
-which take the eager reference path in the default mode.
+and fixed ones in 16 bits, Radial Bounding pairs in 16 bits); everything else here
+runs on small tensors, which take the eager reference path in the default mode.
 """
 import warnings
 
@@ -26,7 +26,8 @@ def _run(act, x, mode):
     return y.detach(), x.grad, [p.grad.clone() for p in act.parameters()]
 
 
-@pytest.mark.parametrize("spec, dtype", [("zorro_sloped", torch.float32), ("radial_bounding", torch.bfloat16)])
+@pytest.mark.parametrize("spec, dtype", [("zorro_sloped", torch.float32), ("radial_bounding", torch.bfloat16),
+                                         ("radial_bounding", torch.float16)])
 def test_fused_cpu_path_matches_reference(spec, dtype):
     torch.manual_seed(0)
     act = actlab.get_activation(spec, **({} if "radial" in spec else dict(learnable=True, m=0.4)))
@@ -43,7 +44,7 @@ def test_fused_cpu_path_matches_reference(spec, dtype):
     torch.testing.assert_close(g1, g0, equal_nan=True, **tol)
     for a, b in zip(p1, p0):  # NaN at x[0,0,0] makes these NaN on both paths: compare without it
         assert torch.isnan(a) == torch.isnan(b)
-    if dtype == torch.bfloat16:  # the bfloat16 pair words are the float32 kernel's result, rounded
+    if dtype != torch.float32:  # the 16-bit pair words are the float32 kernel's result, rounded
         y32 = _run(act, x.float(), "always")[0].to(dtype)
         keep = ~torch.isnan(y32)
         assert torch.equal(y1[keep].view(torch.int16), y32[keep].view(torch.int16))
@@ -54,23 +55,29 @@ def test_fused_cpu_path_matches_reference(spec, dtype):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
 
-def test_bfloat16_pair_words_are_exact_and_round_like_torch():
-    """bfloat16 pairs travel as int32 words: widened to float32 exactly, and rounded back
-    with integer arithmetic bit for bit like .to(torch.bfloat16) (ties to even, overflow
-    to inf, subnormals, NaN kept NaN)."""
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_16_bit_pair_words_are_exact_and_round_like_torch(dtype):
+    """16-bit pairs travel as int32 words: every one of the 65 536 values is widened to
+    float32 exactly, and float32 values are rounded back with integer arithmetic bit for
+    bit like .to(dtype): ties to even, overflow to infinity, subnormals, NaN kept NaN."""
     special = [0x7F7FFFFF, 0x7F7F8000, 0x7F7F7FFF, 0x3F808000, 0x3F818000, 0x00008000, 0x00018000, 1,
-               0x7F800000, 0x7FC00001, 0x7F800001, 0]
+               0x7F800000, 0x7FC00001, 0x7F800001, 0,
+               0x477FEFFF, 0x477FF000, 0x477FE000, 0x47800000, 0x3F801000, 0x3F803000, 0x3F800FFF,  # float16:
+               0x38800000, 0x387FF000, 0x387FFFFF, 0x33800000, 0x33800001, 0x33000000, 0x33000001, 0x33C00000]
     bits = torch.cat([torch.randint(-2**31, 2**31 - 1, (1 << 16,), dtype=torch.int32),
+                      (torch.rand(1 << 16) * 2 ** 17 - 2 ** 16).view(torch.int32),  # the float16 range, densely
                       torch.tensor(special + [b - 2**31 for b in special], dtype=torch.int32)])  # and with the sign bit
     y = bits.view(torch.float32)
-    got = fused._from_words(fused._interleaved(y[0::2], y[1::2], bits), torch.bfloat16)
-    want = y.to(torch.bfloat16)
+    got = fused._interleaved(y[0::2], y[1::2], dtype).view(dtype)
+    want = y.to(dtype)
     nan = torch.isnan(want)
     assert torch.isnan(got[nan]).all()
     assert torch.equal(got[~nan].view(torch.int16), want[~nan].view(torch.int16))
-    even, odd = fused._halves(fused._pair_words(want))
-    widened = torch.stack([even, odd], -1).reshape(-1)
-    assert torch.equal(widened[~nan], want.float()[~nan]) and torch.isnan(widened[nan]).all()
+    every = torch.arange(1 << 16, dtype=torch.int32).to(torch.int16).view(dtype)
+    even, odd = fused._halves(fused._pair_words(every), dtype)
+    widened, nan = torch.stack([even, odd], -1).reshape(-1), torch.isnan(every)
+    assert torch.equal(widened[~nan].view(torch.int32), every.float()[~nan].view(torch.int32))
+    assert torch.isnan(widened[nan]).all()
 
 
 @pytest.mark.parametrize("group_size", [2, 4, None])

@@ -215,11 +215,11 @@ def _as_rows(x: torch.Tensor, g: int) -> torch.Tensor:
 
 # Pairs travel as wide integer words, so that inductor emits full vector loads and
 # stores: x[0::2] and x[1::2], or a reduction over a group axis of size 2, compile to a
-# scalar loop per pair. float32 pairs are int64 words; bfloat16 pairs int32 words,
-# widened to float32 and rounded back with integer arithmetic (inductor does not
-# vectorise the int16 <-> bfloat16 bit casts); float16 pairs go through float32 words.
-# Little-endian: the even element is the low half of its word.
-_BF16_HIGH = -(1 << 16)  # 0xFFFF0000 as an int32
+# scalar loop per pair. float32 pairs are int64 words; 16-bit pairs int32 words, widened
+# to float32 and rounded back with integer arithmetic (inductor runs the int16 <->
+# bfloat16/float16 bit casts as scalar loops). Little-endian: the even element is the
+# low half of its word.
+_HIGH16 = -(1 << 16)  # 0xFFFF0000 as an int32
 
 
 def _pair_words(t: torch.Tensor) -> torch.Tensor:
@@ -227,21 +227,26 @@ def _pair_words(t: torch.Tensor) -> torch.Tensor:
     flat = t.reshape(-1)
     if flat.storage_offset() % 2:
         flat = flat.clone()  # the wide view needs aligned pairs
-    if t.dtype == torch.bfloat16:
-        return flat.view(torch.int32)
-    return flat.to(torch.float32).view(torch.int64)
+    return flat.view(torch.int32 if t.element_size() == 2 else torch.int64)
 
 
-def _from_words(w: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """The inverse of _pair_words: flat elements of dtype."""
-    return w.view(torch.bfloat16) if w.dtype == torch.int32 else w.view(torch.float32).to(dtype)
-
-
-def _halves(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The even and odd elements of words w as two dense float32 tensors (exact)."""
-    if w.dtype == torch.int32:  # bfloat16 is the upper half of a float32
-        return (w << 16).view(torch.float32), (w & _BF16_HIGH).view(torch.float32)
+def _halves(w: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """The even and odd elements of words w of dtype pairs as two dense float32 tensors (exact)."""
+    if dtype == torch.bfloat16:  # the upper half of a float32
+        return (w << 16).view(torch.float32), (w & _HIGH16).view(torch.float32)
+    if dtype == torch.float16:
+        return _f16_widened(w), _f16_widened(w >> 16)
     return (w & 0xFFFFFFFF).to(torch.int32).view(torch.float32), (w >> 32).to(torch.int32).view(torch.float32)
+
+
+def _interleaved(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """The inverse of _halves: words of dtype pairs with a at even and b at odd positions."""
+    if dtype == torch.bfloat16:
+        return (_bf16_rounded(b) & _HIGH16) | ((_bf16_rounded(a) >> 16) & 0xFFFF)
+    if dtype == torch.float16:
+        return (_f16_rounded(b) << 16) | _f16_rounded(a)
+    low = a.view(torch.int32).to(torch.int64) & 0xFFFFFFFF
+    return low | (b.view(torch.int32).to(torch.int64) << 32)
 
 
 def _bf16_rounded(y: torch.Tensor) -> torch.Tensor:
@@ -252,12 +257,31 @@ def _bf16_rounded(y: torch.Tensor) -> torch.Tensor:
     return bits + (((bits >> 16) & 1) + 0x7FFF)
 
 
-def _interleaved(a: torch.Tensor, b: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """The inverse of _halves: words of like's dtype with a at even and b at odd positions."""
-    if like.dtype == torch.int32:
-        return (_bf16_rounded(b) & _BF16_HIGH) | ((_bf16_rounded(a) >> 16) & 0xFFFF)
-    low = a.view(torch.int32).to(torch.int64) & 0xFFFFFFFF
-    return low | (b.view(torch.int32).to(torch.int64) << 32)
+def _f16_widened(h: torch.Tensor) -> torch.Tensor:
+    """The float16 whose bits are the low 16 of int32 h, as float32 (exact): exponent and
+    mantissa moved into place and rebiased (by 112 = 127 − 15), all-ones exponents kept
+    all ones (infinity, NaN), subnormals as their mantissa times 2⁻²⁴."""
+    magnitude = h & 0x7FFF
+    shifted = magnitude << 13
+    bits = torch.where(magnitude >= 0x7C00, shifted | 0x7F800000, shifted + (112 << 23))
+    value = torch.where(magnitude < 0x400, magnitude.to(torch.float32) * 2.0 ** -24, bits.view(torch.float32))
+    return torch.where((h & 0x8000) != 0, -value, value)
+
+
+def _f16_rounded(y: torch.Tensor) -> torch.Tensor:
+    """float32 y rounded to float16, to nearest, ties to even, as int32 bits in the low 16
+    (the upper 16 zero): what torch's .to(torch.float16) gives, NaN as 0x7E00. Normal
+    results round the mantissa's 13 dropped bits (+0xFFF, +1 if the kept part is odd);
+    subnormal ones are counted in units of 2⁻²⁴ by the float addition |y| + 0.5, whose
+    own rounding is the one wanted."""
+    bits = y.view(torch.int32)
+    magnitude = bits & 0x7FFFFFFF
+    normal = (magnitude + ((15 - 127) << 23) + 0xFFF + ((magnitude >> 13) & 1)) >> 13
+    subnormal = (y.abs() + 0.5).view(torch.int32) - 0x3F000000
+    rounded = torch.where(magnitude < (113 << 23), subnormal, normal)  # rounding up past 65504 gives 0x7C00
+    rounded = torch.where(magnitude >= (143 << 23), 0x7C00, rounded)  # overflow and infinity
+    rounded = torch.where(magnitude > 0x7F800000, 0x7E00, rounded)  # NaN
+    return rounded | ((bits >> 16) & 0x8000)
 
 
 def _pairs_usable(xg: torch.Tensor, pair: Optional[Callable]) -> bool:
@@ -272,13 +296,13 @@ def group_value(name: str, value: Callable, xg: torch.Tensor, dt: torch.dtype,
     if _pairs_usable(xg, pair):
         def make():
             def fused_pair_value(w):
-                a, b = _halves(w)
+                a, b = _halves(w, out_dtype)
                 sq = a * a + b * b
-                return [_interleaved(pair(a, sq), pair(b, sq), w)]
+                return [_interleaved(pair(a, sq), pair(b, sq), out_dtype)]
             return fused_pair_value
 
         out = _run((name, "pair value", xg.dtype), make, _pair_words(xg))
-        return None if out is None else _from_words(out[0], out_dtype).view(xg.shape)
+        return None if out is None else out[0].view(out_dtype).view(xg.shape)
 
     g = xg.shape[-1]
 
@@ -299,13 +323,13 @@ def group_vjp(name: str, vjp: Callable, xg: torch.Tensor, grad: torch.Tensor, dt
     if _pairs_usable(xg, pair):
         def make():
             def fused_pair_vjp(w, gw):
-                (a, b), (ga, gb) = _halves(w), _halves(gw)
+                (a, b), (ga, gb) = _halves(w, out_dtype), _halves(gw, out_dtype)
                 sq, dot = a * a + b * b, a * ga + b * gb
-                return [_interleaved(pair(a, ga, sq, dot), pair(b, gb, sq, dot), w)]
+                return [_interleaved(pair(a, ga, sq, dot), pair(b, gb, sq, dot), out_dtype)]
             return fused_pair_vjp
 
         out = _run((name, "pair vjp", xg.dtype), make, _pair_words(xg), _pair_words(grad))
-        return None if out is None else _from_words(out[0], out_dtype).view(xg.shape)
+        return None if out is None else out[0].view(out_dtype).view(xg.shape)
 
     size = xg.shape[-1]
 
