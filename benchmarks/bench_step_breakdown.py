@@ -1,5 +1,6 @@
 """Where an activation's share of the CPU MLP step goes:
-`python benchmarks/bench_step_breakdown.py [--spec repu] [--threads T] [--depth D] [--batch B] [--repeats R]`.
+`python benchmarks/bench_step_breakdown.py [--spec repu] [--threads T] [--dtype float32|bfloat16|float16]
+[--depth D] [--batch B] [--repeats R]`.
 
 Times one SGD step, interleaved over shared weights like `actlab bench models`, of the
 MLP with each of these activations, as a ratio to the ReLU step:
@@ -25,7 +26,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from actlab.activations import fused, get_activation  # noqa: E402
-from actlab.bench import _denormals_flushed, _interleaved_round, sgd_step  # noqa: E402
+from actlab.bench import DTYPES, _denormals_flushed, _interleaved_round, sgd_step  # noqa: E402
 
 inside: dict = defaultdict(float)  # seconds spent in each bare Function's forward / backward
 
@@ -53,25 +54,34 @@ def bare(name: str, forward, backward) -> type[nn.Module]:
     return type(name, (nn.Module,), {"forward": lambda self, x: Function.apply(x)})
 
 
-def compiled_kernels(spec: str, batch: int, width: int):
+def compiled_kernels(spec: str, batch: int, width: int, dtype: torch.dtype):
     """actlab's compiled CPU (forward, backward) kernels for spec (an elementwise activation,
     or Radial Bounding on pairs), built by one call on the fused path."""
-    x = torch.randn(batch, width, requires_grad=True)
+    x = torch.randn(batch, width, dtype=dtype, requires_grad=True)
     others = dict(fused._compiled)
     fused._compiled.clear()  # so that the kernels compiled (or found in the cache) below are spec's
     with fused.fused_mode("always"):
         get_activation(spec)(x).backward(torch.randn_like(x))
-    new = {key[1]: (key, fn) for key, fn in fused._compiled.items()}
+    new = {key[0] if key[0] == "table value" else key[1]: (key, fn) for key, fn in fused._compiled.items()}
     fused._compiled.update(others)
     if "pair value" in new:  # the pair kernels read and write words (fused._pair_words)
         forward, backward = new["pair value"][1], new["pair vjp"][1]
         return (lambda x: forward(fused._pair_words(x))[0].view(x.dtype).view(x.shape),
                 lambda x, g: backward(fused._pair_words(x), fused._pair_words(g))[0].view(x.dtype).view(x.shape))
-    (value_key, forward), (_, backward) = new["value"], new["grads"]
-    takes_params = not isinstance(value_key[3], tuple)  # else compiled for their values
-    extra = list(get_activation(spec).params()) if takes_params else []
-    return (lambda x: forward(x.reshape(-1), *extra)[0].view(x.shape),
-            lambda x, g: backward(x.reshape(-1), g.reshape(-1).contiguous(), *extra)[0].view(x.shape))
+    (grads_key, backward) = new["grads"]
+    constants = grads_key[4]  # the parameters' values the kernels were compiled for, or None
+    extra = [] if constants else list(get_activation(spec).params())
+    if "table value" in new:  # a 16-bit forward with fixed parameters reads a table (fused._value_table)
+        lookup, table = new["table value"][1], fused._tables[grads_key[0], dtype, constants]
+
+        def forward(x):
+            return lookup(x.reshape(-1), table)[0].view(x.shape)
+    else:
+        value = new["value"][1]
+
+        def forward(x):
+            return value(x.reshape(-1), *extra)[0].view(x.shape)
+    return forward, lambda x, g: backward(x.reshape(-1), g.reshape(-1).contiguous(), *extra)[0].view(x.shape)
 
 
 def main() -> None:
@@ -79,6 +89,7 @@ def main() -> None:
     parser.add_argument("--spec", default="repu",
                         help="an elementwise actlab activation with fixed parameters, or radial_bounding (default repu)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--dtype", default="float32", choices=sorted(DTYPES))
     parser.add_argument("--depth", type=int, default=100)
     parser.add_argument("--width", type=int, default=1024)
     parser.add_argument("--batch", type=int, default=64)
@@ -86,7 +97,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    kernel_forward, kernel_backward = compiled_kernels(args.spec, args.batch, args.width)
+    dtype = DTYPES[args.dtype]
+    kernel_forward, kernel_backward = compiled_kernels(args.spec, args.batch, args.width, dtype)
     activations = {
         "relu": nn.ReLU,
         "relu_function": bare("relu_function", torch.relu, lambda x, g: torch.ops.aten.threshold_backward(g, x, 0)),
@@ -95,9 +107,11 @@ def main() -> None:
         args.spec: lambda: get_activation(args.spec),
     }
     linears = [nn.Linear(args.width, args.width) for _ in range(args.depth)] + [nn.Linear(args.width, 1)]
+    for linear in linears:
+        linear.to(dtype)
     nets = {name: nn.Sequential(*[m for linear in linears[:-1] for m in (linear, make())], linears[-1])
             for name, make in activations.items()}
-    x, target = torch.randn(args.batch, args.width), torch.randn(args.batch, 1)
+    x, target = torch.randn(args.batch, args.width, dtype=dtype), torch.randn(args.batch, 1, dtype=dtype)
     opt = torch.optim.SGD([p for linear in linears for p in linear.parameters()], lr=1e-6)
 
     def step(name: str) -> tuple[float, bool]:
@@ -109,7 +123,7 @@ def main() -> None:
                 step(name)
         inside.clear()
         rows = _interleaved_round(list(nets), step, args.repeats, 0, lambda name: None)
-    print(f"cpu float32, MLP depth {args.depth} width {args.width} batch {args.batch}, {args.threads} threads, "
+    print(f"cpu {args.dtype}, MLP depth {args.depth} width {args.width} batch {args.batch}, {args.threads} threads, "
           f"median of {args.repeats} interleaved steps")
     for row in rows:
         per_layer = [inside[row["name"], half] / args.repeats / args.depth * 1e6 for half in ("forward", "backward")]

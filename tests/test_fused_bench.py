@@ -72,16 +72,18 @@ def test_bench_models_marks_a_diverging_network_and_spares_the_others(monkeypatc
     assert finite == {"relu": True, "blowup": False, "gelu": True}
 
 
-def test_step_breakdown_script_runs():
-    """benchmarks/bench_step_breakdown.py on a tiny network: one row per variant."""
+@pytest.mark.parametrize("spec, dtype", [("repu(p=2.5)", "float32"), ("zorro", "bfloat16")])
+def test_step_breakdown_script_runs(spec, dtype):
+    """benchmarks/bench_step_breakdown.py on a tiny network: one row per variant (a 16-bit
+    Zorro with fixed parameters: its forward is the table lookup)."""
     import os
     import subprocess
     import sys
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "bench_step_breakdown.py"),
-                          "--spec", "repu(p=2.5)", "--depth", "2", "--width", "64", "--batch", "4", "--repeats", "1"],
+    out = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "bench_step_breakdown.py"), "--spec", spec,
+                          "--dtype", dtype, "--depth", "2", "--width", "64", "--batch", "4", "--repeats", "1"],
                          capture_output=True, text=True, timeout=300, check=True).stdout.splitlines()
-    assert [line.split()[0] for line in out[1:]] == ["relu", "relu_function", "gelu_function",
-                                                     "repu(p=2.5)_kernels", "repu(p=2.5)"]
+    assert out[0].startswith(f"cpu {dtype}")
+    assert [line.split()[0] for line in out[1:]] == ["relu", "relu_function", "gelu_function", f"{spec}_kernels", spec]
     assert "inside: fwd" in out[4] and "xReLU 1.000" in out[1]
