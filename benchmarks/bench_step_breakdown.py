@@ -62,7 +62,7 @@ def compiled_kernels(spec: str, batch: int, width: int, dtype: torch.dtype):
     fused._compiled.clear()  # so that the kernels compiled (or found in the cache) below are spec's
     with fused.fused_mode("always"):
         get_activation(spec)(x).backward(torch.randn_like(x))
-    new = {key[0] if key[0] == "table value" else key[1]: (key, fn) for key, fn in fused._compiled.items()}
+    new = {key[1]: (key, fn) for key, fn in fused._compiled.items()}
     fused._compiled.update(others)
     if "pair value" in new:  # the pair kernels read and write words (fused._pair_words)
         forward, backward = new["pair value"][1], new["pair vjp"][1]

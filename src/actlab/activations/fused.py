@@ -132,7 +132,7 @@ def elementwise_value(name: str, value: Callable, x: torch.Tensor, params: Seque
     out_dtype = x.dtype
     if table and constants is not None and x.element_size() == 2:
         values = _value_table(name, value, x.dtype, constants)
-        out = _run(("table value", x.dtype), lambda: _lookup, x.reshape(-1), values)
+        out = _run(("lookup", "table value", x.dtype), lambda: _lookup, x.reshape(-1), values)  # one kernel, every table
         return None if out is None else out[0].view(x.shape)
 
     def make():
