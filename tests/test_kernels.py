@@ -92,11 +92,12 @@ def test_kernels_compile_for_a_gpu_target_with_16_byte_accesses(dtype):
         assert _accesses(_ptx(tk._elementwise_fwd, dtype, meta, dict(n=1 << 20))) - {"ld.global.b32"} == wide
         ptx = _ptx(tk._elementwise_bwd, dtype, dict(meta, NEED_X=True, NEED_P=True), dict(n=1 << 20))
         assert _accesses(ptx) - {"ld.global.b32", "st.global.b32"} == wide  # scalars: parameters, partial sums
-    # Groups that fill a tile (pairs, fours, the whole vector) and a row longer than a tile.
-    for rows, size in ((4096, 2), (4096, 4), (64, 1024), (8, 4800)):
-        _, meta = tk._rb_grid(torch.empty(rows, size, device="meta"))
+    # Groups that fill a tile (pairs, fours, the whole vector), a row longer than a tile, and
+    # rows that leave part of their tile empty, of a size divisible by 8 (16 bytes in 16-bit).
+    for rows, size in ((4096, 2), (4096, 4), (64, 1024), (8, 4800), (64, 1000), (512, 24)):
+        _, (R, g_units), meta = tk._rb_launch(torch.empty(rows, size, device="meta"))
         for fn in (tk._rb_fwd, tk._rb_bwd):
-            assert _accesses(_ptx(fn, dtype, meta, dict(R=rows, G=size))) == wide, (fn.__name__, size)
+            assert _accesses(_ptx(fn, dtype, meta, dict(R=R, G_UNITS=g_units))) == wide, (fn.__name__, size)
 
 
 def _grid(name: str) -> torch.Tensor:
@@ -170,7 +171,7 @@ def test_empty_input():
 
 @direct
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-@pytest.mark.parametrize("group_size, width", [(1, 6), (2, 12), (3, 12), (4, 12), (None, 12), (None, 4800), (2, 4800)])
+@pytest.mark.parametrize("group_size, width", [(1, 6), (2, 12), (3, 12), (4, 12), (6, 12), (None, 12), (None, 1000), (None, 3000), (None, 4800), (2, 4800)])
 def test_radial_bounding_kernels_match_reference(group_size, width, dtype):
     torch.manual_seed(0)
     rows = torch.tensor([0.05, 0.3, 0.7, 1.0, 3.0, 50.0])[:, None]

@@ -251,15 +251,21 @@ def elementwise_backward(kernel: ElementwiseKernel, x: torch.Tensor, grad: torch
 
 # --- radial bounding --------------------------------------------------------------------
 @triton.jit
-def _rb_tile(pid, c, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, FLAT: tl.constexpr):
-    """Offsets and mask of chunk c of program pid's rows of G. FLAT (G == BLOCK_G, one
-    chunk): the tile is BLOCK_R·G consecutive elements, addressed as one flat range so
-    that loads and stores move 16 bytes per instruction; with a runtime G, row·G + column
-    hides that contiguity from triton, and pairs would move one element at a time."""
+def _rb_tile(pid, c, R, G_UNITS, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, FLAT: tl.constexpr,
+             G_DIV: tl.constexpr):
+    """Offsets and mask of chunk c of program pid's rows of G = G_UNITS·G_DIV elements.
+    Loads and stores move 16 bytes per instruction only where triton can prove the
+    addresses contiguous and aligned, hence two forms:
+    FLAT (G == BLOCK_G, one chunk): the tile is BLOCK_R·G consecutive elements, addressed
+    as one flat range (row·G + column with a runtime G hides that contiguity).
+    Otherwise row·G + column, with G written as a runtime count of G_DIV, G's largest
+    power-of-two divisor up to 16: triton then knows each row's alignment (a runtime
+    integer it knows only to be a multiple of 16 or not)."""
     if FLAT:
         offs = pid.to(tl.int64) * (BLOCK_R * BLOCK_G) + tl.arange(0, BLOCK_R * BLOCK_G)
         mask = offs < R * BLOCK_G
     else:
+        G = G_UNITS * G_DIV
         rows = pid.to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
         cols = c * BLOCK_G + tl.arange(0, BLOCK_G)
         offs, mask = rows[:, None] * G + cols[None, :], (rows[:, None] < R) & (cols[None, :] < G)
@@ -278,12 +284,12 @@ def _rb_store(ptr, offs, mask, rows):
 
 
 @triton.jit
-def _rb_fwd(x_ptr, y_ptr, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CHUNKS: tl.constexpr,
-            FLAT: tl.constexpr):
+def _rb_fwd(x_ptr, y_ptr, R, G_UNITS, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CHUNKS: tl.constexpr,
+            FLAT: tl.constexpr, G_DIV: tl.constexpr):
     """y = x·rsqrt(max(1, Σx²)) per row of G; rows of more than BLOCK_G in CHUNKS passes."""
     pid = tl.program_id(0)
     if CHUNKS == 1:
-        offs, mask = _rb_tile(pid, 0, R, G, BLOCK_R, BLOCK_G, FLAT)
+        offs, mask = _rb_tile(pid, 0, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
         x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
         sq = tl.sum(x * x, axis=1)
         scale = tl.rsqrt(tl.where(sq < 1, 1.0, sq))  # max(1, sq) that keeps NaN, like clamp_min
@@ -291,12 +297,12 @@ def _rb_fwd(x_ptr, y_ptr, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CH
     else:
         sq = tl.zeros((BLOCK_R,), dtype=tl.float32)
         for c in range(CHUNKS):
-            offs, mask = _rb_tile(pid, c, R, G, BLOCK_R, BLOCK_G, FLAT)
+            offs, mask = _rb_tile(pid, c, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
             x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
             sq += tl.sum(x * x, axis=1)
         scale = tl.rsqrt(tl.where(sq < 1, 1.0, sq))
         for c in range(CHUNKS):
-            offs, mask = _rb_tile(pid, c, R, G, BLOCK_R, BLOCK_G, FLAT)
+            offs, mask = _rb_tile(pid, c, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
             _rb_store(y_ptr, offs, mask, _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G) * scale[:, None])
 
 
@@ -310,11 +316,11 @@ def _rb_vjp_rows(x, g, sq, dot):
 
 
 @triton.jit
-def _rb_bwd(x_ptr, g_ptr, gx_ptr, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CHUNKS: tl.constexpr,
-            FLAT: tl.constexpr):
+def _rb_bwd(x_ptr, g_ptr, gx_ptr, R, G_UNITS, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr,
+            CHUNKS: tl.constexpr, FLAT: tl.constexpr, G_DIV: tl.constexpr):
     pid = tl.program_id(0)
     if CHUNKS == 1:
-        offs, mask = _rb_tile(pid, 0, R, G, BLOCK_R, BLOCK_G, FLAT)
+        offs, mask = _rb_tile(pid, 0, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
         x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
         g = _rb_load(g_ptr, offs, mask, BLOCK_R, BLOCK_G)
         _rb_store(gx_ptr, offs, mask, _rb_vjp_rows(x, g, tl.sum(x * x, axis=1), tl.sum(x * g, axis=1)))
@@ -322,32 +328,34 @@ def _rb_bwd(x_ptr, g_ptr, gx_ptr, R, G, BLOCK_R: tl.constexpr, BLOCK_G: tl.const
         sq = tl.zeros((BLOCK_R,), dtype=tl.float32)
         dot = tl.zeros((BLOCK_R,), dtype=tl.float32)
         for c in range(CHUNKS):
-            offs, mask = _rb_tile(pid, c, R, G, BLOCK_R, BLOCK_G, FLAT)
+            offs, mask = _rb_tile(pid, c, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
             x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
             g = _rb_load(g_ptr, offs, mask, BLOCK_R, BLOCK_G)
             sq += tl.sum(x * x, axis=1)
             dot += tl.sum(x * g, axis=1)
         for c in range(CHUNKS):
-            offs, mask = _rb_tile(pid, c, R, G, BLOCK_R, BLOCK_G, FLAT)
+            offs, mask = _rb_tile(pid, c, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
             x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
             g = _rb_load(g_ptr, offs, mask, BLOCK_R, BLOCK_G)
             _rb_store(gx_ptr, offs, mask, _rb_vjp_rows(x, g, sq, dot))
 
 
-def _rb_grid(rows: torch.Tensor) -> tuple[tuple[int], dict]:
+def _rb_launch(rows: torch.Tensor) -> tuple[tuple[int], tuple[int, int], dict]:
+    """Grid, runtime sizes (R, G_UNITS) and compile-time meta of the kernels on rows (R, G)."""
     R, G = rows.shape
     block_g = min(triton.next_power_of_2(G), TILE)
     block_r = max(1, TILE // block_g)
-    return (triton.cdiv(R, block_r),), dict(BLOCK_R=block_r, BLOCK_G=block_g, CHUNKS=triton.cdiv(G, block_g),
-                                             FLAT=block_g == G)
+    g_div = min(G & -G, 16)
+    return (triton.cdiv(R, block_r),), (R, G // g_div), dict(
+        BLOCK_R=block_r, BLOCK_G=block_g, CHUNKS=triton.cdiv(G, block_g), FLAT=block_g == G, G_DIV=g_div)
 
 
 def radial_forward(xg: torch.Tensor) -> torch.Tensor:
     rows = xg.reshape(-1, xg.shape[-1]).contiguous()
     y = torch.empty_like(rows)
     if rows.numel():
-        grid, meta = _rb_grid(rows)
-        _rb_fwd[grid](rows, y, rows.shape[0], rows.shape[1], **meta)
+        grid, sizes, meta = _rb_launch(rows)
+        _rb_fwd[grid](rows, y, *sizes, **meta)
     return y.view(xg.shape)
 
 
@@ -356,6 +364,6 @@ def radial_backward(xg: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
     g = grad.reshape(rows.shape).contiguous()
     gx = torch.empty_like(rows)
     if rows.numel():
-        grid, meta = _rb_grid(rows)
-        _rb_bwd[grid](rows, g, gx, rows.shape[0], rows.shape[1], **meta)
+        grid, sizes, meta = _rb_launch(rows)
+        _rb_bwd[grid](rows, g, gx, *sizes, **meta)
     return gx.view(xg.shape)
