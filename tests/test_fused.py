@@ -38,6 +38,7 @@ def test_fused_cpu_path_matches_reference(spec, dtype):
     kernels = {("radial_bounding", "pair value", dtype), ("radial_bounding", "pair vjp", dtype)} if "radial" in spec \
         else {("SlopedZorroFunction", "value", dtype), ("SlopedZorroFunction", "grads", dtype)}
     assert kernels <= {k[:3] for k in fused._compiled}
+    assert not any(hasattr(fn, "__wrapped__") for fn in fused._compiled.values())  # inductor's call, unwrapped
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == torch.float32 else dict(rtol=1.6e-2, atol=1e-2)
     assert y1.dtype == dtype and g1.dtype == dtype
     torch.testing.assert_close(y1, y0, equal_nan=True, **tol)
@@ -181,6 +182,13 @@ def test_fused_mode_switch_and_size_threshold(monkeypatch):
     with pytest.raises(actlab.ActlabError, match="auto, always, never"):
         with fused.fused_mode("sometimes"):
             pass
+
+
+def test_generated_call_keeps_a_callable_it_does_not_know():
+    def plain(x):
+        return [x]
+
+    assert fused._generated_call(plain) is plain
 
 
 def test_compile_failure_warns_once_and_falls_back(monkeypatch):
