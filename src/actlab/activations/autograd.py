@@ -57,7 +57,7 @@ def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: F
     def constants(params: Sequence[torch.Tensor]) -> Optional[tuple[float, ...]]:
         # a learnable parameter requires grad (Activation.param), or was computed under inference_mode
         fixed = constant_params and not any(p.requires_grad or p.is_inference() for p in params)
-        return tuple(float(p) for p in params) if fixed else None
+        return tuple(map(float, params)) if fixed else None
 
     def forward(ctx, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x, *params)
@@ -112,10 +112,11 @@ def _as_param(p, dt: torch.dtype, device: torch.device) -> torch.Tensor:
 def apply(function: type[torch.autograd.Function], reference: Fn, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
     """Run `function` on x; during ONNX export trace the reference formula instead,
     since a custom Function has no ONNX symbolic."""
-    dt = compute_dtype(x)
-    params = tuple(p if isinstance(p, torch.Tensor) and p.dtype == dt and p.device == x.device
-                   else _as_param(p, dt, x.device) for p in params)
-    if torch.onnx.is_in_onnx_export():
+    dt, device = compute_dtype(x), x.device
+    params = tuple(p if isinstance(p, torch.Tensor) and p.dtype == dt and p.device == device
+                   else _as_param(p, dt, device) for p in params)
+    # both exporters trace (TorchScript) or compile (dynamo); the export flag itself costs more to read
+    if (torch.jit.is_tracing() or torch.compiler.is_compiling()) and torch.onnx.is_in_onnx_export():
         xc, pc = _cast(x, params)
         return reference(xc, *pc).to(x.dtype)
     return function.apply(x, *params)

@@ -105,7 +105,10 @@ class Activation(nn.Module):
         return raw
 
     def params(self) -> tuple[torch.Tensor, ...]:
-        return tuple(self.param(n) for n in self._lower)
+        if self.learnable:
+            return tuple(self.param(n) for n in self._lower)
+        # fixed ones are the buffers themselves: read directly, not through Module.__getattr__ (every forward)
+        return tuple(self._buffers[f"{n}_raw"] for n in self._lower)
 
     def param_value(self, name: str) -> float:
         return float(self.param(name).detach())
