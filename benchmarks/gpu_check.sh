@@ -6,7 +6,9 @@
 # 1. the Triton kernel tests and the fused-path tests on CUDA tensors;
 # 2. `actlab bench activations --device cuda` in float32 and bfloat16 on 256M elements
 #    (1 GiB in float32: far past the L2 cache, so the copy runs at memory speed);
-# 3. `actlab bench models --device cuda` (depth 100, width 1024, batch 256).
+# 3. `actlab bench models --device cuda` (depth 100, width 1024) at batch 256, and at
+#    batch 2048, where the matmuls outlast the Python that launches each layer's kernels:
+#    the two ratios separate the activations' GPU time from their host-side cost.
 # Needs python3 with a CUDA build of torch and triton (PYTHON=... to choose another).
 # Writes log.txt (everything printed) and the benchmarks' JSON into OUT_DIR; sized to fit
 # one device call (10 minutes), kernel compilation included. Exits 1 if any step failed.
@@ -26,5 +28,8 @@ for dtype in float32 bfloat16; do
     $py -m actlab bench activations --device cuda --dtype $dtype --size 268435456 --repeats 20 --rounds 3 \
         --json "$out/activations_$dtype.json" || status=1
 done
-$py -m actlab bench models --device cuda --repeats 20 --rounds 3 --json "$out/models.json" || status=1
+for batch in 256 2048; do
+    $py -m actlab bench models --device cuda --batch $batch --repeats 20 --rounds 3 \
+        --json "$out/models_batch$batch.json" || status=1
+done
 exit $status
