@@ -109,14 +109,19 @@ def _as_param(p, dt: torch.dtype, device: torch.device) -> torch.Tensor:
     return t
 
 
+def exporting_onnx() -> bool:
+    """Whether an ONNX export is running this call. Both exporters trace (TorchScript) or
+    compile (dynamo) the model; the export flag itself costs more to read, so only then."""
+    return (torch.jit.is_tracing() or torch.compiler.is_compiling()) and torch.onnx.is_in_onnx_export()
+
+
 def apply(function: type[torch.autograd.Function], reference: Fn, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
     """Run `function` on x; during ONNX export trace the reference formula instead,
     since a custom Function has no ONNX symbolic."""
     dt, device = compute_dtype(x), x.device
     params = tuple(p if isinstance(p, torch.Tensor) and p.dtype == dt and p.device == device
                    else _as_param(p, dt, device) for p in params)
-    # both exporters trace (TorchScript) or compile (dynamo); the export flag itself costs more to read
-    if (torch.jit.is_tracing() or torch.compiler.is_compiling()) and torch.onnx.is_in_onnx_export():
+    if exporting_onnx():
         xc, pc = _cast(x, params)
         return reference(xc, *pc).to(x.dtype)
     return function.apply(x, *params)

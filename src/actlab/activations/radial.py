@@ -16,7 +16,7 @@ import torch
 
 from ..errors import ActlabError
 from . import fused, kernels
-from .autograd import compute_dtype
+from .autograd import compute_dtype, exporting_onnx
 from .base import Activation, ActivationInfo
 from .describe import describe
 from .registry import register
@@ -94,7 +94,7 @@ def radial_bounding(x: torch.Tensor, group_size: Optional[int] = 2, dim: int = -
     """RB(x) = x / max(1, ‖x‖) per group of `group_size` features along `dim`
     (None: the whole vector). See `RadialBounding`."""
     xg = _grouped(x, group_size, dim)
-    if torch.onnx.is_in_onnx_export():
+    if exporting_onnx():
         yg = rb_value(xg.to(compute_dtype(xg))).to(x.dtype)
     else:
         yg = RadialBoundingFunction.apply(xg)
