@@ -110,7 +110,7 @@ def _generated_call(compiled: Callable) -> Callable:
 
     torch._inductor.compile wraps it in aot_autograd's runtime wrapper and inductor's
     graph object, about 60 Python calls that do nothing for these graphs (no autograd, no
-    mutated or aliased inputs, CPU kernels with nothing to autotune) and cost about 5 µs
+    mutated or aliased inputs, CPU kernels with nothing to autotune) and cost 5–7 µs
     per call in a network (docs/performance.md). A torch whose wrappers differ keeps them."""
     inner = compiled
     while hasattr(inner, "__wrapped__"):
