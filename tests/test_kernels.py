@@ -134,6 +134,9 @@ def test_elementwise_kernels_match_reference(name, dtype):
     assert y.dtype == dtype and grads[0].dtype == dtype
     torch.testing.assert_close(y.cpu().float(), y_ref.to(dtype).float(), equal_nan=True, **TOL[dtype])
     torch.testing.assert_close(grads[0].cpu().float(), gx_ref.to(dtype).float(), equal_nan=True, **TOL[dtype])
+    fixed = kernels.elementwise_backward(function.kernel, x, g, params, (True,) + (False,) * len(params))
+    torch.testing.assert_close(fixed[0], grads[0], rtol=0, atol=0, equal_nan=True)  # fixed parameters: grad_x alone
+    assert all(p is None for p in fixed[1:])
     # Parameter gradients on finite inputs (±inf make the sums NaN on both paths).
     finite = torch.isfinite(x)
     _, _, gp_ref = _reference(function, x[finite], params, g[finite])

@@ -233,8 +233,9 @@ def elementwise_backward(kernel: ElementwiseKernel, x: torch.Tensor, grad: torch
     n = xf.numel()
     blocks = triton.cdiv(n, BLOCK)
     slots = len(ZORRO_CORE) if kernel.kind == "zorro" else 1
-    gx = torch.empty_like(xf) if need_x else xf  # xf: an unused placeholder pointer
-    part = torch.empty((blocks if need_p else 1, slots), dtype=torch.float32, device=x.device)
+    # xf stands for an output that is not needed: an unused pointer (no allocation, which costs host time)
+    gx = torch.empty_like(xf) if need_x else xf
+    part = torch.empty((blocks, slots), dtype=torch.float32, device=x.device) if need_p else xf
     if n:
         _elementwise_bwd[(blocks,)](xf, gf, gx, *_pointers(params, xf), part, n, NEED_X=need_x, NEED_P=need_p,
                                     **_meta(kernel))
