@@ -54,6 +54,35 @@ def test_bench_bad_input_is_one_line_exit_2(capsys, argv, message):
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+def test_gpu_timing_reads_cuda_events_around_each_queued_call(monkeypatch):
+    """On a GPU, time_call takes each call's time from the events around it (no GPU here:
+    the events read a clock that each call advances by its own duration, in ms)."""
+    import torch
+
+    from actlab import bench
+
+    clock = [0.0]
+
+    class Event:
+        def __init__(self, enable_timing):
+            assert enable_timing
+
+        def record(self):
+            self.at = clock[0]
+
+        def elapsed_time(self, end):
+            return end.at - self.at
+
+    durations = iter([9.0, 9.0, 3.0, 1.0, 2.0, 50.0, 4.0])  # two warm-up calls, then five timed ones
+    monkeypatch.setattr(torch.cuda, "Event", Event)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda: None)
+
+    def call():
+        clock[0] += next(durations)
+
+    assert bench.time_call(call, torch.device("cuda"), repeats=5, warmup=2) == pytest.approx(3e-3)
+
+
 def test_bench_models_marks_a_diverging_network_and_spares_the_others(monkeypatch):
     """The networks share their weights: a step with a non-finite loss re-initialises them,
     so the NaNs of one activation never reach the next one."""
