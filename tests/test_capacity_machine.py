@@ -125,7 +125,7 @@ def test_cli_theory_and_simulate_json(capsys, tmp_path):
 
 
 def test_reproduce_capacity_dispatches_to_the_python_suite(run_cli, tmp_path, monkeypatch):
-    import actlab.capacity.suite as suite
+    import actlab.suites.capacity.suite as suite
 
     calls = []
 

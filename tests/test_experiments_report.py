@@ -5,8 +5,8 @@ import pytest
 from actlab.cli import main
 from actlab.errors import ActlabError
 from actlab.experiments import load, parse_spec, run_sweep
-from actlab.experiments import suites_registry
 from actlab.experiments.report import build_report
+from actlab.suites import registry
 
 SPEC = """
 name = "depthwise"
@@ -109,7 +109,7 @@ def test_reproduce_runs_a_suite_and_its_claims_hook(tmp_path, monkeypatch, capsy
     assert main(["report", str(out)]) == 0  # the stored suite name brings the claims back
     assert "**reproduced**" in (out / "report" / "index.md").read_text()
     # 'all' and the listing of suites, without the suites shipped in the package
-    monkeypatch.setattr(suites_registry, "suite_dirs", lambda: [suites])
+    monkeypatch.setattr(registry, "builtin_suites", lambda: [])
     assert main(["reproduce", "all", "--out", str(tmp_path / "all"), "--workers", "0", "--json"]) == 0
     assert '"suite": "demo"' in capsys.readouterr().out
     assert (tmp_path / "all" / "demo-quick" / "report" / "index.md").exists()

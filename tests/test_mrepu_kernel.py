@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from actlab.experiments.mrepu import CLASS_CODE, behaviour, execute_mrepu, reference_point
+from actlab.suites.mrepu.task import CLASS_CODE, behaviour, execute_mrepu, reference_point
 
 
 @pytest.mark.parametrize("act", ["tanh", "mrepu(p=2)"])

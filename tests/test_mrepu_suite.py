@@ -3,7 +3,7 @@ import pytest
 
 from actlab.experiments import load_spec
 from actlab.experiments.report import VERDICTS
-from actlab.experiments.suites_registry import available_suites, suite_spec_path
+from actlab.suites import available_suites, suite_spec_path
 
 TINY = """
 name = "mrepu-tiny"
@@ -39,7 +39,7 @@ def test_tiny_end_to_end_run_has_claims_and_figures(tmp_path, monkeypatch, run_c
     suites = tmp_path / "suites"
     suites.mkdir()
     (suites / "mrepuTiny_quick.toml").write_text(TINY)
-    (suites / "mrepuTiny.py").write_text("from actlab.experiments.suites.mrepu import claims, figures  # noqa: F401\n")
+    (suites / "mrepuTiny.py").write_text("from actlab.suites.mrepu.claims import claims, figures  # noqa: F401\n")
     monkeypatch.setenv("ACTLAB_SUITES", str(suites))
     out = tmp_path / "run"
     code, stdout, stderr = run_cli("reproduce", "mrepuTiny", "--out", str(out), "--workers", "0")

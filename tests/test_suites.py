@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from actlab.experiments import run_sweep
-from actlab.experiments.report import VERDICTS, build_report
+from actlab.experiments.report import VERDICTS
 from actlab.experiments.spec import spec_from_dict
-from actlab.experiments.suites_registry import available_suites, suite_claims, suite_spec_path
+from actlab.suites import available_suites, suite_claims, suite_report, suite_spec_path
 
 SUITES = ("zplane", "zorro")
 TINY = {"epochs": 1, "n_train": 64, "n_test": 32, "width": 8, "batch_size": 32, "probe_batch": 32}
@@ -67,7 +67,7 @@ def test_zplane_tiny_run_has_claims_table(tmp_path):
     spec = tiny_spec("zplane", {"depth": [2], "act": ["relu"]}, lambda row: row["depth"] == 2)
     summary = run_sweep(spec, out=tmp_path, workers=0, progress=False, meta={"suite": "zplane", "profile": "quick"})
     assert summary.counts["failed"] == 0 and summary.counts["done"] == 4
-    text = build_report(tmp_path).read_text()
+    text = suite_report(tmp_path).read_text()
     rows = _claims_rows(text)
     assert len(rows) == 4 and all(any(f"**{v}**" in r for v in VERDICTS) for r in rows)
     # Digits only and no depth-100 run: nothing of the claim can be measured.
@@ -77,7 +77,7 @@ def test_zplane_tiny_run_has_claims_table(tmp_path):
 
 
 def test_zorro_tiny_run_has_claims_and_fit_table(tmp_path, monkeypatch):
-    from actlab.experiments.suites import fits
+    from actlab.suites.zorro import fits
 
     monkeypatch.setitem(fits.VARIANTS, "quick", ("zorro_sloped",))
     monkeypatch.setitem(fits.FIT_SETTINGS, "quick", {"points": 101, "steps": 10})
@@ -85,7 +85,7 @@ def test_zorro_tiny_run_has_claims_and_fit_table(tmp_path, monkeypatch):
     spec = tiny_spec("zorro", {"act": ["zorro", "relu"], "depth": [3], "norm": ["none"]},
                      lambda row: row["act"] in ("zorro", "relu") and row["model"] == "cnn")
     run_sweep(spec, out=tmp_path, workers=0, progress=False, meta={"suite": "zorro", "profile": "quick"})
-    text = build_report(tmp_path).read_text()
+    text = suite_report(tmp_path).read_text()
     fits.zorro_fit.cache_clear()
     rows = _claims_rows(text)
     assert len(rows) == 9 and all(any(f"**{v}**" in r for v in VERDICTS) for r in rows)
@@ -133,7 +133,7 @@ def test_zplane_claims_not_measured_without_runs():
 
 
 def test_zorro_claims_not_measured_without_runs(monkeypatch):
-    from actlab.experiments.suites import fits, zorro
+    from actlab.suites.zorro import claims as zorro, fits
 
     monkeypatch.setattr(fits, "all_fits", lambda profile: [])
     df = _fake_results(status=["failed"], data=["digits"], model=["mlp"], act=["zorro"], norm=["none"],

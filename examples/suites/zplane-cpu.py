@@ -1,6 +1,6 @@
 """Claims and tables of the reduced CPU zplane run: the zplane suite's own hook, with this run's command."""
-from actlab.experiments.suites.zplane import claims as zplane_claims
-from actlab.experiments.suites.zplane import sections  # noqa: F401  (the same extra tables)
+from actlab.suites.zplane.claims import claims as zplane_claims
+from actlab.suites.zplane.claims import sections  # noqa: F401  (the same extra tables)
 
 COMMAND = "ACTLAB_SUITES=examples/suites actlab reproduce zplane-cpu --profile full"
 

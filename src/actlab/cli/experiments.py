@@ -65,6 +65,7 @@ def _summary_text(summary) -> str:
 
 
 def _run(args) -> int:
+    from .. import suites  # noqa: F401  (a spec may use a suite's task kind, e.g. mrepu)
     from ..experiments import run_sweep
 
     summary = run_sweep(args.spec, out=args.out, tensorboard=args.tensorboard, **_sweep_kwargs(args))
@@ -73,9 +74,9 @@ def _run(args) -> int:
 
 
 def _report(args) -> int:
-    from ..experiments.report import build_report
+    from ..suites import suite_report
 
-    path = build_report(args.run_dir)
+    path = suite_report(args.run_dir)
     emit(args, {"report": str(path)}, f"wrote {path}")
     return 0
 
@@ -84,7 +85,7 @@ def _reproduce(args) -> int:
     from pathlib import Path
 
     from ..errors import ActlabError
-    from ..experiments.suites_registry import available_suites, reproduce
+    from ..suites import available_suites, reproduce
 
     if args.suite == "all":
         suites = [s for s, profiles in available_suites().items() if args.profile in profiles]

@@ -1,11 +1,12 @@
 """The laboratory: experiment specs (TOML), sweeps over local processes or Ray,
-a results store (SQLite), reports (Markdown + PNG) and the built-in suites.
+a results store (SQLite) and reports (Markdown + PNG); generic: the reproduction suites
+(actlab.suites) are built on it, and nothing here imports them.
 
     from actlab.experiments import run_sweep, load
     summary = run_sweep("sweep.toml", out="runs/sweep")
     df = load("runs/sweep")            # one row per run: config, metrics, status
 """
-from . import builtin_tasks, mrepu  # noqa: F401  (register the built-in task kinds)
+from . import builtin_tasks  # noqa: F401  (register the built-in task kinds)
 from .runner import SweepSummary, run_sweep
 from .spec import Run, Spec, load_spec, parse_spec, run_id
 from .store import ResultStore, load, read_run_file

@@ -1,10 +1,10 @@
 """The report of a run directory: RUN_DIR/report/index.md, PNG figures, and each figure's data as CSV.
 
-Contents, top to bottom: the claims table (when a suite gives claims) and the
-suite's own sections (when its hook defines `sections`), status
+Contents, top to bottom: the claims table and extra sections (when the caller gives
+them: the suites layer, actlab.suites, passes a suite's own), status
 counts with the diverged and failed runs listed, the summary table (each metric's
 mean ± std over seeds, grouped by the other sweep axes), then figures: each
-metric against a numeric sweep axis (one line per group), training curves from
+metric against a numeric sweep axis (one line per group; the caller's figures lead), training curves from
 the per-epoch histories, and per-layer profiles (e.g. gradient norms at
 initialisation and at the end) from the runs' artifacts.
 """
@@ -26,12 +26,15 @@ MAX_DEFAULT_CURVES = 4
 MAX_LISTED_RUNS = 30
 
 
-def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = None) -> Path:
+def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = None,
+                 sections: Sequence[str] = (), figures: Sequence[tuple] = ()) -> Path:
     """Write RUN_DIR/report/index.md (+ figures and CSVs) and return its path.
 
     claims: rows with keys claim, paper, measured, command, verdict (one of
-    reproduced / not reproduced / not measured). When None and the run
-    directory was made by `actlab reproduce SUITE`, the suite's hook computes them.
+    reproduced / not reproduced / not measured). sections: Markdown lines placed
+    right after the claims table. figures: (title, PNG, CSV) already drawn into
+    RUN_DIR/report, placed before the generic figures. A suite's report passes its
+    own (actlab.suites.suite_report).
     """
     import matplotlib
 
@@ -39,14 +42,6 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     run_dir = Path(run_dir)
     df = load(run_dir)
     meta = df.attrs["meta"]
-    sections = []
-    if meta.get("suite"):
-        from .suites_registry import suite_claims, suite_sections
-
-        if claims is None:
-            claims = suite_claims(meta["suite"], df, meta.get("profile", "quick"))
-        (run_dir / "report").mkdir(parents=True, exist_ok=True)  # the hook's figures go there
-        sections = suite_sections(meta["suite"], df, meta.get("profile", "quick"))
     out = run_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
     hints = meta.get("report", {})
@@ -71,11 +66,7 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
         summary.to_csv(out / "summary.csv", index=False)
         lines += ["## Summary", "", f"Mean ± std over {view.seed_note()}; `n` = runs done of runs in the group. "
                   "Data: [summary.csv](summary.csv).", "", _markdown_table(summary), ""]
-    figures = []
-    if meta.get("suite"):
-        from .suites_registry import suite_figures
-
-        figures += suite_figures(meta["suite"], df, run_dir, out)
+    figures = [tuple(f) for f in figures]
     if hints.get("metric_figures", True):  # a suite with its own figures may turn the generic grid off
         figures += view.metric_figures(out)
     figures += view.curve_figures(run_dir, out) + view.profile_figures(run_dir, out)

@@ -142,7 +142,8 @@ def register_task(name: str, execute: Callable[[dict, Path], RunResult],
 
 def get_task(name: str) -> Task:
     if name not in _TASKS:
-        raise ActlabError(f"unknown task '{name}'; allowed tasks: {', '.join(sorted(_TASKS))}")
+        raise ActlabError(f"unknown task '{name}'; allowed tasks: {', '.join(sorted(_TASKS))} (a suite's own "
+                          "task kinds, such as mrepu, register on `import actlab.suites`)")
     return _TASKS[name]
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actlab.experiments.suites.common import (NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, data_name, mean_acc, pct,
+from ..common import (NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, data_name, mean_acc, pct,
                                                with_variant)
-from actlab.experiments.suites import fits
+from . import fits
 
 BASELINES = ("relu", "gelu", "silu")
 MATCH_TOL = 0.01
@@ -143,7 +143,7 @@ def sections(df, profile: str) -> list:
 
 
 def _figures(df, run_dir: Path) -> list:
-    from actlab.experiments.suites.figures import line_figure, run_profile
+    from ..figures import line_figure, run_profile
 
     out = run_dir / "report"
     fc = df[df["arch"].isin(["fc", "fc_bn"]) & df["status"].isin(["done", "diverged"])]

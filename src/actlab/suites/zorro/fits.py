@@ -19,7 +19,7 @@ INTERVAL = (-4.0, 4.0)
 
 @lru_cache(maxsize=None)
 def zorro_fit(target: str, variant: str, profile: str):
-    from actlab.activations import fit_zorro
+    from ...activations import fit_zorro
 
     return fit_zorro(target, variant, INTERVAL, affine=True, **FIT_SETTINGS.get(profile, {}))
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ActlabError
-from .tasks import Field, RunResult, TaskSchema, register_task
+from ...errors import ActlabError
+from ...experiments.tasks import Field, RunResult, TaskSchema, register_task
 
 PARTS = ("kernel", "phase", "poly", "pinn", "vision")
 BAND = 100.0          # a kernel or backward signal that moves by more than this factor is not "stable"
@@ -55,7 +55,7 @@ def behaviour(kernel_ratio: float, grad_ratio: float, band: float = BAND) -> str
 
 def reference_point(act: str, K0: float) -> tuple[float, float, str]:
     """(C_b, C_W, how) around which the kernel part scans C_W (see module docstring)."""
-    from ..theory import critical_init, second_moment
+    from ...theory import critical_init, second_moment
 
     point = critical_init(act)
     if point.C_W is not None:
@@ -67,8 +67,8 @@ def reference_point(act: str, K0: float) -> tuple[float, float, str]:
 
 
 def run_kernel(config: dict) -> RunResult:
-    from ..theory import kernel_trajectory
-    from ..theory.finite_width import inputs_with_kernel, measure, random_mlp, sample_kernels
+    from ...theory import kernel_trajectory
+    from ...theory.finite_width import inputs_with_kernel, measure, random_mlp, sample_kernels
 
     act, K0, seed = config["act"], config.get("K0", DEFAULT_K0), config.get("seed", 0)
     C_b, C_W_ref, how = reference_point(act, K0)
@@ -107,7 +107,7 @@ def run_kernel(config: dict) -> RunResult:
 
 def chi_perp(act: str, kernels: np.ndarray, C_W: float) -> np.ndarray:
     """χ⊥(K) = C_W⟨σ'²⟩_K along a trajectory: 0 at K = 0, inf where K or the expectation overflows."""
-    from ..theory import susceptibilities
+    from ...theory import susceptibilities
 
     out = np.full(len(kernels), math.inf)
     for i, K in enumerate(np.asarray(kernels, dtype=float)):
@@ -125,10 +125,10 @@ def chi_perp(act: str, kernels: np.ndarray, C_W: float) -> np.ndarray:
 
 
 def run_phase(config: dict) -> RunResult:
-    from ..nn import DeepMLP
-    from ..theory import kernel_trajectory
-    from ..theory.finite_width import inputs_with_kernel, measure, random_mlp
-    from ..train.regression import init_gaussian, train_regression
+    from ...nn import DeepMLP
+    from ...theory import kernel_trajectory
+    from ...theory.finite_width import inputs_with_kernel, measure, random_mlp
+    from ...train.regression import init_gaussian, train_regression
 
     act, C_b, C_W = config["act"], config.get("C_b", 0.0), config.get("C_W", 1.0)
     depth, width, q0, seed = config.get("depth", 20), config.get("width", 128), config.get("q0", 1e-3), config.get("seed", 0)
@@ -171,9 +171,9 @@ def run_phase(config: dict) -> RunResult:
 
 
 def run_poly(config: dict) -> RunResult:
-    from ..nn import DeepMLP
-    from ..nn.init import init_weights
-    from ..train.regression import train_regression
+    from ...nn import DeepMLP
+    from ...nn.init import init_weights
+    from ...train.regression import train_regression
 
     act, seed, q0 = config["act"], config.get("seed", 0), config.get("q0", 1.0 / 3.0)
     x_tr, y_tr, x_te, y_te = _regression_data(config.get("target", "xyz"), config.get("n_train", 512),
@@ -201,7 +201,7 @@ def _regression_data(target: str, n_train: int, n_test: int, q0: float, seed: in
     """actlab.data 'poly' split (float32 tensors), inputs scaled to mean square q0.
 
     The raw inputs are U[−1, 1]^d (mean square 1/3), so x ↦ x·√(3 q0)."""
-    from ..data import load_dataset
+    from ...data import load_dataset
 
     ds = load_dataset("poly", seed=seed, target=target, n_train=n_train, n_test=n_test)
     s = math.sqrt(3.0 * q0)
@@ -212,8 +212,8 @@ def _regression_data(target: str, n_train: int, n_test: int, q0: float, seed: in
 
 
 def run_pinn(config: dict) -> RunResult:
-    from ..data.pde import get_pde
-    from ..train.pinn import PINNConfig, train_pinn
+    from ...data.pde import get_pde
+    from ...train.pinn import PINNConfig, train_pinn
 
     keys = ("act", "depth", "width", "init", "n_collocation", "n_condition", "adam_steps", "lr", "lbfgs_steps", "seed")
     cfg = PINNConfig(**{k: config[k] for k in keys if k in config})
@@ -228,7 +228,7 @@ def run_pinn(config: dict) -> RunResult:
 
 
 def run_vision(config: dict, run_dir: Path) -> RunResult:
-    from ..train import TrainConfig, fit
+    from ...train import TrainConfig, fit
 
     keys = ("model", "depth", "width", "init", "data", "data_root", "n_train", "n_test", "epochs", "batch_size",
             "lr", "seed")
@@ -258,7 +258,7 @@ def _check(config: dict) -> None:
         raise ActlabError(f"the mrepu task needs part = one of {', '.join(PARTS)}; got {config.get('part')!r}")
     if "act" not in config:
         raise ActlabError("the mrepu task needs act (an activation name or spec string, e.g. \"mrepu(p=3)\")")
-    from ..activations import get_activation
+    from ...activations import get_activation
 
     get_activation(config["act"])
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actlab.experiments.suites.common import (NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, best_over_init,
+from ..common import (NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, best_over_init,
                                                by_setting, data_is, data_name, mean_acc, pct, runs_note,
                                                with_variant)
 
@@ -177,7 +177,7 @@ def _baseline(df):
 
 
 def _figures(df, run_dir: Path) -> list:
-    from actlab.experiments.suites.figures import line_figure, run_history, run_profile
+    from ..figures import line_figure, run_history, run_profile
 
     out = run_dir / "report"
     main = _baseline(df)

@@ -35,11 +35,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from ..errors import ActlabError  # noqa: E402
-from .empirical import capacity_scan, input_noise, local_entropy, weight_perturbation  # noqa: E402
-from .machine import CommitteeMachine, random_problem  # noqa: E402
-from .replica import alpha_c, sign_large_K_law  # noqa: E402
-from .solvers import solve  # noqa: E402
+from ...capacity.empirical import capacity_scan, input_noise, local_entropy, weight_perturbation  # noqa: E402
+from ...capacity.machine import CommitteeMachine, random_problem  # noqa: E402
+from ...capacity.replica import alpha_c, sign_large_K_law  # noqa: E402
+from ...capacity.solvers import solve  # noqa: E402
+from ...errors import ActlabError  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Each verdict is computed from the run table; a part with no finished run gives
 "not measured". Definitions (actlab's, stated in each row):
 - a layer stack is stable when neither K⁽ᴸ⁾/K⁽¹⁾ nor the backward signal Π χ⊥ leaves
-  [1/100, 100] (actlab.experiments.mrepu.behaviour);
+  [1/100, 100] (actlab.suites.mrepu.task.behaviour);
 - polynomial regression and PINN comparisons take, per activation and cell, the best
   of the input scales q0 run (poly) and MRePU's better p.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from actlab.experiments.mrepu import DEFAULT_K0
-from actlab.experiments.store import read_run_file
+from ...experiments.store import read_run_file
+from .task import DEFAULT_K0
 
 CLASS_NAMES = {-1: "vanish", 0: "stable", 1: "explode"}
 POLY_BASELINES = ("relu", "gelu", "tanh", "repu(p=2)", "zorro")
@@ -76,7 +76,7 @@ def _claim_criticality(df) -> dict:
     kern = kern[kern["act"].isin(MREPU) & np.isclose(kern["cw_scale"], 1.0)] if len(kern) else kern
     if not len(kern):
         return _not_measured(claim, paper)
-    from actlab.theory import critical_init, susceptibilities
+    from ...theory import critical_init, susceptibilities
 
     chis = {a: susceptibilities(a, 1e-8, 1.0) for a in MREPU}
     a1 = {a: critical_init(a).a1 for a in MREPU}

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Optional
 
-from actlab.experiments.store import read_run_file
+from ..experiments.store import read_run_file
 
 
 def run_profile(run_dir: Path, run_id: str, key: str) -> Optional[list]:

@@ -1,0 +1,1 @@
+"""The zorro suite: the Zorro activation family (Roodschild et al., arXiv 2409.19239)."""
