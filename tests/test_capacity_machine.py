@@ -139,3 +139,17 @@ def test_reproduce_capacity_dispatches_to_the_python_suite(run_cli, tmp_path, mo
     code, out, _ = run_cli("reproduce", "capacity", "--profile", "full", "--out", str(tmp_path / "cap"), "--json")
     assert code == 0 and calls == [("full", tmp_path / "cap")]
     assert json.loads(out)["report"] == str(tmp_path / "cap" / "index.md")
+
+
+def test_lp_decides_every_instance_at_the_critical_load_N200():
+    """Regression: the free-w feasibility LP ended with HiGHS status 15 on ~half these instances."""
+    m = CommitteeMachine("sign", 1, 200)
+    prob = random_problem(m, 400, 10, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    res = solvers.solve(m, prob, "spherical", "lp")
+    assert 0 < int(res.solved.sum()) < 10          # both answers occur at α = 2 (P(solvable) = ½ for Gaussian data)
+    X, y = prob.patterns[:, 0].numpy(), prob.labels.numpy()
+    for b in range(10):
+        kappa, w = solvers.lp_margin(X[b], y[b])
+        assert (kappa > 0) == bool(res.solved[b])
+        if kappa > 0:
+            assert (y[b] * (X[b] @ w)).min() > 0

@@ -22,8 +22,8 @@ Every solver handles B independent instances with one tensor operation per step
 - `anneal`: simulated annealing directly on ±1 weights with energy = number of errors,
   single flips, Metropolis acceptance at inverse temperature growing geometrically.
 - `lp_feasible`: exact linear-programming separability check for the spherical
-  perceptron (K = 1): ∃ w with y_μ w·ξ_μ ≥ 1 ∀μ (scale-free, so the sphere constraint
-  is irrelevant).
+  perceptron (K = 1): ∃ w with y_μ w·ξ_μ > 0 ∀μ (scale-free, so the sphere constraint
+  is irrelevant), solved as the bounded max-margin LP `lp_margin` and certified either way.
 """
 from __future__ import annotations
 
@@ -224,17 +224,62 @@ def anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary",
     return SolveResult(W, machine.errors(X, y, W), steps, time.perf_counter() - t0)
 
 
-def lp_feasible(patterns: np.ndarray, labels: np.ndarray) -> bool:
-    """Exact separability of (ξ_μ, y_μ) through the origin: ∃ w, y_μ w·ξ_μ ≥ 1 for all μ.
+def _highs(c: np.ndarray, **constraints):
+    """One HiGHS solve; the dual simplex first, the interior-point method if that does not end optimal."""
+    res = None
+    for method in ("highs-ds", "highs-ipm"):
+        res = linprog(c, method=method, **constraints)
+        if res.status == 0:
+            return res
+    return res
 
-    patterns (P, N), labels (P,). This is the ground truth for the spherical perceptron.
+
+def lp_margin(patterns: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Largest margin κ* = max κ s.t. y_μ w·ξ_μ ≥ κ ∀μ, |w_i| ≤ 1, κ ≤ 1; returns (κ*, w).
+
+    The box on w and the cap on κ make the LP always feasible (w = 0, κ = 0) and bounded, so
+    HiGHS must end at an optimum: the plain feasibility LP (y w·ξ ≥ 1, w free) has no such
+    guarantee and ended with HiGHS model status 15 ("unknown") on a share of instances at the
+    critical load once N ≥ 100. patterns (P, N), labels (P,).
     """
-    A = -(labels[:, None] * patterns)
-    res = linprog(np.zeros(patterns.shape[1]), A_ub=A, b_ub=-np.ones(len(labels)),
-                  bounds=[(None, None)] * patterns.shape[1], method="highs")
-    if res.status not in (0, 2):
-        raise ActlabError(f"LP solver failed: {res.message}")
-    return res.status == 0
+    P, N = patterns.shape
+    Y = labels[:, None] * patterns
+    c = np.zeros(N + 1)
+    c[-1] = -1.0
+    res = _highs(c, A_ub=np.hstack([-Y, np.ones((P, 1))]), b_ub=np.zeros(P),
+                 bounds=[(-1.0, 1.0)] * N + [(None, 1.0)])
+    if res.status != 0:
+        raise ActlabError(f"LP solver ended without an optimum (scipy status {res.status}): {res.message}")
+    return float(-res.fun), res.x[:N]
+
+
+def _farkas_certificate(Y: np.ndarray) -> bool:
+    """True when λ ≥ 0, Σλ = 1, Σ_μ λ_μ y_μ ξ_μ = 0 exists (to 1e-7): then no w has y_μ w·ξ_μ > 0 ∀μ."""
+    P, N = Y.shape
+    res = _highs(np.zeros(P), A_eq=np.vstack([Y.T, np.ones((1, P))]), b_eq=np.r_[np.zeros(N), 1.0],
+                 bounds=[(0.0, None)] * P)
+    if res.status != 0:
+        return False
+    scale = max(1.0, float(np.abs(Y).max()))
+    return bool(np.abs(Y.T @ res.x).max() <= 1e-7 * scale)
+
+
+def lp_feasible(patterns: np.ndarray, labels: np.ndarray, *, tol: float = 1e-9) -> bool:
+    """Exact separability of (ξ_μ, y_μ) through the origin: ∃ w with y_μ w·ξ_μ > 0 for all μ.
+
+    patterns (P, N), labels (P,). This is the ground truth for the spherical perceptron. Both
+    answers are certified: "separable" by checking the LP's w on every pattern, "not separable"
+    by a Farkas certificate (a convex combination of the y_μ ξ_μ equal to 0). An instance
+    neither certifies raises ActlabError (never seen on random instances).
+    """
+    kappa, w = lp_margin(patterns, labels)
+    Y = labels[:, None] * patterns
+    if kappa > tol and bool((Y @ w > 0).all()):
+        return True
+    if kappa <= tol and _farkas_certificate(Y):
+        return False
+    raise ActlabError(f"LP separability undecided: margin {kappa:.3g} but the certificate check failed "
+                      f"(P={len(labels)}, N={patterns.shape[1]})")
 
 
 def lp_solve(machine: CommitteeMachine, problem: Problem, weights: str = "spherical",
