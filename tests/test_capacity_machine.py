@@ -103,6 +103,9 @@ def test_perturbations_and_local_entropy_shapes():
     ["capacity", "simulate", "--act", "relu", "--K", "4", "--N", "10", "--alphas", "0.5"],
     ["capacity", "simulate", "--act", "sign", "--K", "3", "--N", "9", "--alphas", "x"],
     ["capacity", "simulate", "--act", "sign", "--K", "3", "--N", "9", "--alphas", "0.5", "--solver", "lp"],
+    ["capacity", "theory", "--act", "relu", "--K", "4", "--points", "1"],
+    ["capacity", "table", "--out", "unused_dir", "--relu-K", "3"],
+    ["capacity", "table", "--out", "unused_dir", "--sign-K", "1,x"],
 ])
 def test_cli_bad_input_exits_2(argv, capsys):
     try:
@@ -122,6 +125,18 @@ def test_cli_theory_and_simulate_json(capsys, tmp_path):
                  "--alphas", "1,3", "--instances", "8", "--solver", "lp", "--bootstrap", "10", "--json",
                  "--plot", str(plot)]) == 0
     assert '"solved"' in capsys.readouterr().out and plot.stat().st_size > 0
+
+
+def test_cli_table_writes_csv_figure_and_command(capsys, tmp_path):
+    out = tmp_path / "tbl"
+    assert main(["capacity", "table", "--out", str(out), "--relu-K", "2,4", "--sign-K", "1,3", "--points", "256",
+                 "--scrambles", "4", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    rows = {(r["activation"], r["weights"], r["ansatz"], str(r["K"])): float(r["alpha_c"]) for r in data["rows"]}
+    assert rows[("relu", "spherical", "rs", "2")] == 4 / 3 and rows[("sign", "spherical", "rs", "1")] == 2.0
+    assert (out / "fig_alpha_c.png").stat().st_size > 0
+    assert "--relu-K 2,4" in json.loads((out / "meta.json").read_text())["command"]
+    assert (out / "theory_alpha_c.csv").read_text().count("\n") == len(data["rows"]) + 1
 
 
 def test_reproduce_capacity_dispatches_to_the_python_suite(run_cli, tmp_path, monkeypatch):

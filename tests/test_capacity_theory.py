@@ -4,12 +4,13 @@ import math
 import numpy as np
 import pytest
 
-from actlab.capacity import replica
+from actlab.capacity import finite_k, replica
 from actlab.errors import ActlabError
 
 
 def test_spherical_perceptron_rs_is_gardner_two():
-    est = replica.alpha_c("sign", 1, "spherical", "rs", samples=100_000, seed=3)
+    assert replica.alpha_c("sign", 1).value == 2.0
+    est = replica.alpha_c("sign", 1, "spherical", "rs", method="mc", samples=100_000, seed=3)
     assert abs(est.value - 2.0) < 4 * est.uncertainty + 1e-9
     assert 0 < est.uncertainty < 0.05
 
@@ -22,16 +23,16 @@ def test_binary_perceptron_rs_zero_entropy_is_0833():
 def test_relu_rs_infinite_K_closed_form_and_finite_K_approach_it():
     inf = replica.alpha_c("relu", "inf", "spherical", "rs")
     assert inf.value == pytest.approx(2 * math.pi / (math.pi - 1), rel=1e-12)
-    k16 = replica.alpha_c("relu", 16, "spherical", "rs", samples=20_000)
-    k2 = replica.alpha_c("relu", 2, "spherical", "rs", samples=20_000)
+    k16 = replica.alpha_c("relu", 16, "spherical", "rs", points=2**10)
+    k2 = replica.alpha_c("relu", 2, "spherical", "rs")
     assert k2.value < k16.value < inf.value + 4 * k16.uncertainty
 
 
 def test_sign_diverges_at_infinite_K_and_grows_with_K():
     est = replica.alpha_c("sign", "inf", "spherical", "rs")
     assert math.isinf(est.value) and "diverges" in est.message
-    a3 = replica.alpha_c("sign", 3, samples=20_000).value
-    a15 = replica.alpha_c("sign", 15, samples=20_000).value
+    a3 = replica.alpha_c("sign", 3).value
+    a15 = replica.alpha_c("sign", 15).value
     assert a15 > a3 > 2.5
 
 
@@ -67,7 +68,7 @@ def _d2_brute_force(z, act):
 def test_d2_relu_matches_brute_force_for_K2():
     rng = np.random.default_rng(1)
     z = rng.standard_normal((12, 2))
-    exact = replica.d2_relu(z)
+    exact = finite_k.d2_relu(z)
     for zi, e in zip(z, exact):
         assert e == pytest.approx(_d2_brute_force(zi, "relu"), abs=0.02)
 
@@ -75,7 +76,7 @@ def test_d2_relu_matches_brute_force_for_K2():
 def test_d2_relu_is_feasible_and_no_random_point_beats_it_K4():
     rng = np.random.default_rng(2)
     z = rng.standard_normal((60, 4))
-    d2 = replica.d2_relu(z)
+    d2 = finite_k.d2_relu(z)
     x = rng.standard_normal((60, 5000, 4)) * 1.5
     out = np.maximum(z[:, None] + x, 0)
     feasible = out[..., :2].sum(-1) - out[..., 2:].sum(-1) > 0
@@ -85,7 +86,7 @@ def test_d2_relu_is_feasible_and_no_random_point_beats_it_K4():
 
 def test_d2_sign_is_sum_of_smallest_costs():
     z = np.array([[-1.0, -2.0, 0.5], [-0.1, -0.3, -0.2]])
-    assert replica.d2_sign(z) == pytest.approx([1.0, 0.01 + 0.04])
+    assert finite_k.d2_sign(z) == pytest.approx([1.0, 0.01 + 0.04])
 
 
 @pytest.mark.parametrize("args", [("tanh", 3, "spherical", "rs"), ("relu", 3, "spherical", "rs"),
@@ -95,3 +96,9 @@ def test_d2_sign_is_sum_of_smallest_costs():
 def test_bad_input_raises_actlab_error(args):
     with pytest.raises(ActlabError):
         replica.alpha_c(*args)
+
+
+@pytest.mark.parametrize("kw", [{"method": "exact"}, {"points": 1}])
+def test_bad_finite_K_options_raise(kw):
+    with pytest.raises(ActlabError):
+        replica.alpha_c("relu", 4, **kw)

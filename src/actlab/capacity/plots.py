@@ -9,7 +9,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 from .empirical import CapacityScan  # noqa: E402
+from .finite_k import sign_rs_asymptote  # noqa: E402
+from .replica import sign_large_K_law  # noqa: E402
 
 
 def plot_scans(scans: Sequence[CapacityScan], path) -> Path:
@@ -24,6 +28,40 @@ def plot_scans(scans: Sequence[CapacityScan], path) -> Path:
     ax.set_xlabel("α = P/N")
     ax.set_ylabel("fraction solved")
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_theory_table(rows: Sequence[dict], path) -> Path:
+    """α_c(K), spherical RS: ReLU saturating at the K = ∞ values (left); sign growing (right, log–log)
+    with its RS √K asymptote and the quoted (16/π)√(ln K) law. Error bars are the stated errors."""
+    finite = [r for r in rows if r["weights"] == "spherical" and r["ansatz"] == "rs" and r["K"] != "inf"]
+    inf = {(r["activation"], r["ansatz"]): r["alpha_c"] for r in rows if r["K"] == "inf" and r["weights"] == "spherical"}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.9))
+    relu = [r for r in finite if r["activation"] == "relu"]
+    ax1.errorbar([r["K"] for r in relu], [r["alpha_c"] for r in relu], yerr=[r["uncertainty"] for r in relu],
+                 marker="o", ms=3, capsize=2, label="RS, finite K (exact K=2; QMC ± 1 SE)")
+    ax1.axhline(inf[("relu", "rs")], color="C1", ls="--", lw=1, label=f"RS K=∞: 2π/(π−1) = {inf[('relu', 'rs')]:.4f}")
+    ax1.axhline(inf[("relu", "1rsb")], color="C2", ls=":", lw=1, label=f"1RSB K=∞: {inf[('relu', '1rsb')]:.4f}")
+    ax1.set_xscale("log", base=2)
+    ax1.set_xlabel("K (hidden units)")
+    ax1.set_ylabel("α_c (spherical weights)")
+    ax1.set_title("ReLU: finite as K → ∞")
+    ax1.legend(fontsize=7)
+    sign = [r for r in finite if r["activation"] == "sign"]
+    Ks = np.array([r["K"] for r in sign], dtype=float)
+    ax2.plot(Ks, [r["alpha_c"] for r in sign], "o-", ms=3, label="RS (order-statistics integral, exact)")
+    grid = np.geomspace(max(Ks.min(), 3), Ks.max(), 200)
+    ax2.plot(grid, sign_rs_asymptote(grid), color="C1", ls="--", lw=1, label="RS asymptote (12/√(2π))√K (derived)")
+    ax2.plot(grid, sign_large_K_law(grid), color="C3", ls=":", lw=1.2,
+             label="(16/π)√(ln K) (Monasson–Zecchina, quoted)")
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("K (hidden units)")
+    ax2.set_title("sign: diverges")
+    ax2.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

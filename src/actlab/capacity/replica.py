@@ -7,8 +7,10 @@ computation (each unit's field λ_l is a standard Gaussian z_l):
 
     α_c(K) = 1 / E_z[ d²(z) ],   d²(z) = min ‖x‖²  s.t.  Σ_l c_l g(z_l + x_l) > 0
 
-evaluated by Monte Carlo with d² solved exactly per sample (`d2_sign`, `d2_relu`);
-the perceptron (K = 1) gives E[d²] = ½, α_c = 2.
+with E[d²] from `finite_k.mean_d2`: exact for K = 1 (α_c = 2) and ReLU K = 2 (4/3), a
+one-dimensional order-statistics integral for sign units at any odd K, randomised
+quasi-Monte Carlo with control variates and a stated error for ReLU at K ≥ 4 (plain
+Monte Carlo with method='mc', the cross-check). 1RSB at finite K is not implemented.
 
 K → ∞: the output field is Gaussian and the tree is a perceptron whose energetic
 term sees the effective overlap (`effective_overlap`)
@@ -27,24 +29,27 @@ term sees the effective overlap (`effective_overlap`)
   with C(q) = q for the perceptron; α_c is where the RS entropy at the saddle vanishes
   (perceptron: 0.833, Gardner & Derrida 1988).
 
-For sign units the spherical capacity diverges with K; the large-K law quoted in the
-spec, α_c ≈ (16/π)√(ln K) (Monasson & Zecchina 1995), is given by `sign_large_K_law`
-and is a quotation, not computed here.
+For sign units the spherical capacity diverges with K. RS grows as (12/√(2π))√K
+(`finite_k.sign_rs_asymptote`, derived and checked against the exact integral up to
+K = 10⁴); the spec quotes α_c ≈ (16/π)√(ln K) (Monasson & Zecchina 1995), a
+replica-symmetry-broken result evaluated by `sign_large_K_law`, not derived here.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Union
+from typing import Union
 
 import numpy as np
 from scipy import optimize, special
 
 from ..errors import ActlabError
+from .finite_k import QMC_POINTS, QMC_SCRAMBLES, mean_d2, mean_d2_mc
 from .machine import check_architecture
 
 ANSATZE = ("rs", "1rsb")
+FINITE_K_METHODS = ("auto", "mc")
 
 
 @dataclass(frozen=True)
@@ -89,70 +94,6 @@ def effective_overlap_slope(activation: str, q: np.ndarray) -> np.ndarray:
 def sign_large_K_law(K: Union[int, np.ndarray]) -> np.ndarray:
     """Quoted large-K growth of the sign-unit committee capacity: (16/π)√(ln K)."""
     return (16.0 / np.pi) * np.sqrt(np.log(np.asarray(K, dtype=float)))
-
-
-# ----------------------------------------------------------------------------- d²(z), finite K
-
-def d2_sign(z: np.ndarray) -> np.ndarray:
-    """d²(z) for a majority vote of K (odd) sign units, z of shape (M, K).
-
-    At least (K+1)/2 fields must be made positive; moving z_l to 0⁺ costs max(0, −z_l)²,
-    so d² is the sum of the (K+1)/2 smallest such costs.
-    """
-    K = z.shape[1]
-    cost = np.sort(np.maximum(-z, 0.0) ** 2, axis=1)
-    return cost[:, : (K + 1) // 2].sum(axis=1)
-
-
-def d2_relu(z: np.ndarray) -> np.ndarray:
-    """d²(z) for K (even) ReLU units with readout c = (+1)×K/2, (−1)×K/2; z of shape (M, K).
-
-    Exact solution of min ‖x‖² s.t. Σ_{a∈A} relu(z_a+x_a) ≥ Σ_{b∈B} relu(z_b+x_b) (the closure
-    of the strict constraint). By the KKT conditions every moved coordinate moves by the same
-    amount ε: a set S of the k largest positive-side fields is raised by ε, and every negative-side
-    field is lowered by min(ε, z_b⁺). For fixed k the constraint
-        Σ_S (z_a + ε) + Σ_{A∖S} relu(z_a) ≥ Σ_B relu(z_b − ε) = max_j (Σ_{i≤j} b_i − j ε)
-    (b sorted decreasing) gives ε_k = max(0, −z_(k), max_j (Σ_{i≤j} b_i − C_k)/(k + j)),
-    cost_k = k ε_k² + Σ_B min(ε_k, z_b⁺)², and d² = min_k cost_k.
-    """
-    M, K = z.shape
-    h = K // 2
-    a = -np.sort(-z[:, :h], axis=1)                       # positive side, decreasing
-    b = -np.sort(-np.maximum(z[:, h:], 0.0), axis=1)      # negative side, relu'd, decreasing
-    relu_a = np.maximum(a, 0.0)
-    s_a = relu_a.sum(1)
-    ks = np.arange(1, h + 1)
-    # C_k = Σ_{top k} z_a + Σ_{rest} relu(z_a)
-    C = np.cumsum(a, 1) + s_a[:, None] - np.cumsum(relu_a, 1)                # (M, h)
-    Pb = np.concatenate([np.zeros((M, 1)), np.cumsum(b, 1)], axis=1)          # (M, h+1), j = 0..h
-    js = np.arange(h + 1)
-    eps = ((Pb[:, None, :] - C[:, :, None]) / (ks[:, None] + js[None, :])).max(-1)  # (M, h)
-    eps = np.maximum(eps, np.maximum(-a, 0.0))            # every unit of S must be active
-    cost = ks * eps**2 + (np.minimum(eps[:, :, None], b[:, None, :]) ** 2).sum(-1)
-    return cost.min(axis=1)
-
-
-def _d2(activation: str) -> Callable[[np.ndarray], np.ndarray]:
-    return d2_relu if activation == "relu" else d2_sign
-
-
-def mean_d2(activation: str, K: int, samples: int = 200_000, seed: int = 0) -> tuple[float, float]:
-    """Monte Carlo E[d²(z)], z ~ N(0, I_K), and its standard error."""
-    check_architecture(activation, K)
-    rng = np.random.default_rng(seed)
-    d2 = _d2(activation)
-    chunk = max(1, min(samples, 4_000_000 // (K * K + K)))
-    total = total_sq = 0.0
-    done = 0
-    while done < samples:
-        m = min(chunk, samples - done)
-        v = d2(rng.standard_normal((m, K)))
-        total += v.sum()
-        total_sq += (v * v).sum()
-        done += m
-    mean = total / samples
-    var = max(total_sq / samples - mean * mean, 0.0)
-    return mean, math.sqrt(var / samples)
 
 
 # ----------------------------------------------------------------------------- Gaussian quadrature
@@ -269,12 +210,15 @@ def _parse_K(K: Union[int, float, str]) -> Union[int, float]:
 
 
 def alpha_c(activation: str, K: Union[int, float, str], weights: str = "spherical", ansatz: str = "rs", *,
+            method: str = "auto", points: int = QMC_POINTS, scrambles: int = QMC_SCRAMBLES,
             samples: int = 200_000, seed: int = 0) -> Estimate:
     """Critical capacity α_c = P/N of the tree committee machine (see module docstring).
 
     activation: 'relu' (K even) or 'sign' (K odd; K = 1 is the perceptron); K an int or 'inf';
     weights: 'spherical' or 'binary'; ansatz: 'rs' or '1rsb'.
-    Available: spherical RS for every K (Monte Carlo for finite K, closed form at K = ∞);
+    Available: spherical RS for every K (finite K: method='auto' takes the exact, order-statistics
+    or QMC route of `finite_k.mean_d2` with `points` × `scrambles` QMC points; method='mc' plain
+    Monte Carlo over `samples`; closed form at K = ∞);
     spherical 1RSB at K = ∞; binary RS for the perceptron and K = ∞.
     Divergent cases return value = inf with the reason in `message`.
     """
@@ -290,8 +234,11 @@ def alpha_c(activation: str, K: Union[int, float, str], weights: str = "spherica
         check_architecture(activation, int(K))
 
     if weights == "spherical" and ansatz == "rs" and finite:
-        m, se = mean_d2(activation, int(K), samples=samples, seed=seed)
-        return Estimate(1.0 / m, se / m**2, f"RS q→1, α=1/E[d²], Monte Carlo over {samples} samples (±1 SE)")
+        if method not in FINITE_K_METHODS:
+            raise ActlabError(f"unknown method {method!r}; allowed: {', '.join(FINITE_K_METHODS)}")
+        r = (mean_d2(activation, int(K), points=points, scrambles=scrambles, seed=seed) if method == "auto"
+             else mean_d2_mc(activation, int(K), samples=samples, seed=seed))
+        return Estimate(1.0 / r.value, r.error / r.value**2, f"RS q→1, α=1/E[d²], {r.method}")
     if weights == "spherical" and not finite and activation == "sign":
         return Estimate(math.inf, 0.0, f"{ansatz.upper()} K=∞ via C(q)",
                         "diverges: C'(1)=∞ for sign units; quoted large-K law α_c ≈ (16/π)√(ln K) "
@@ -313,3 +260,34 @@ def alpha_c(activation: str, K: Union[int, float, str], weights: str = "spherica
     raise ActlabError(
         f"alpha_c not available for weights={weights}, K={K}, ansatz={ansatz}; available: spherical rs (any K), "
         "spherical 1rsb (K=inf), binary rs (K=1 or K=inf)")
+
+
+#: K values of the default α_c(K) table (`theory_table`)
+TABLE_RELU_K = (2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
+TABLE_SIGN_K = (1, 3, 5, 7, 9, 15, 25, 33, 49, 65, 97, 129, 257, 513, 1025, 2049, 4097, 10001)
+
+
+def theory_table(relu_K=TABLE_RELU_K, sign_K=TABLE_SIGN_K, *, points: int = QMC_POINTS,
+                 scrambles: int = QMC_SCRAMBLES, seed: int = 0, progress=None) -> list[dict]:
+    """Rows (activation, weights, ansatz, K, alpha_c, uncertainty, method): spherical RS at the given K,
+    the K = ∞ values (spherical RS and 1RSB, binary RS) and the binary perceptron.
+
+    progress: optional callable run after each row (a progress bar's update).
+    """
+    rows = []
+
+    def add(act, K, weights="spherical", ansatz="rs"):
+        e = alpha_c(act, K, weights, ansatz, points=points, scrambles=scrambles, seed=seed)
+        rows.append({"activation": act, "weights": weights, "ansatz": ansatz, "K": K, "alpha_c": e.value,
+                     "uncertainty": e.uncertainty, "method": e.method})
+        if progress is not None:
+            progress()
+
+    for act, Ks in (("relu", relu_K), ("sign", sign_K)):
+        for K in Ks:
+            add(act, K)
+    for act in ("relu", "sign"):
+        for weights, ansatz in (("spherical", "rs"), ("spherical", "1rsb"), ("binary", "rs")):
+            add(act, "inf", weights, ansatz)
+    add("sign", 1, "binary", "rs")
+    return rows

@@ -1,4 +1,4 @@
-"""`actlab capacity theory` and `actlab capacity simulate`: committee-machine storage capacity."""
+"""`actlab capacity theory|table|simulate`: committee-machine storage capacity."""
 from __future__ import annotations
 
 import math
@@ -17,14 +17,88 @@ def _alphas(text: str) -> list[float]:
     return values
 
 
+def _ints(text: str, flag: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ActlabError(f"{flag} must be comma-separated integers like 2,4,8, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise ActlabError(f"{flag} must be positive integers, got {text!r}")
+    return values
+
+
+def _check_qmc(args) -> None:
+    from ..capacity.finite_k import QMC_POINTS, QMC_SCRAMBLES
+
+    args.points = QMC_POINTS if args.points is None else args.points
+    args.scrambles = QMC_SCRAMBLES if args.scrambles is None else args.scrambles
+    if args.points < 2 or args.scrambles < 2:
+        raise ActlabError(f"--points and --scrambles must be >= 2, got {args.points}, {args.scrambles}")
+
+
 def _theory(args) -> int:
     from ..capacity.replica import alpha_c
 
-    est = alpha_c(args.act, args.K, args.weights, args.ansatz, samples=args.samples)
+    _check_qmc(args)
+    if args.samples < 1:
+        raise ActlabError(f"--samples must be a positive integer, got {args.samples}")
+    est = alpha_c(args.act, args.K, args.weights, args.ansatz, method=args.method, points=args.points,
+                  scrambles=args.scrambles, samples=args.samples)
     data = {"activation": args.act, "K": args.K, "weights": args.weights, "ansatz": args.ansatz, **est.as_dict()}
     text = f"alpha_c({args.act}, K={args.K}, {args.weights}, {args.ansatz}) = {est.value:.4f} ± {est.uncertainty:.2g}"
     text += f"  [{est.method}]" + (f"\n{est.message}" if est.message else "")
     emit(args, data, text)
+    return 0
+
+
+def _table(args) -> int:
+    import csv
+    import json
+    import platform
+    import sys
+    import time
+    from pathlib import Path
+
+    from tqdm.auto import tqdm
+
+    from ..capacity.plots import plot_theory_table
+    from ..capacity.replica import theory_table
+
+    from ..capacity.machine import check_architecture
+    from ..capacity.replica import TABLE_RELU_K, TABLE_SIGN_K
+
+    _check_qmc(args)
+    relu_K = list(TABLE_RELU_K) if args.relu_K is None else _ints(args.relu_K, "--relu-K")
+    sign_K = list(TABLE_SIGN_K) if args.sign_K is None else _ints(args.sign_K, "--sign-K")
+
+    for K in relu_K:
+        check_architecture("relu", K)
+    for K in sign_K:
+        check_architecture("sign", K)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ActlabError(f"--out {out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(relu_K) + len(sign_K) + 7, desc="alpha_c table", mininterval=1.0, file=sys.stderr)
+    rows = theory_table(relu_K, sign_K, points=args.points, scrambles=args.scrambles, progress=bar.update)
+    bar.close()
+    fields = ["activation", "weights", "ansatz", "K", "alpha_c", "uncertainty", "method"]
+    with open(out / "theory_alpha_c.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    plot_theory_table(rows, out / "fig_alpha_c.png")
+    seconds = time.perf_counter() - t0
+    command = (f"actlab capacity table --out {out} --relu-K {','.join(map(str, relu_K))} "
+               f"--sign-K {','.join(map(str, sign_K))} --points {args.points} --scrambles {args.scrambles}")
+    meta = {"command": command, "wall_seconds": round(seconds, 1), "python": platform.python_version(),
+            "machine": platform.machine()}
+    (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    lines = [f"{r['activation']:<5} {r['weights']:<9} {r['ansatz']:<4} K={str(r['K']):<6} "
+             f"{r['alpha_c']:.6f} ± {r['uncertainty']:.1g}" for r in rows]
+    lines.append(f"wrote {out / 'theory_alpha_c.csv'}, {out / 'fig_alpha_c.png'} ({seconds:.0f} s)")
+    emit(args, {"rows": rows, **meta, "out": str(out)}, "\n".join(lines))
     return 0
 
 
@@ -62,20 +136,40 @@ def _simulate(args) -> int:
     return 0
 
 
+def qmc_args(parser) -> None:
+    parser.add_argument("--points", type=int, help="QMC points per scrambling for ReLU K>=4 (rounded to a power "
+                                                   "of 2; default 16384)")
+    parser.add_argument("--scrambles", type=int, help="independent Sobol' scramblings, whose spread is the stated "
+                                                      "error (default 16)")
+
+
 def add_commands(sub) -> None:
+
     cap = sub.add_parser("capacity", help="storage capacity of committee machines: replica theory and simulations")
     csub = cap.add_subparsers(dest="capacity_command", metavar="SUBCOMMAND", parser_class=type(cap))
     common = dict(act=dict(choices=["relu", "sign"], required=True, help="hidden units: relu (K even) or sign (K odd)"),
                   weights=dict(choices=["spherical", "binary"], default="spherical", help="weight constraint"))
 
-    th = csub.add_parser("theory", help="replica α_c(K) (RS Monte Carlo at finite K, RS/1RSB at K=inf)")
+    th = csub.add_parser("theory", help="replica α_c(K) (RS at finite K with a stated error, RS/1RSB at K=inf)")
     th.add_argument("--act", **common["act"])
     th.add_argument("--K", required=True, help="number of hidden units, or 'inf'")
     th.add_argument("--weights", **common["weights"])
     th.add_argument("--ansatz", choices=["rs", "1rsb"], default="rs")
-    th.add_argument("--samples", type=int, default=200_000, help="Monte Carlo samples for finite K")
+    th.add_argument("--method", choices=["auto", "mc"], default="auto",
+                    help="finite K: auto = exact (K=1, ReLU K=2), order-statistics integral (sign), "
+                         "randomised QMC (ReLU K>=4); mc = plain Monte Carlo (cross-check)")
+    qmc_args(th)
+    th.add_argument("--samples", type=int, default=200_000, help="Monte Carlo samples for --method mc")
     th.add_argument("--json", action="store_true", help="machine-readable output")
     th.set_defaults(func=_theory)
+
+    tb = csub.add_parser("table", help="α_c(K) table (CSV) and figure: RS at finite K, RS/1RSB at K=inf")
+    tb.add_argument("--out", required=True, metavar="DIR", help="directory for theory_alpha_c.csv, fig_alpha_c.png")
+    tb.add_argument("--relu-K", help="comma-separated even K for ReLU (default 2,4,...,128)")
+    tb.add_argument("--sign-K", help="comma-separated odd K for sign units (default 1,3,...,10001)")
+    qmc_args(tb)
+    tb.add_argument("--json", action="store_true", help="machine-readable output")
+    tb.set_defaults(func=_table)
 
     sim = csub.add_parser("simulate", help="fraction of random instances solved vs α, and α at 50%%")
     sim.add_argument("--act", **common["act"])
