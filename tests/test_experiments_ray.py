@@ -42,7 +42,7 @@ def test_ray_matches_local(ray_instance, tmp_path):
     spec = parse_spec(SPEC)
     run_sweep(spec, out=tmp_path / "local", workers=1, progress=False, timeout=2.0)
     summary = run_sweep(spec, out=tmp_path / "ray", backend="ray", progress=False, timeout=2.0)
-    assert summary.counts == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "failed": 2}
+    assert summary.counts == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "collapsed": 0, "failed": 2}
     local, remote = _table(tmp_path / "local"), _table(tmp_path / "ray")
     pd.testing.assert_frame_equal(local, remote)
     assert sorted(remote["error"].dropna()) == ["RuntimeError", "TimeoutError"]

@@ -131,7 +131,7 @@ def test_train_task_follows_the_training_contract(monkeypatch, tmp_path):
         return types.SimpleNamespace(
             status="diverged" if diverged else "done", metrics={"test_acc": 0.5 + 0.01 * cfg["depth"]},
             history=[{"epoch": 1, "loss": 1.0}], diverged={"step": 7, "layer": "blocks.3"} if diverged else None,
-            probes={"grad_norms_init": [1.0, 0.5]})
+            collapsed=None, probes={"grad_norms_init": [1.0, 0.5]})
 
     monkeypatch.setitem(sys.modules, "actlab.train", types.SimpleNamespace(TrainConfig=TrainConfig, fit=fit))
     with pytest.raises(ActlabError, match="unknown key 'width'; allowed keys: activation, depth"):

@@ -195,7 +195,8 @@ def test_cli_train_tiny_run_json(tmp_path, capsys):
                  "--n-test", "64", "--epochs", "1", "--batch-size", "32", "--json", "--out", str(out)])
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["status"] == "done" and data["config"]["model"] == "zplane" and data["metrics"]["steps"] == 4
+    assert data["status"] in ("done", "collapsed") and data["metrics"]["steps"] == 4  # 4 steps: may end at chance
+    assert data["config"]["model"] == "zplane" and data["config"]["init"] == "orthogonal"  # the model's own, recorded
     for name in ("metrics.json", "metrics.csv", "result.json", "curves.png", "grad_profile.png"):
         assert (out / name).exists(), name
     # the same directory again without --resume is refused; with --resume it returns the finished run
@@ -223,7 +224,7 @@ def test_cli_train_bad_input_exits_2(tmp_path, capsys, argv, message):
 def test_fit_runs_every_model_kind(digits, model, extra):
     cfg = TrainConfig(**{**TINY, "model": model, "depth": 2, "width": 8, "steps": 2, "probe_every": 0, **extra})
     result = fit(cfg, progress=False, dataset=digits)
-    assert result.status == "done" and result.metrics["steps"] == 2
+    assert result.status in ("done", "collapsed") and result.metrics["steps"] == 2  # 2 steps: maybe at chance
     assert result.probes["layers"][-1] == "readout" and result.probes["grad_norms_final"]["readout"] > 0
 
 

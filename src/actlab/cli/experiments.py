@@ -7,11 +7,11 @@ from .output import emit
 def add_commands(sub) -> None:
     p = sub.add_parser("run", help="run an experiment spec (TOML sweep) and store its results",
                        description="Expand SPEC.toml into runs and execute those not yet done. "
-                                   "Exit 0 when no run failed (diverged runs are results), 1 otherwise.")
+                                   "Exit 0 when no run failed (diverged and collapsed runs are results), 1 otherwise.")
     p.add_argument("spec", metavar="SPEC.toml", help="experiment spec (see docs/experiments.md)")
     p.add_argument("--out", metavar="DIR", help="run directory (default: runs/<spec name>)")
     p.add_argument("--resume", action="store_true",
-                   help="continue an existing run directory: re-run what is not done or diverged")
+                   help="continue an existing run directory: re-run what is not done, diverged or collapsed")
     _add_backend_args(p)
     p.add_argument("--tensorboard", action="store_true", default=None,
                    help="also write TensorBoard scalars per run under RUN_DIR/tensorboard/")
@@ -58,6 +58,7 @@ def _sweep_kwargs(args) -> dict:
 def _summary_text(summary) -> str:
     c = summary.counts
     text = (f"{summary.run_dir}: {summary.total} runs - {c['done']} done, {c['diverged']} diverged, "
+            f"{c['collapsed']} collapsed, "
             f"{c['failed']} failed ({summary.executed} executed in {summary.wall_s:.1f} s)")
     for rid, error in summary.failed:
         text += f"\n  failed {rid}: {error}"

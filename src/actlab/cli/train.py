@@ -9,7 +9,7 @@ from .output import emit
 
 # flag → TrainConfig key, for the flags whose value goes straight into the config
 _VALUE_FLAGS = {
-    "model": str, "depth": int, "width": int, "act": str, "norm": str, "init": str, "data": str,
+    "model": str, "depth": int, "width": int, "act": str, "norm": str, "norm_position": str, "init": str, "data": str,
     "data_root": str, "n_train": int, "n_test": int, "epochs": int, "steps": int, "batch_size": int,
     "lr": float, "optimizer": str, "schedule": str, "weight_decay": float, "momentum": float,
     "grad_clip": float, "seed": int, "device": str, "probe_every": int, "checkpoint_every": int,
@@ -29,9 +29,12 @@ def add_commands(sub) -> None:
     p.add_argument("--width", type=int, help="units / channels / embedding size (default 128)")
     p.add_argument("--act", help="activation name or spec, e.g. 'zorro(a=1.5)' (default: the model's own; "
                    "radial_bounding for zplane, gelu for vit, relu otherwise)")
-    p.add_argument("--norm", help="none, layernorm or batchnorm (default none)")
+    p.add_argument("--norm", help="none, layernorm or batchnorm (default: the model's own; none for mlp)")
+    p.add_argument("--norm-position", dest="norm_position", choices=("post", "pre"),
+                   help="mlp, resmlp: the norm after each linear map (post) or on each layer's input (pre)")
     p.add_argument("--residual", action="store_true", help="identity skips around hidden layers")
-    p.add_argument("--init", help="default, kaiming, xavier, orthogonal or critical")
+    p.add_argument("--init", help="default (torch's own), kaiming, xavier, orthogonal or critical "
+                                  "(default: the model's own; orthogonal for zplane, default otherwise)")
     p.add_argument("--group-size", dest="group_size", help="zplane: Radial Bounding group size, or 'none' for the whole vector")
     p.add_argument("--complex-weights", dest="complex_weights", action="store_true", help="zplane: complex-structured weights")
     p.add_argument("--data", help="dataset name or spec (default digits)")
@@ -82,7 +85,7 @@ def _config_dict(args) -> dict:
 def _out_dir(args, cfg) -> Path:
     if args.out:
         return Path(args.out)
-    name = re.sub(r"[^A-Za-z0-9_.=-]+", "_", f"{cfg.model}-{cfg.act or 'default'}-d{cfg.depth}-w{cfg.width}-s{cfg.seed}")
+    name = re.sub(r"[^A-Za-z0-9_.=-]+", "_", f"{cfg.model}-{cfg.act}-d{cfg.depth}-w{cfg.width}-s{cfg.seed}")
     base = Path("runs") / "train" / name
     if args.resume:
         return base
@@ -116,12 +119,16 @@ def run_train(args) -> int:
 
 def _summary(result, out: Path, figures: list[str]) -> str:
     m, cfg = result.metrics, result.config
-    lines = [f"{cfg['model']} depth {cfg['depth']} width {cfg['width']} act {cfg['act'] or 'default'} "
-             f"norm {cfg['norm'] or 'none'} init {cfg['init']} on {cfg['data']}: {result.status}"]
+    norm = f"{cfg['norm']} ({cfg['norm_position']})" if cfg["norm"] else "none"
+    lines = [f"{cfg['model']} depth {cfg['depth']} width {cfg['width']} act {cfg['act']} norm {norm} "
+             f"init {cfg['init']} on {cfg['data']}: {result.status}"]
     if result.diverged:
         d = result.diverged
         lines.append(f"  diverged at step {d['step']} (epoch {d['epoch']}): non-finite {d['where']} "
                      f"first in {d['layer']}" + (f" ({d['module']})" if d.get("module") else ""))
+    if result.collapsed:
+        lines.append(f"  collapsed ({result.collapsed['reason']}): {result.collapsed['detail']}; "
+                     f"{result.collapsed['hint']}")
     score = (f"test acc {m['test_acc']:.4f}" if "test_acc" in m else f"test mse {m['test_mse']:.4g}")
     lines.append(f"  {score}  test loss {m['test_loss']:.4g}  train loss {m['train_loss']:.4g}  "
                  f"({m['epochs']:.3g} epochs, {int(m['steps'])} steps, {m['time_s']:.1f} s)")

@@ -2,8 +2,8 @@
 
 `toy` exists so that the runner, the store and the reports can be tried and
 tested in milliseconds: a deterministic forward pass of a random deep network
-(numpy, no torch) plus a made-up loss curve, with switches to raise, to diverge
-and to kill its own process.
+(numpy, no torch) plus a made-up loss curve, with switches to raise, to diverge,
+to collapse and to kill its own process.
 """
 from __future__ import annotations
 
@@ -24,8 +24,11 @@ def execute_train(config: dict, run_dir: Path) -> RunResult:
     from ..train import TrainConfig, fit  # lazy: the runner works without the training stack
 
     result = fit(TrainConfig.from_dict(config), out_dir=run_dir, progress=False)
+    extra = _per_layer_lists(dict(result.probes or {}))
+    if result.collapsed:
+        extra["collapsed"] = result.collapsed
     return RunResult(status=result.status, metrics=dict(result.metrics), history=list(result.history),
-                     diverged_at=result.diverged, extra=_per_layer_lists(dict(result.probes or {})))
+                     diverged_at=result.diverged, extra=extra)
 
 
 def _per_layer_lists(probes: dict) -> dict:
@@ -68,6 +71,7 @@ TOY_SCHEMA = TaskSchema(fields={
     "fail": Field(bool, help="raise RuntimeError in the first epoch"),
     "crash": Field(bool, help="kill the worker process with os._exit(3)"),
     "diverge_at": Field(int, help="epoch at which the loss becomes NaN (0: never)"),
+    "collapse": Field(bool, help="finish with status collapsed (as a run at chance would)"),
 })
 
 
@@ -105,12 +109,15 @@ def execute_toy(config: dict, run_dir: Path) -> RunResult:
         history.append({"epoch": epoch, "loss": loss, "acc": 1.0 / (1.0 + loss)})
 
     (run_dir / "toy.txt").write_text(f"last-layer rms {profile[-1]:.6g}\n")
+    collapsed = {"collapsed": {"reason": "at chance", "detail": "toy run collapsed on purpose (collapse = true)",
+                               "hint": ""}} if config.get("collapse", False) else {}
     return RunResult(
+        status="collapsed" if collapsed else "done",
         metrics={"loss": history[-1]["loss"] if history else float("nan"),
                  "acc": history[-1]["acc"] if history else float("nan"),
                  "dead_fraction": float(np.mean(x == 0.0)), "rms_last": profile[-1]},
         history=history,
-        extra={"grad_norms_init": profile, "grad_norms_final": [p * 0.5 for p in profile]},
+        extra={"grad_norms_init": profile, "grad_norms_final": [p * 0.5 for p in profile], **collapsed},
     )
 
 

@@ -2,7 +2,7 @@
 
 Contents, top to bottom: the claims table and extra sections (when the caller gives
 them: the suites layer, actlab.suites, passes a suite's own), status
-counts with the diverged and failed runs listed, the summary table (each metric's
+counts with the diverged, collapsed and failed runs listed, the summary table (each metric's
 mean ± std over seeds, grouped by the other sweep axes), then figures: each
 metric against a numeric sweep axis (one line per group; the caller's figures lead), training curves from
 the per-epoch histories, and per-layer profiles (e.g. gradient norms at
@@ -64,7 +64,7 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     summary = view.summary()
     if summary is not None:
         summary.to_csv(out / "summary.csv", index=False)
-        lines += ["## Summary", "", f"Mean ± std over {view.seed_note()}; `n` = runs done of runs in the group. "
+        lines += ["## Summary", "", f"Mean ± std over {view.seed_note()}; `n` = runs done or collapsed of runs in the group. "
                   "Data: [summary.csv](summary.csv).", "", _markdown_table(summary), ""]
     figures = [tuple(f) for f in figures]
     if hints.get("metric_figures", True):  # a suite with its own figures may turn the generic grid off
@@ -96,7 +96,7 @@ def _claims_table(claims: Sequence[dict]) -> list:
 
 def _status_section(df, axes: list) -> list:
     counts = df["status"].value_counts()
-    statuses = ("done", "diverged", "failed", "pending", "running")
+    statuses = ("done", "diverged", "collapsed", "failed", "pending", "running")
     lines = [_md_row(["runs", *statuses]), _md_row(["---"] * (len(statuses) + 1)),
              _md_row([str(len(df)), *(str(int(counts.get(s, 0))) for s in statuses)])]
     durations = df["duration"].dropna()
@@ -111,6 +111,15 @@ def _status_section(df, axes: list) -> list:
             lines.append(_md_row([f"`{r['id']}`", *(_fmt_value(r[a]) for a in axes),
                                   _fmt_value(r["diverged_step"]), _fmt_value(r["diverged_layer"])]))
         lines += _more(len(diverged))
+    collapsed = df[df["status"] == "collapsed"]
+    if len(collapsed):
+        lines += ["", "Collapsed runs (finished without NaN/Inf, but at chance or with a vanished first-layer "
+                      "gradient; see docs/training.md):", "", _md_row(["run", *axes, "why"]),
+                  _md_row(["---"] * (len(axes) + 2))]
+        for _, r in collapsed.head(MAX_LISTED_RUNS).iterrows():
+            why = (read_run_file(df.attrs["run_dir"], r["id"], "artifacts.json") or {}).get("collapsed", {})
+            lines.append(_md_row([f"`{r['id']}`", *(_fmt_value(r[a]) for a in axes), why.get("detail", "")]))
+        lines += _more(len(collapsed))
     failed = df[df["status"] == "failed"]
     if len(failed):
         lines += ["", "Failed runs (full error in `results.sqlite`):", "", _md_row(["run", *axes, "error"]),
@@ -149,7 +158,7 @@ class _ReportView:
         metrics = df.attrs["metric_keys"]
         wanted = hints.get("metrics")
         self.metrics = [m for m in wanted if m in metrics] if wanted else metrics[:MAX_DEFAULT_METRICS]
-        self.done = self.df[self.df["status"] == "done"]
+        self.done = self.df[self.df["status"].isin(["done", "collapsed"])]  # the runs whose metrics are final
         self.x = hints.get("x") or next((a for a in self.group_axes if self._numeric(a)), None)
         if self.x is not None and not self._numeric(self.x):
             self.x = None
@@ -206,7 +215,7 @@ class _ReportView:
             title = f"{metric} vs {self.x}" if self.x else f"{metric} per {lines or 'run'}"
             figures.append(self._figure(data, f"metric_{metric}", title, metric, self.panel_axes, self.x, out,
                                         errorbars=True, logx=bool(self.hints.get("logx"))))
-        finished = self.df[self.df["status"].isin(["done", "diverged"])].copy()
+        finished = self.df[self.df["status"].isin(["done", "diverged", "collapsed"])].copy()
         if (finished["status"] == "diverged").any() and keys:
             finished["diverged"] = (finished["status"] == "diverged").astype(float)
             data = _mean_std_frame(finished, keys, "diverged")  # mean = fraction of runs that diverged
@@ -219,7 +228,7 @@ class _ReportView:
 
     def curve_figures(self, run_dir: Path, out: Path) -> list:
         rows = []
-        for _, run in self.df[self.df["status"].isin(["done", "diverged"])].iterrows():
+        for _, run in self.df[self.df["status"].isin(["done", "diverged", "collapsed"])].iterrows():
             for i, entry in enumerate(read_run_file(run_dir, run["id"], "history.json") or []):
                 point = {a: run[a] for a in self.panel_axes + self.xs + self.line_axes}
                 point["epoch"] = entry.get("epoch", i + 1)

@@ -37,8 +37,8 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
     """Execute every run of `spec` not yet done, storing results in `out` (default runs/<spec name>).
 
     backend: "local" (worker processes; workers=0 runs in this process) or "ray".
-    resume: continue a run directory that already holds this sweep: runs done or
-        diverged are kept, every other run (pending, failed, or left running by a
+    resume: continue a run directory that already holds this sweep: runs done,
+        diverged or collapsed are kept, every other run (pending, failed, or left running by a
         killed sweep) runs again. Without it an existing run directory is an error.
     tensorboard: also write TensorBoard scalars per run (default: the spec's flag).
     timeout: seconds a run may take before it is killed and recorded failed (not with workers=0).
@@ -96,7 +96,7 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
             if bar is not None:
                 bar.update(1)
                 counts = store.counts()
-                bar.set_postfix({s: counts[s] for s in ("done", "diverged", "failed")}, refresh=False)
+                bar.set_postfix({s: counts[s] for s in ("done", "diverged", "collapsed", "failed")}, refresh=False)
 
         cores = _usable_cores()
         n_workers = cores if workers is None else workers

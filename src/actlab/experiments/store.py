@@ -9,8 +9,9 @@
 
 Only the parent process writes here (workers send results back), so SQLite sees
 one writer; WAL lets `load` read while a sweep is writing. A run's status moves
-pending -> running -> done | diverged | failed; a row left `running` by a killed
-sweep goes back to pending when the sweep resumes.
+pending -> running -> done | diverged | collapsed | failed; a row left `running` by
+a killed sweep goes back to pending when the sweep resumes. done, diverged and
+collapsed are results (kept on resume); failed runs are retried.
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from typing import Iterable, Optional, Union
 from ..errors import ActlabError
 from .spec import Run
 
-STATUSES = ("pending", "running", "done", "diverged", "failed")
-FINISHED = ("done", "diverged")
+STATUSES = ("pending", "running", "done", "diverged", "collapsed", "failed")
+FINISHED = ("done", "diverged", "collapsed")
 DB_NAME = "results.sqlite"
 
 _SCHEMA = f"""
@@ -60,7 +61,17 @@ class ResultStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        self._allow_new_statuses()
         self.db.commit()
+
+    def _allow_new_statuses(self) -> None:
+        """A store made before a status existed has a CHECK that rejects it: rebuild `runs` with today's."""
+        sql = self.db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()[0]
+        if all(f"'{s}'" in sql for s in STATUSES):
+            return
+        columns = ", ".join(row[1] for row in self.db.execute("PRAGMA table_info(runs)"))
+        self.db.executescript(f"ALTER TABLE runs RENAME TO runs_old; {_SCHEMA} "
+                              f"INSERT INTO runs ({columns}) SELECT {columns} FROM runs_old; DROP TABLE runs_old;")
 
     def close(self) -> None:
         self.db.close()

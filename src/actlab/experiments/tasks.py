@@ -19,14 +19,15 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from ..errors import ActlabError
 
-RUN_STATUSES = ("done", "diverged")
+RUN_STATUSES = ("done", "diverged", "collapsed")
 
 
 @dataclass
 class RunResult:
     """What a finished run reports back.
 
-    status: "done" or "diverged" (a NaN/Inf guard fired; `diverged_at` says where).
+    status: "done", "diverged" (a NaN/Inf guard fired; `diverged_at` says where) or "collapsed"
+        (finished, but at chance or with a vanished gradient: actlab.train.health).
     metrics: final scalar metrics (e.g. test_acc, loss) - what the summary tables average.
     history: one dict of scalars per epoch (loss/accuracy curves).
     diverged_at: {"step": int, "layer": str} when status is "diverged", else None.

@@ -21,6 +21,7 @@ def make_activation(act: ActSpec) -> nn.Module:
 
 
 NORMS = ("layernorm", "batchnorm")
+NORM_POSITIONS = ("post", "pre")  # the norm after the linear map (on the pre-activation), or on the layer's input
 
 
 def check_norm(norm: str | None) -> str | None:

@@ -11,6 +11,7 @@ from typing import Optional
 NOT_MEASURED = "not measured"
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
+FINISHED = ("done", "diverged", "collapsed")  # runs that ended with a result (a collapsed one keeps its accuracy)
 
 DATA_NAMES = {"digits": "digits (8×8)", "fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
 
@@ -46,14 +47,23 @@ def variant(row) -> str:
 
 
 def with_variant(df):
-    """A copy of the results with a `variant` column (see `variant`) and boolean ablation flags."""
+    """A copy of the results with a `variant` column (see `variant`), boolean ablation flags and the
+    init each run ran with (a spec that leaves it unset gets the model's own)."""
     df = df.copy()
     df["variant"] = [variant(r) for r in df.to_dict("records")]
     for flag in ("residual", "complex_weights"):
         df[flag] = [is_set(v) for v in df[flag]] if flag in df.columns else False
-    if "init" not in df.columns:
-        df["init"] = "default"
+    models = df["model"] if "model" in df.columns else ["mlp"] * len(df)
+    inits = df["init"] if "init" in df.columns else [None] * len(df)
+    df["init"] = [i if present(i) else own_init(m) for i, m in zip(inits, models)]  # unset: the model's own
     return df
+
+
+def own_init(model) -> str:
+    """The init a model runs with when a spec leaves it unset (actlab.nn.MODEL_DEFAULTS)."""
+    from ..nn import MODEL_DEFAULTS
+
+    return MODEL_DEFAULTS.get(str(model) if present(model) else "mlp", MODEL_DEFAULTS["mlp"])["init"]
 
 
 def data_name(df) -> str:
@@ -74,11 +84,12 @@ def pct(x: Optional[float]) -> str:
 
 def mean_acc(rows) -> Optional[float]:
     """Mean test accuracy of the finished runs among `rows`, None when none finished.
-    A diverged run counts as 0: it did not train stably, whatever its weights scored before the NaN."""
-    finished = rows[rows["status"].isin(["done", "diverged"])]
+    A diverged run counts as 0: it did not train stably, whatever its weights scored before the NaN;
+    a collapsed run counts with the accuracy it ended at (about chance)."""
+    finished = rows[rows["status"].isin(FINISHED)]
     if finished.empty:
         return None
-    acc = finished["test_acc"].where(finished["status"] == "done", 0.0).fillna(0.0)
+    acc = finished["test_acc"].where(finished["status"] != "diverged", 0.0).fillna(0.0)
     return float(acc.mean())
 
 
@@ -105,5 +116,5 @@ def best_over_init(rows) -> tuple[Optional[float], Optional[str]]:
 
 def runs_note(rows) -> str:
     """'n runs' (finished runs among `rows`), for the measured column."""
-    n = len(rows[rows["status"].isin(["done", "diverged"])])
+    n = len(rows[rows["status"].isin(FINISHED)])
     return f"{n} run{'s' if n != 1 else ''}"

@@ -7,9 +7,9 @@ from dataclasses import dataclass, fields
 from typing import Any, Optional
 
 from ..errors import ActlabError
-from ..nn.factory import MODELS
+from ..nn.factory import MODELS, resolve_model_settings
 from ..nn.init import INIT_SCHEMES
-from ..nn.layers import NORMS
+from ..nn.layers import NORM_POSITIONS, NORMS
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "cosine")
@@ -20,10 +20,13 @@ DEVICES = ("auto", "cpu", "cuda")
 class TrainConfig:
     """One training run.
 
-    model: one of mlp, zplane, cnn, resnet, vit (see actlab.nn.build_model for what
-        depth and width mean for each). act: activation name or spec string; None is
-        the model's own (radial_bounding for zplane, gelu for vit, relu otherwise).
-    norm: None, "layernorm" or "batchnorm". residual: identity skips. init: scheme name.
+    model: one of mlp, zplane, resmlp, cnn, resnet, vit (see actlab.nn.build_model for what
+        depth and width mean for each).
+    act, init, norm, norm_position: activation name or spec string; init scheme name ("default"
+        is torch's own initialisation for every model); None, "layernorm" or "batchnorm"; "post"
+        or "pre". Each left unset (None) is the model's own default (actlab.nn.MODEL_DEFAULTS,
+        e.g. orthogonal init for zplane), resolved here, so that the config records what runs.
+    residual: identity skips (mlp, zplane).
     group_size, complex_weights: the zplane model's Radial Bounding groups (2 or None
         for the whole vector) and complex-structured weights.
     data: dataset name or spec (actlab.data.load_dataset); data_root: its files' directory.
@@ -42,8 +45,9 @@ class TrainConfig:
     width: int = 128
     act: Optional[str] = None
     norm: Optional[str] = None
+    norm_position: Optional[str] = None
     residual: bool = False
-    init: str = "default"
+    init: Optional[str] = None
     group_size: Optional[int] = 2
     complex_weights: bool = False
     data: str = "digits"
@@ -97,8 +101,10 @@ class TrainConfig:
         if isinstance(self.group_size, str) and self.group_size.lower() in ("none", "all", "vector"):
             self.group_size = None
         for key, allowed in (("model", MODELS), ("init", INIT_SCHEMES), ("optimizer", OPTIMIZERS),
-                             ("schedule", SCHEDULES), ("device", DEVICES)):
+                             ("schedule", SCHEDULES), ("device", DEVICES), ("norm_position", NORM_POSITIONS)):
             value = getattr(self, key)
+            if value is None and key in ("init", "norm_position"):
+                continue  # the model's default, resolved below
             if not isinstance(value, str) or value.lower() not in allowed:
                 raise ActlabError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
             setattr(self, key, value.lower())
@@ -129,6 +135,10 @@ class TrainConfig:
                 raise ActlabError(f"{key} must be true or false; got {getattr(self, key)!r}")
         if self.data_root is not None and not isinstance(self.data_root, str):
             self.data_root = str(self.data_root)
+        resolved = resolve_model_settings(self.model, self.act, self.init, self.norm, self.norm_position,
+                                          self.residual, self.complex_weights)
+        for key, value in resolved.items():
+            setattr(self, key, value)
 
 
 def _int(key: str, value: Any, lower: int) -> int:

@@ -23,6 +23,7 @@ from ..nn.factory import build_model
 from ..nn.layers import named_layers
 from .config import TrainConfig
 from .guard import first_nonfinite_forward, first_nonfinite_gradient
+from .health import HINTS, collapse_reason, describe_collapse
 from .interrupts import deferred_signals
 from .probes import STATS, run_probes, summarize
 from .result import TrainResult
@@ -105,7 +106,8 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
     callback: called after every step with {"step", "epoch", "loss", "total_steps"}.
     Ctrl-C or SIGTERM stops at the next step boundary after writing a checkpoint.
     A non-finite loss or gradient stops the run: status "diverged", with the step and
-    the first layer whose output (or gradient) went non-finite.
+    the first layer whose output (or gradient) went non-finite. A run that ends at chance
+    or with a vanished first-layer gradient has status "collapsed" (actlab.train.health).
     """
     cfg = cfg if isinstance(cfg, TrainConfig) else TrainConfig.from_dict(cfg)
     device = pick_device(cfg.device)
@@ -124,7 +126,8 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model, data.input_shape, data.output_dim, depth=cfg.depth, width=cfg.width,
                         act=cfg.act, norm=cfg.norm, residual=cfg.residual, init=cfg.init,
-                        group_size=cfg.group_size, complex_weights=cfg.complex_weights).to(device)
+                        group_size=cfg.group_size, complex_weights=cfg.complex_weights,
+                        norm_position=cfg.norm_position).to(device)
     opt = make_optimizer(cfg, model)
     n = data.n_train
     batch = min(cfg.batch_size, n)
@@ -179,7 +182,7 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
 
     diverged = None
     at_boundary = True
-    bar = tqdm(total=total, initial=run["step"], desc=f"{cfg.model} {cfg.act or 'default'} depth {cfg.depth}", unit="step",
+    bar = tqdm(total=total, initial=run["step"], desc=f"{cfg.model} {cfg.act} depth {cfg.depth}", unit="step",
                disable=not progress or not sys.stderr.isatty(), leave=False)
     model.train()
     try:
@@ -254,8 +257,15 @@ def _finish(cfg, model, data, task, loss_fn, run, diverged, started, steps_per_e
                   **{k: final[k] for k in STATS if k != "grad_norms"},
                   "init": init, "timeline": run["probes"]["timeline"]}
         metrics.update(summarize(final))
-    result = TrainResult(status="done" if diverged is None else "diverged", metrics=metrics, history=history,
-                         diverged=diverged, probes=jsonable(probes), config=cfg.to_dict(),
+    collapsed = None
+    if diverged is None:
+        classes = data.num_classes if task == "classification" else None
+        reason = collapse_reason(metrics, classes)
+        if reason is not None:
+            collapsed = {"reason": reason, "detail": describe_collapse(reason, metrics, classes), "hint": HINTS[reason]}
+    status = "diverged" if diverged is not None else "collapsed" if collapsed is not None else "done"
+    result = TrainResult(status=status, metrics=metrics, history=history, diverged=diverged, collapsed=collapsed,
+                         probes=jsonable(probes), config=cfg.to_dict(),
                          out_dir=str(store.dir) if store is not None else None)
     if store is not None:
         store.write_result(result.to_dict())

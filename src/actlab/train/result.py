@@ -7,15 +7,18 @@ from typing import Any, Optional
 
 @dataclass
 class TrainResult:
-    """status: "done" or "diverged". metrics: final scalars (train_loss, test_loss, test_acc
-    or test_mse, epochs, steps, time_s, params, probe summaries). history: one dict per
-    epoch. diverged: None or {"step", "epoch", "layer", "module", "where"} (1-based step and
-    epoch; where ∈ forward, loss, gradient). probes: the diagnostics (JSON-able)."""
+    """status: "done", "diverged" or "collapsed" (finished without NaN/Inf but at chance or with
+    a vanished first-layer gradient; actlab.train.health). metrics: final scalars (train_loss,
+    test_loss, test_acc or test_mse, epochs, steps, time_s, params, probe summaries). history:
+    one dict per epoch. diverged: None or {"step", "epoch", "layer", "module", "where"} (1-based
+    step and epoch; where ∈ forward, loss, gradient). collapsed: None or {"reason", "detail",
+    "hint"}. probes: the diagnostics (JSON-able)."""
 
     status: str
     metrics: dict[str, float]
     history: list[dict[str, Any]] = field(default_factory=list)
     diverged: Optional[dict[str, Any]] = None
+    collapsed: Optional[dict[str, Any]] = None
     probes: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     out_dir: Optional[str] = None

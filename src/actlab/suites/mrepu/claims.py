@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ...experiments.store import read_run_file
+from ..common import FINISHED
 from .task import DEFAULT_K0
 
 CLASS_NAMES = {-1: "vanish", 0: "stable", 1: "explode"}
@@ -27,7 +28,7 @@ NAMES = {"relu": "ReLU", "gelu": "GELU"}
 def _part(df: pd.DataFrame, part: str) -> pd.DataFrame:
     if "part" not in df.columns:
         return df.iloc[0:0]
-    return df[(df["part"] == part) & df["status"].isin(["done", "diverged"])]
+    return df[(df["part"] == part) & df["status"].isin(FINISHED)]
 
 
 def _k0(row) -> float:

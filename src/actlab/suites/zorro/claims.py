@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..common import (NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, data_name, mean_acc, pct,
+from ..common import (FINISHED, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, data_name, mean_acc, pct,
                                                with_variant)
 from . import fits
 
@@ -80,7 +80,7 @@ def _effective(df, arch: str, text: str) -> dict:
 def _dead_units(df) -> dict:
     claim = {"claim": f"No neuron death: every Zorro variant's dead-unit fraction ≤ {pct(DEAD_MAX)} "
                       f"(fully connected, no normalisation, end of training)", "paper": PAPER}
-    fc = df[(df["arch"] == "fc") & (df["status"] == "done")]
+    fc = df[(df["arch"] == "fc") & df["status"].isin(["done", "collapsed"])]
     if fc.empty or "dead_fraction" not in fc.columns:
         return {**claim, "measured": "no finished fully connected run", "verdict": NOT_MEASURED}
     dead = fc.groupby("act", sort=False)["dead_fraction"].mean().dropna()
@@ -95,7 +95,7 @@ def _dead_units(df) -> dict:
 
 def _no_explosions(df) -> dict:
     claim = {"claim": "No gradient explosions: no Zorro run diverges or produces NaN/Inf", "paper": PAPER}
-    zorro = df[df["zorro"] & df["status"].isin(["done", "diverged"])]
+    zorro = df[df["zorro"] & df["status"].isin(FINISHED)]
     if zorro.empty:
         return {**claim, "measured": "no finished Zorro run", "verdict": NOT_MEASURED}
     diverged = int((zorro["status"] == "diverged").sum())
@@ -146,7 +146,7 @@ def _figures(df, run_dir: Path) -> list:
     from ..figures import line_figure, run_profile
 
     out = run_dir / "report"
-    fc = df[df["arch"].isin(["fc", "fc_bn"]) & df["status"].isin(["done", "diverged"])]
+    fc = df[df["arch"].isin(["fc", "fc_bn"]) & df["status"].isin(FINISHED)]
     titles = {"fc": "no normalisation", "fc_bn": "BatchNorm"}
     acc_panels, dead_panels = [], []
     for arch in ("fc", "fc_bn"):

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..common import (NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, best_over_init,
-                                               by_setting, data_is, data_name, mean_acc, pct, runs_note,
-                                               with_variant)
+from ..common import (FINISHED, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, best_over_init, by_setting, data_is,
+                      data_name, mean_acc, own_init, pct, runs_note, with_variant)
 
 PAPER_DEPTH = 100
 PAPER_MNIST_ACC = 0.9834
@@ -128,7 +127,9 @@ def _tables(df) -> list:
     depths = sorted({int(d) for d in df["depth"].dropna()})
     keys = ["init"] + (["lr"] if "lr" in df.columns and df["lr"].nunique() > 1 else [])
     lines = ["## Accuracy per activation and depth", "",
-             "Test accuracy (mean over seeds; a diverged run counts as 0 %, marked †). Data: "
+             "Test accuracy (mean over seeds; a diverged run counts as 0 %, marked †; a collapsed run — "
+             "finished at chance or with a vanished first-layer gradient — counts with its accuracy, marked ‡). "
+             "Data: "
              f"{_scale(df)}.", "",
              "| activation | " + " | ".join(keys) + " | " + " | ".join(f"depth {d}" for d in depths) + " |",
              "| --- |" + " --- |" * (len(keys) + len(depths))]
@@ -137,11 +138,12 @@ def _tables(df) -> list:
         for d in depths:
             at = part[part["depth"] == d]
             acc = mean_acc(at)
-            cells.append("" if acc is None else pct(acc) + (" †" if (at["status"] == "diverged").any() else ""))
+            marks = "".join(m for s, m in ((("diverged", " †"), ("collapsed", " ‡"))) if (at["status"] == s).any())
+            cells.append("" if acc is None else pct(acc) + marks)
         if any(cells):
             lines.append(f"| {setting} | " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
                          + " | " + " | ".join(cells) + " |")
-    deep = df[(df["depth"] == PAPER_DEPTH) & df["status"].isin(["done", "diverged"])]
+    deep = df[(df["depth"] == PAPER_DEPTH) & df["status"].isin(FINISHED)]
     if not deep.empty:
         cols = [c for c in DETAIL if c[0] in deep.columns]
         lines += ["", f"## Depth {PAPER_DEPTH}: diagnostics at the end of training", "",
@@ -169,11 +171,13 @@ def _setting(row) -> str:
 
 
 def _baseline(df):
-    """The runs of the main grid: no ablation flag, default init, the most common learning rate."""
-    sel = df[(df["setting"] == df["variant"]) & (df["init"] == "default")]
+    """The runs of the main grid: no ablation flag, each model's own init (orthogonal for the zplane
+    model, torch's default otherwise), the most common learning rate."""
+    models = df["model"] if "model" in df.columns else [None] * len(df)
+    sel = df[(df["setting"] == df["variant"]) & (df["init"] == [own_init(m) for m in models])]
     if "lr" in sel.columns and not sel.empty:
         sel = sel[sel["lr"] == sel["lr"].mode().iloc[0]]
-    return sel[sel["status"].isin(["done", "diverged"])]
+    return sel[sel["status"].isin(FINISHED)]
 
 
 def _figures(df, run_dir: Path) -> list:
@@ -186,7 +190,7 @@ def _figures(df, run_dir: Path) -> list:
     for name, part in main.groupby("variant", sort=False):
         depths = sorted({int(d) for d in part["depth"]})
         acc[name] = (depths, [mean_acc(part[part["depth"] == d]) for d in depths])
-    lines += line_figure(out, "zplane_accuracy_vs_depth", [("default init, no ablation", acc)], "depth",
+    lines += line_figure(out, "zplane_accuracy_vs_depth", [("each model's own init, no ablation", acc)], "depth",
                          "test accuracy", "Test accuracy vs depth (a diverged run counts as 0)", logx=True)
     deep = _best_runs(df[(df["depth"] == PAPER_DEPTH) & (df["setting"] == df["variant"])])
     profiles = []
@@ -213,7 +217,7 @@ def _best_runs(deep):
         settings = by_setting(part)
         if settings:
             label, runs, _ = settings[0]
-            row = runs[runs["status"].isin(["done", "diverged"])].iloc[0].copy()
+            row = runs[runs["status"].isin(FINISHED)].iloc[0].copy()
             row["variant"] = f"{name} ({label})" if len(settings) > 1 else name
             rows.append(row)
     return deep.iloc[0:0] if not rows else type(deep)(rows)
