@@ -105,6 +105,9 @@ def test_perturbations_and_local_entropy_shapes():
     ["capacity", "simulate", "--act", "sign", "--K", "3", "--N", "9", "--alphas", "0.5", "--solver", "lp"],
     ["capacity", "theory", "--act", "relu", "--K", "4", "--points", "1"],
     ["capacity", "table", "--out", "unused_dir", "--relu-K", "3"],
+    ["capacity", "simulate", "--act", "sign", "--K", "1", "--N", "9", "--alphas", "0.5", "--reference"],
+    ["capacity", "simulate", "--act", "sign", "--K", "1", "--N", "41", "--alphas", "0.5", "--weights", "binary",
+     "--solver", "exact"],
     ["capacity", "table", "--out", "unused_dir", "--sign-K", "1,x"],
 ])
 def test_cli_bad_input_exits_2(argv, capsys):
@@ -125,6 +128,16 @@ def test_cli_theory_and_simulate_json(capsys, tmp_path):
                  "--alphas", "1,3", "--instances", "8", "--solver", "lp", "--bootstrap", "10", "--json",
                  "--plot", str(plot)]) == 0
     assert '"solved"' in capsys.readouterr().out and plot.stat().st_size > 0
+
+
+def test_cli_reference_is_exact_on_the_same_instances(capsys, tmp_path):
+    plot = tmp_path / "ref.png"
+    assert main(["capacity", "simulate", "--act", "sign", "--K", "1", "--weights", "binary", "--N", "11",
+                 "--alphas", "0.5,1.5", "--instances", "8", "--solver", "anneal", "--reference", "--bootstrap", "10",
+                 "--json", "--plot", str(plot)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["reference"]["solver"] == "exact" and plot.stat().st_size > 0
+    assert all(s <= r for s, r in zip(data["solved"], data["reference"]["solved"]))
 
 
 def test_cli_table_writes_csv_figure_and_command(capsys, tmp_path):

@@ -17,13 +17,16 @@ from .replica import sign_large_K_law  # noqa: E402
 
 
 def plot_scans(scans: Sequence[CapacityScan], path) -> Path:
-    """P(solved) vs α with Wilson 95 % bars, one line per scan."""
+    """P(solved) vs α with Wilson 95 % bars, one line per scan; an 'exact' scan (enumeration) is drawn as the
+    black dashed reference."""
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for s in scans:
         lo, hi = zip(*s.wilson())
         f = s.fractions
-        ax.errorbar(s.alphas, f, yerr=[[a - b for a, b in zip(f, lo)], [b - a for a, b in zip(f, hi)]], marker="o",
-                    capsize=2, label=f"{s.activation} K={s.K} {s.weights} N={s.N} ({s.solver})")
+        style = dict(color="k", ls="--", marker="s", label=f"exact P(solvable), enumeration, N={s.N}") \
+            if s.solver == "exact" else dict(marker="o", label=f"{s.activation} K={s.K} {s.weights} N={s.N} ({s.solver})")
+        ax.errorbar(s.alphas, f, yerr=[[a - b for a, b in zip(f, lo)], [b - a for a, b in zip(f, hi)]], capsize=2,
+                    **style)
     ax.axhline(0.5, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("α = P/N")
     ax.set_ylabel("fraction solved")

@@ -21,6 +21,8 @@ Every solver handles B independent instances with one tensor operation per step
   (reconstruction, not taken from the papers).
 - `anneal`: simulated annealing directly on ±1 weights with energy = number of errors,
   single flips, Metropolis acceptance at inverse temperature growing geometrically.
+- `exact_solve`: exhaustive enumeration of the 2^N binary weight vectors (`enumeration.py`),
+  the ground truth for binary weights at N ≲ 30.
 - `lp_feasible`: exact linear-programming separability check for the spherical
   perceptron (K = 1): ∃ w with y_μ w·ξ_μ > 0 ∀μ (scale-free, so the sphere constraint
   is irrelevant), solved as the bounded max-margin LP `lp_margin` and certified either way.
@@ -40,9 +42,10 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..errors import ActlabError
+from .enumeration import count_solutions
 from .machine import CommitteeMachine, Problem, WEIGHT_KINDS, random_weights, spherical_normalize
 
-SOLVERS = ("gd", "replicated", "anneal", "lp")
+SOLVERS = ("gd", "replicated", "anneal", "lp", "exact")
 
 
 @dataclass
@@ -299,11 +302,26 @@ def lp_solve(machine: CommitteeMachine, problem: Problem, weights: str = "spheri
     return SolveResult(nan_w, errors, torch.zeros(problem.B, dtype=torch.long), time.perf_counter() - t0)
 
 
+def exact_solve(machine: CommitteeMachine, problem: Problem, weights: str = "binary", *,
+                progress: bool = False) -> SolveResult:
+    """Exhaustive enumeration (`enumeration.count_solutions`): the ground truth for binary weights at small N.
+
+    errors = 0 where a binary solution exists (weights: the first one found), 1 where none does.
+    """
+    if weights != "binary":
+        raise ActlabError("solver 'exact' enumerates binary weights only; use --weights binary")
+    t0 = time.perf_counter()
+    counts, W = count_solutions(machine, problem, stop_at_first=True, progress=progress)
+    errors = torch.from_numpy((counts == 0).astype(np.int64))
+    return SolveResult(W, errors, torch.zeros(problem.B, dtype=torch.long), time.perf_counter() - t0)
+
+
 def solve(machine: CommitteeMachine, problem: Problem, weights: str, solver: str = "gd", *,
           progress: bool = False, seed: int = 0, **options) -> SolveResult:
-    """Dispatch by name: 'gd', 'replicated', 'anneal' (binary) or 'lp' (spherical perceptron).
+    """Dispatch by name: 'gd', 'replicated', 'anneal' (binary), 'lp' (spherical perceptron) or 'exact'
+    (binary, small N: exhaustive enumeration).
 
-    For 'lp' the errors are 0/1 (feasible or not) and the weights are not returned.
+    For 'lp' and 'exact' the errors are 0/1 (solvable or not); 'lp' returns no weights.
     """
     if solver == "gd":
         return gradient_descent(machine, problem, weights, progress=progress, seed=seed, **options)
@@ -313,4 +331,6 @@ def solve(machine: CommitteeMachine, problem: Problem, weights: str, solver: str
         return anneal(machine, problem, weights, progress=progress, seed=seed, **options)
     if solver == "lp":
         return lp_solve(machine, problem, weights, progress=progress)
+    if solver == "exact":
+        return exact_solve(machine, problem, weights, progress=progress)
     raise ActlabError(f"unknown solver {solver!r}; allowed: {', '.join(SOLVERS)}")

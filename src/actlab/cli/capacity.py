@@ -118,22 +118,39 @@ def _simulate(args) -> int:
 
         if not torch.cuda.is_available():
             raise ActlabError("--device cuda requested but no CUDA device is available; use --device cpu")
-    scan = capacity_scan(args.act, K, args.weights, args.N, _alphas(args.alphas), instances=args.instances,
-                         solver=args.solver, patterns=args.patterns, tree=not args.fully_connected, seed=args.seed,
-                         device=args.device, progress=sys.stderr.isatty(), bootstrap=args.bootstrap)
+    alphas = _alphas(args.alphas)
+    run = dict(instances=args.instances, patterns=args.patterns, tree=not args.fully_connected, seed=args.seed,
+               device=args.device, progress=sys.stderr.isatty(), bootstrap=args.bootstrap)
+    if args.reference:
+        _check_reference(args, K)
+    scan = capacity_scan(args.act, K, args.weights, args.N, alphas, solver=args.solver, **run)
+    # the same seed draws the same instances, so the reference is exact instance by instance
+    ref = capacity_scan(args.act, K, args.weights, args.N, alphas, solver="exact", **run) if args.reference else None
     lines = [f"{args.act} K={K} {args.weights} N={args.N} solver={args.solver} ({args.instances} instances/α)",
-             "alpha   solved  fraction  wilson95"]
-    for a, s, f, (lo, hi) in zip(scan.alphas, scan.solved, scan.fractions, scan.wilson()):
-        lines.append(f"{a:<7.3g} {s:>6d}  {f:8.3f}  [{lo:.2f}, {hi:.2f}]")
+             "alpha   solved  fraction  wilson95" + ("      solvable (exact)" if ref else "")]
+    for i, (a, s, f, (lo, hi)) in enumerate(zip(scan.alphas, scan.solved, scan.fractions, scan.wilson())):
+        lines.append(f"{a:<7.3g} {s:>6d}  {f:8.3f}  [{lo:.2f}, {hi:.2f}]" + (f"  {ref.solved[i]:>6d}" if ref else ""))
     lo, hi = scan.alpha_half_ci
     lines.append(f"alpha at 50%: {scan.alpha_half:.3f}  (95% CI {lo:.3f}–{hi:.3f}); {scan.seconds:.1f} s solving")
+    if ref:
+        lines.append(f"exact alpha at 50% (enumeration, same instances): {ref.alpha_half:.3f}")
     if args.plot:
         from ..capacity.plots import plot_scans
 
-        plot_scans([scan], args.plot)
+        plot_scans([scan] + ([ref] if ref else []), args.plot)
         lines.append(f"plot: {args.plot}")
-    emit(args, scan.as_dict(), "\n".join(lines))
+    emit(args, {**scan.as_dict(), **({"reference": ref.as_dict()} if ref else {})}, "\n".join(lines))
     return 0
+
+
+def _check_reference(args, K: int) -> None:
+    from ..capacity.enumeration import MAX_N
+    from ..capacity.machine import CommitteeMachine
+
+    m = CommitteeMachine(args.act, K, args.N, tree=not args.fully_connected)
+    if args.weights != "binary" or args.patterns != "pm1" or m.K * m.n > MAX_N:
+        raise ActlabError(f"--reference enumerates binary weights on ±1 patterns with at most {MAX_N} weights; "
+                          f"got --weights {args.weights} --patterns {args.patterns}, K·n = {m.K * m.n}")
 
 
 def qmc_args(parser) -> None:
@@ -178,9 +195,12 @@ def add_commands(sub) -> None:
     sim.add_argument("--N", type=int, required=True, help="number of inputs (a multiple of K for the tree)")
     sim.add_argument("--alphas", required=True, help="comma-separated loads α = P/N, e.g. 0.5,1,1.5")
     sim.add_argument("--instances", type=int, default=32, help="random instances per α (solved as one batch)")
-    sim.add_argument("--solver", choices=["gd", "replicated", "anneal", "lp"], default="gd",
+    sim.add_argument("--solver", choices=["gd", "replicated", "anneal", "lp", "exact"], default="gd",
                      help="gd (spherical/binary), replicated (dense-region seeking), anneal (binary), "
-                          "lp (exact, spherical perceptron)")
+                          "lp (exact, spherical perceptron), exact (enumeration, binary, N <= 34)")
+    sim.add_argument("--reference", action="store_true",
+                     help="also enumerate the same instances exactly (binary, ±1 patterns, K·n <= 34): "
+                          "P(solvable), drawn on the plot as the reference")
     sim.add_argument("--patterns", choices=["pm1", "gaussian"], default="pm1")
     sim.add_argument("--fully-connected", action="store_true", help="every hidden unit sees all N inputs")
     sim.add_argument("--seed", type=int, default=0)
