@@ -4,8 +4,14 @@
 
 Gradient descent: one step touches every (instance, pattern, weight) triple (forward +
 backward), throughput = B × R × P × N × steps / seconds (N = K·n weights per network,
-R replicas). Annealing: one step flips one weight per instance and re-evaluates all P
-patterns for it, throughput = B × P × flips / seconds.
+R replicas). Annealing: one proposal flips one weight and re-evaluates the P patterns for it,
+throughput = B × P × proposals / seconds.
+
+Annealing against a plain compiled loop, in the same run: `plain_anneal` below is the
+bare loop one would write for the sign perceptron (numba, fields kept, one pass over the
+patterns per proposal, nothing else), on the same instances and schedule as the library's
+`anneal` (which adds committee machines, ties, schedules, batching and the Python wrapper);
+the ratio of their throughputs is reported (target: library within 3× of the plain loop).
 """
 from __future__ import annotations
 
@@ -16,6 +22,10 @@ import sys
 import time
 from pathlib import Path
 
+import math
+
+import numba
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -32,6 +42,55 @@ def _time(fn, device: str) -> float:
     if device == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - t
+
+
+@numba.njit(cache=True)
+def plain_anneal(XT: np.ndarray, y: np.ndarray, w: np.ndarray, proposals: int, beta: float, seed: int) -> int:
+    """The bare SA loop for the sign perceptron: XT (N, P), y (P,), w (N,), int64; returns the final errors."""
+    np.random.seed(seed)
+    N, P = XT.shape
+    h = np.zeros(P, dtype=np.int64)
+    for i in range(N):
+        for mu in range(P):
+            h[mu] += w[i] * XT[i, mu]
+    energy = 0
+    for mu in range(P):
+        energy += y[mu] * h[mu] <= 0
+    for _ in range(proposals):
+        i = np.random.randint(N)
+        two_w = 2 * w[i]
+        delta = 0
+        for mu in range(P):
+            delta += (y[mu] * (h[mu] - two_w * XT[i, mu]) <= 0) - (y[mu] * h[mu] <= 0)
+        if delta <= 0 or np.random.random() < math.exp(-beta * delta):
+            w[i] = -w[i]
+            for mu in range(P):
+                h[mu] -= two_w * XT[i, mu]
+            energy += delta
+    return energy
+
+
+def bench_anneal_vs_plain(B: int, N: int, sweeps: int, alpha: float = 1.5, beta: float = 1.0) -> dict:
+    """Library `anneal` vs `plain_anneal` on the same unsolvable instances (every sweep runs), same β."""
+    m = CommitteeMachine("sign", 1, N)
+    prob = random_problem(m, int(alpha * N), B, generator=torch.Generator().manual_seed(2))
+    XT = np.ascontiguousarray(prob.patterns[:, 0].numpy().astype(np.int64).transpose(0, 2, 1))
+    y = prob.labels.numpy().astype(np.int64)
+    anneal(m, random_problem(m, 3, 1), sweeps=1)                      # compile both before timing
+    plain_anneal(XT[0], y[0], np.ones(N, dtype=np.int64), 10, beta, 0)
+    t = time.perf_counter()
+    res = anneal(m, prob, sweeps=sweeps, beta=(beta, beta))
+    lib = time.perf_counter() - t
+    proposals = int(res.steps.sum())
+    t = time.perf_counter()
+    for b in range(B):
+        plain_anneal(XT[b], y[b], np.where(np.arange(N) % 2 == 0, 1, -1).astype(np.int64), sweeps * N, beta, b)
+    plain = time.perf_counter() - t
+    P = prob.P
+    return {"solver": "anneal vs plain compiled loop", "activation": "sign", "K": 1, "N": N, "P": P, "instances": B,
+            "steps": sweeps * N, "seconds": lib, "plain_seconds": plain, "throughput": proposals * P / lib,
+            "plain_throughput": B * sweeps * N * P / plain, "ratio_plain_over_library": (B * sweeps * N / plain) /
+            (proposals / lib)}
 
 
 def bench(device: str, B: int, N: int, alpha: float, steps: int) -> list[dict]:
@@ -55,13 +114,6 @@ def bench(device: str, B: int, N: int, alpha: float, steps: int) -> list[dict]:
             mult = 5 if "R=5" in name else 1
             rows.append({"solver": name, "activation": act, "K": K, "N": n_in, "P": P, "instances": B, "steps": steps,
                          "seconds": sec, "throughput": B * mult * P * n_in * steps / sec})
-        sweeps = max(1, steps // n_in)
-        prob_hard = random_problem(m, int(1.5 * n_in), B, generator=torch.Generator(device=device).manual_seed(1),
-                                   device=device)
-        sec = _time(lambda: anneal(m, prob_hard, sweeps=sweeps, beta=(1e-3, 1e-3)), device)
-        flips = sweeps * n_in
-        rows.append({"solver": "anneal binary", "activation": act, "K": K, "N": n_in, "P": prob_hard.P, "instances": B,
-                     "steps": flips, "seconds": sec, "throughput": B * prob_hard.P * flips / sec})
     return rows
 
 
@@ -73,14 +125,21 @@ def main() -> int:
     ap.add_argument("--N", type=int, default=120)
     ap.add_argument("--alpha", type=float, default=1.0)
     ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--anneal-N", type=int, default=1001, help="perceptron size for annealing vs the plain loop")
+    ap.add_argument("--anneal-instances", type=int, default=4)
+    ap.add_argument("--sweeps", type=int, default=20, help="annealing sweeps (of N proposals)")
     args = ap.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         print("no CUDA device available", file=sys.stderr)
         return 2
     rows = bench(args.device, args.instances, args.N, args.alpha, args.steps)
+    rows.append(bench_anneal_vs_plain(args.anneal_instances, args.anneal_N, args.sweeps))
     for r in rows:
         print(f"{r['solver']:<24} {r['activation']:<4} K={r['K']} N={r['N']} P={r['P']} B={r['instances']}: "
               f"{r['throughput']:.3e} instance·pattern·weight/s ({r['seconds']:.2f} s)")
+    sa = rows[-1]
+    print(f"plain compiled SA loop: {sa['plain_throughput']:.3e} pattern·proposal/s ({sa['plain_seconds']:.2f} s); "
+          f"plain/library = {sa['ratio_plain_over_library']:.2f}")
     meta = {"device": args.device, "torch": torch.__version__, "threads": torch.get_num_threads(),
             "machine": platform.machine(), "command": " ".join(sys.argv),
             "cuda_name": torch.cuda.get_device_name() if args.device == "cuda" else None}

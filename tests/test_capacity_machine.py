@@ -9,6 +9,7 @@ import torch
 from actlab.capacity import empirical, solvers
 from actlab.capacity.machine import CommitteeMachine, random_problem, random_weights
 from actlab.cli import main
+from actlab.errors import ActlabError
 
 
 def _brute_force_errors(act, K, tree, X, y, W):
@@ -104,6 +105,10 @@ def test_perturbations_and_local_entropy_shapes():
     ["capacity", "simulate", "--act", "sign", "--K", "3", "--N", "9", "--alphas", "x"],
     ["capacity", "simulate", "--act", "sign", "--K", "3", "--N", "9", "--alphas", "0.5", "--solver", "lp"],
     ["capacity", "theory", "--act", "relu", "--K", "4", "--points", "1"],
+    ["capacity", "simulate", "--act", "sign", "--K", "1", "--N", "9", "--alphas", "0.5", "--weights", "binary",
+     "--solver", "anneal", "--replicas", "3"],
+    ["capacity", "simulate", "--act", "sign", "--K", "1", "--N", "9", "--alphas", "0.5", "--weights", "binary",
+     "--solver", "anneal", "--beta", "1"],
     ["capacity", "table", "--out", "unused_dir", "--relu-K", "3"],
     ["capacity", "simulate", "--act", "sign", "--K", "1", "--N", "9", "--alphas", "0.5", "--reference"],
     ["capacity", "simulate", "--act", "sign", "--K", "1", "--N", "41", "--alphas", "0.5", "--weights", "binary",
@@ -133,7 +138,8 @@ def test_cli_theory_and_simulate_json(capsys, tmp_path):
 def test_cli_reference_is_exact_on_the_same_instances(capsys, tmp_path):
     plot = tmp_path / "ref.png"
     assert main(["capacity", "simulate", "--act", "sign", "--K", "1", "--weights", "binary", "--N", "11",
-                 "--alphas", "0.5,1.5", "--instances", "8", "--solver", "anneal", "--reference", "--bootstrap", "10",
+                 "--alphas", "0.5,1.5", "--instances", "8", "--solver", "anneal", "--sweeps", "30", "--beta", "0.5,4",
+                 "--reference", "--bootstrap", "10",
                  "--json", "--plot", str(plot)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["reference"]["solver"] == "exact" and plot.stat().st_size > 0
@@ -181,3 +187,16 @@ def test_lp_decides_every_instance_at_the_critical_load_N200():
         assert (kappa > 0) == bool(res.solved[b])
         if kappa > 0:
             assert (y[b] * (X[b] @ w)).min() > 0
+
+
+@pytest.mark.parametrize("act,K,N,tree", [("sign", 1, 31, True), ("relu", 4, 24, True), ("sign", 3, 7, False)])
+def test_anneal_tracks_errors_exactly_and_is_reproducible(act, K, N, tree):
+    m = CommitteeMachine(act, K, N, tree=tree)
+    prob = random_problem(m, 2 * N, 5, generator=torch.Generator().manual_seed(4))   # too many patterns: unsolved
+    res = solvers.anneal(m, prob, sweeps=20, beta=(0.5, 2.0), seed=3)
+    assert torch.equal(m.errors(prob.patterns, prob.labels, res.weights), res.errors)
+    assert bool((res.errors > 0).all()) and bool((res.steps == 20 * K * m.n).all())
+    again = solvers.anneal(m, prob, sweeps=20, beta=(0.5, 2.0), seed=3)
+    assert torch.equal(again.weights, res.weights)
+    with pytest.raises(ActlabError):
+        solvers.anneal(m, random_problem(m, 3, 1, patterns="gaussian"), sweeps=1)

@@ -20,7 +20,8 @@ Every solver handles B independent instances with one tensor operation per step
   regions of solutions. The schedule and the surrogate are this project's choices
   (reconstruction, not taken from the papers).
 - `anneal`: simulated annealing directly on ±1 weights with energy = number of errors,
-  single flips, Metropolis acceptance at inverse temperature growing geometrically.
+  single flips, Metropolis acceptance at inverse temperature growing geometrically;
+  compiled (numba) with incremental local-field updates (`annealing.py`).
 - `exact_solve`: exhaustive enumeration of the 2^N binary weight vectors (`enumeration.py`),
   the ground truth for binary weights at N ≲ 30.
 - `lp_feasible`: exact linear-programming separability check for the spherical
@@ -42,6 +43,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..errors import ActlabError
+from .annealing import anneal_instance
 from .enumeration import count_solutions
 from .machine import CommitteeMachine, Problem, WEIGHT_KINDS, random_weights, spherical_normalize
 
@@ -183,48 +185,34 @@ def gradient_descent(machine: CommitteeMachine, problem: Problem, weights: str, 
 
 def anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary", *, sweeps: int = 200,
            beta: tuple[float, float] = (0.5, 8.0), seed: int = 0, progress: bool = False) -> SolveResult:
-    """Simulated annealing on ±1 weights; energy = number of errors; one flip per instance per step."""
+    """Simulated annealing on ±1 weights (`annealing.anneal_instance`, compiled, incremental local fields).
+
+    Energy = number of errors; `sweeps` sweeps of K·n single-flip proposals, β geometric from beta[0]
+    to beta[1]. Needs ±1 patterns (integer fields); runs on the CPU, one instance after another.
+    steps: proposals made until the instance was solved (or the budget).
+    """
     if weights != "binary":
         raise ActlabError("anneal works on binary weights only; use solver 'gd' for spherical weights")
-    X, y = problem.patterns, problem.labels
-    B, dev, dtype = y.shape[0], y.device, y.dtype
-    K, n = machine.K, machine.n
-    gen = torch.Generator(device=dev).manual_seed(seed)
-    W = random_weights(machine, B, "binary", generator=gen, device=dev, dtype=dtype)
-    c = machine.readout(dev, dtype)
-    h = machine.fields(X, W)                                       # (B, K, P), exact integers
-    out = torch.einsum("bkp,k->bp", machine.activate(h), c)
-    energy = (y * out <= 0).sum(-1)
-    total = sweeps * K * n
-    steps = torch.full((B,), total, device=dev)
-    rows = torch.arange(B, device=dev)
-    xrows = rows if X.shape[0] == B else torch.zeros_like(rows)
+    if sweeps < 1 or not (0 < beta[0] and 0 < beta[1]):
+        raise ActlabError(f"anneal needs sweeps >= 1 and positive inverse temperatures, got {sweeps}, {beta}")
+    X = problem.patterns.detach().cpu().numpy()
+    if not np.all((X == 1) | (X == -1)):
+        raise ActlabError("anneal needs ±1 patterns (exact integer fields); use --patterns pm1")
+    XT = np.ascontiguousarray(X.astype(np.int64).transpose(0, 1, 3, 2))        # (B, G, n, P)
+    y = problem.labels.detach().cpu().numpy().astype(np.int64)
+    c = machine.readout(dtype=torch.float64).numpy().astype(np.int64)
+    gen = torch.Generator().manual_seed(seed)
+    W = random_weights(machine, problem.B, "binary", generator=gen, dtype=torch.float64).numpy().astype(np.int64)
+    errors = np.zeros(problem.B, dtype=np.int64)
+    steps = np.zeros(problem.B, dtype=np.int64)
     t0 = time.perf_counter()
-    bar = _progress(total, "anneal binary", progress)
-    for t in range(total):
-        if t % n == 0 and not bool((energy > 0).any()):
-            break
-        b = beta[0] * (beta[1] / beta[0]) ** (t / max(total - 1, 1))
-        unit = torch.randint(0, K, (B,), generator=gen, device=dev)
-        idx = torch.randint(0, n, (B,), generator=gen, device=dev)
-        group = unit if machine.tree else torch.zeros_like(unit)
-        w_old = W[rows, unit, idx]                                             # (B,)
-        h_new = h[rows, unit] - 2.0 * w_old[:, None] * X[xrows, group, :, idx]  # (B, P)
-        out_new = out + c[unit, None] * (machine.activate(h_new) - machine.activate(h[rows, unit]))
-        e_new = (y * out_new <= 0).sum(-1)
-        delta = (e_new - energy).to(dtype)
-        u = torch.rand(B, generator=gen, device=dev, dtype=dtype)
-        accept = (energy > 0) & ((delta <= 0) | (u < torch.exp(-b * delta)))
-        W[rows[accept], unit[accept], idx[accept]] = -w_old[accept]
-        h[rows[accept], unit[accept]] = h_new[accept]
-        out = torch.where(accept[:, None], out_new, out)
-        solved_now = accept & (e_new == 0)
-        steps = torch.where(solved_now, torch.full_like(steps, t + 1), steps)
-        energy = torch.where(accept, e_new, energy)
-        if t % 1000 == 999:
-            bar.update(1000)
-    bar.close()
-    return SolveResult(W, machine.errors(X, y, W), steps, time.perf_counter() - t0)
+    for b in tqdm(range(problem.B), desc="anneal binary", disable=not progress, leave=False):
+        errors[b], steps[b] = anneal_instance(XT[b if XT.shape[0] > 1 else 0], y[b], c, W[b],
+                                              machine.tree, machine.activation == "relu", sweeps, float(beta[0]),
+                                              float(beta[1]), seed * 1_000_003 + b)
+    dev, dtype = problem.labels.device, problem.labels.dtype
+    return SolveResult(torch.from_numpy(W).to(dev, dtype), torch.from_numpy(errors).to(dev),
+                       torch.from_numpy(steps).to(dev), time.perf_counter() - t0)
 
 
 def _highs(c: np.ndarray, **constraints):

@@ -7,13 +7,13 @@ from ..errors import ActlabError
 from .output import emit
 
 
-def _alphas(text: str) -> list[float]:
+def _alphas(text: str, flag: str = "--alphas") -> list[float]:
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise ActlabError(f"--alphas must be comma-separated numbers like 0.5,1,1.5, got {text!r}") from None
+        raise ActlabError(f"{flag} must be comma-separated numbers like 0.5,1,1.5, got {text!r}") from None
     if not values or any(not math.isfinite(v) or v <= 0 for v in values):
-        raise ActlabError(f"--alphas must be positive numbers, got {text!r}")
+        raise ActlabError(f"{flag} must be positive numbers, got {text!r}")
     return values
 
 
@@ -123,7 +123,8 @@ def _simulate(args) -> int:
                device=args.device, progress=sys.stderr.isatty(), bootstrap=args.bootstrap)
     if args.reference:
         _check_reference(args, K)
-    scan = capacity_scan(args.act, K, args.weights, args.N, alphas, solver=args.solver, **run)
+    scan = capacity_scan(args.act, K, args.weights, args.N, alphas, solver=args.solver,
+                         solver_options=_solver_options(args), **run)
     # the same seed draws the same instances, so the reference is exact instance by instance
     ref = capacity_scan(args.act, K, args.weights, args.N, alphas, solver="exact", **run) if args.reference else None
     lines = [f"{args.act} K={K} {args.weights} N={args.N} solver={args.solver} ({args.instances} instances/α)",
@@ -141,6 +142,33 @@ def _simulate(args) -> int:
         lines.append(f"plot: {args.plot}")
     emit(args, {**scan.as_dict(), **({"reference": ref.as_dict()} if ref else {})}, "\n".join(lines))
     return 0
+
+
+def _solver_options(args) -> dict:
+    """Budget and schedule flags, each checked against the solver that uses it."""
+    given = {"sweeps": args.sweeps, "beta": args.beta, "max_steps": args.max_steps, "replicas": args.replicas,
+             "lr": args.lr}
+    uses = {"anneal": {"sweeps", "beta"}, "gd": {"max_steps", "lr", "beta"},
+            "replicated": {"max_steps", "lr", "beta", "replicas"}, "lp": set(), "exact": set()}[args.solver]
+    opts = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        if key not in uses:
+            raise ActlabError(f"--{key.replace('_', '-')} does not apply to --solver {args.solver}; "
+                              f"it takes: {', '.join('--' + u.replace('_', '-') for u in sorted(uses)) or 'none'}")
+        opts[key] = value
+    if "beta" in opts:
+        pair = _alphas(opts["beta"], "--beta")
+        if len(pair) != 2:
+            raise ActlabError(f"--beta takes two positive numbers START,END, got {opts['beta']!r}")
+        opts["beta"] = tuple(pair)
+    for key in ("sweeps", "max_steps", "replicas"):
+        if key in opts and opts[key] < 1:
+            raise ActlabError(f"--{key.replace('_', '-')} must be a positive integer, got {opts[key]}")
+    if "lr" in opts and not opts["lr"] > 0:
+        raise ActlabError(f"--lr must be positive, got {opts['lr']}")
+    return opts
 
 
 def _check_reference(args, K: int) -> None:
@@ -201,6 +229,13 @@ def add_commands(sub) -> None:
     sim.add_argument("--reference", action="store_true",
                      help="also enumerate the same instances exactly (binary, ±1 patterns, K·n <= 34): "
                           "P(solvable), drawn on the plot as the reference")
+    sim.add_argument("--sweeps", type=int, help="anneal: sweeps of K·n proposals (default 200)")
+    sim.add_argument("--beta", metavar="START,END",
+                     help="anneal: inverse temperature schedule (default 0.5,8); gd/replicated: surrogate "
+                          "sharpness schedule (default per machine)")
+    sim.add_argument("--max-steps", type=int, help="gd/replicated: optimisation steps (default 2000)")
+    sim.add_argument("--lr", type=float, help="gd/replicated: Adam learning rate (default 0.05)")
+    sim.add_argument("--replicas", type=int, help="replicated: number of coupled replicas (default 5)")
     sim.add_argument("--patterns", choices=["pm1", "gaussian"], default="pm1")
     sim.add_argument("--fully-connected", action="store_true", help="every hidden unit sees all N inputs")
     sim.add_argument("--seed", type=int, default=0)
