@@ -9,13 +9,15 @@ and diverges with sign units; dense, robust regions of solutions exist.
 """
 from .empirical import (CapacityScan, alpha_at_half, ball_entropy, capacity_scan, cover_probability, input_noise,
                         local_entropy, weight_perturbation)
+from .enumeration import count_solutions
+from .finite_k import mean_d2
 from .machine import CommitteeMachine, Problem, random_problem, random_weights, readout_weights
-from .replica import Estimate, alpha_c, effective_overlap
-from .solvers import SolveResult, anneal, gradient_descent, lp_feasible, replicated, solve
+from .replica import Estimate, alpha_c, effective_overlap, theory_table
+from .solvers import SolveResult, anneal, exact_solve, gradient_descent, lp_feasible, replicated, solve
 
 __all__ = [
     "CapacityScan", "CommitteeMachine", "Estimate", "Problem", "SolveResult", "alpha_at_half", "alpha_c", "anneal",
-    "ball_entropy", "capacity_scan", "cover_probability", "effective_overlap", "gradient_descent", "input_noise",
-    "local_entropy", "lp_feasible", "random_problem", "random_weights", "readout_weights", "replicated", "solve",
-    "weight_perturbation",
+    "ball_entropy", "capacity_scan", "count_solutions", "cover_probability", "effective_overlap", "exact_solve",
+    "gradient_descent", "input_noise", "local_entropy", "lp_feasible", "mean_d2", "random_problem", "random_weights",
+    "readout_weights", "replicated", "solve", "theory_table", "weight_perturbation",
 ]

@@ -1,8 +1,8 @@
 """Simulated annealing on binary weights, compiled (numba), with incremental local-field updates.
 
 Energy E(W) = number of training errors (y·Σ_l c_l g(h_l) ≤ 0, ties included), exactly as in
-`machine.py`. State kept per instance: the integer raw fields h_lμ = Σ_i W_li ξ_lμi of every unit
-on every pattern, the output fields o_μ = Σ_l c_l g(h_lμ) and E. A proposal flips one weight
+`machine.py`. State kept per instance (`fields.initial_state`): the integer raw fields h_lμ = Σ_i W_li ξ_lμi
+of every unit on every pattern, the output fields o_μ = Σ_l c_l g(h_lμ) and E. A proposal flips one weight
 W_li; it changes only unit l's fields, h_lμ → h_lμ − 2 W_li ξ_lμi, so ΔE costs one pass over the
 P patterns (no matmul), and an accepted flip updates h and o in place from the same pass.
 
@@ -18,12 +18,7 @@ import math
 import numba
 import numpy as np
 
-
-@numba.njit(cache=True)
-def _g(v: int, relu: bool) -> int:  # pragma: no cover - compiled
-    if relu:
-        return v if v > 0 else 0
-    return 1 if v > 0 else (-1 if v < 0 else 0)
+from .fields import initial_state
 
 
 @numba.njit(cache=True)
@@ -38,22 +33,7 @@ def anneal_instance(XT: np.ndarray, y: np.ndarray, c: np.ndarray, W: np.ndarray,
     K, n = W.shape
     P = y.shape[0]
     N = K * n
-    h = np.zeros((K, P), dtype=np.int64)
-    for l in range(K):
-        g = l if tree else 0
-        for mu in range(P):
-            s = 0
-            for i in range(n):
-                s += W[l, i] * XT[g, i, mu]
-            h[l, mu] = s
-    out = np.zeros(P, dtype=np.int64)
-    for mu in range(P):
-        for l in range(K):
-            out[mu] += c[l] * _g(h[l, mu], relu)
-    energy = 0
-    for mu in range(P):
-        if y[mu] * out[mu] <= 0:
-            energy += 1
+    h, out, energy = initial_state(XT, y, c, W, tree, relu)
     out_new = np.empty(P, dtype=np.int64)
     proposals = 0
     ratio = beta1 / beta0

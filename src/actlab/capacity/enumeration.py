@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import ActlabError
+from .fields import initial_state, unit_output
 from .machine import CommitteeMachine, Problem
 
 #: largest N enumerated (2^N configurations per instance)
@@ -26,31 +27,15 @@ MAX_N = 34
 
 
 @numba.njit(cache=True)
-def _enumerate(X: np.ndarray, y: np.ndarray, c: np.ndarray, K: int, n: int, tree: bool, relu: bool,
+def _enumerate(XT: np.ndarray, y: np.ndarray, c: np.ndarray, K: int, n: int, tree: bool, relu: bool,
                stop_at_first: bool) -> tuple:  # pragma: no cover - compiled
-    """(number of solutions, first solution found as a ±1 array of K·n, or zeros) for one instance."""
+    """(number of solutions, first solution found as a ±1 array of K·n, or zeros) for one instance;
+    XT (G, n, P) transposed patterns (`fields`)."""
     P = y.shape[0]
     N = K * n
-    w = np.ones(N, dtype=np.int64)
-    h = np.zeros((K, P), dtype=np.int64)
-    for l in range(K):
-        g = l if tree else 0
-        for mu in range(P):
-            s = 0
-            for i in range(n):
-                s += X[g, mu, i]
-            h[l, mu] = s
-    out = np.zeros(P, dtype=np.int64)
-    for mu in range(P):
-        o = 0
-        for l in range(K):
-            v = h[l, mu]
-            o += c[l] * (max(v, 0) if relu else (1 if v > 0 else (-1 if v < 0 else 0)))
-        out[mu] = o
-    errors = 0
-    for mu in range(P):
-        if y[mu] * out[mu] <= 0:
-            errors += 1
+    W = np.ones((K, n), dtype=np.int64)
+    w = W.reshape(N)                                  # a view: flips of w are flips of W
+    h, out, errors = initial_state(XT, y, c, W, tree, relu)
     count = 0
     first = np.zeros(N, dtype=np.int64)
     if errors == 0:
@@ -66,19 +51,17 @@ def _enumerate(X: np.ndarray, y: np.ndarray, c: np.ndarray, K: int, n: int, tree
             tt >>= 1
             bit += 1
         l = bit // n
-        i = bit % n
         g = l if tree else 0
-        old = w[bit]
-        w[bit] = -old
+        two_w = 2 * w[bit]
+        w[bit] = -w[bit]
         cl = c[l]
+        hl = h[l]
+        xr = XT[g, bit % n]
         for mu in range(P):
-            h_old = h[l, mu]
-            h_new = h_old - 2 * old * X[g, mu, i]
-            h[l, mu] = h_new
-            if relu:
-                d = max(h_new, 0) - max(h_old, 0)
-            else:
-                d = (1 if h_new > 0 else (-1 if h_new < 0 else 0)) - (1 if h_old > 0 else (-1 if h_old < 0 else 0))
+            ho = hl[mu]
+            hn = ho - two_w * xr[mu]
+            hl[mu] = hn
+            d = unit_output(hn, relu) - unit_output(ho, relu)
             if d != 0:
                 o_old = out[mu]
                 o_new = o_old + cl * d
@@ -114,14 +97,13 @@ def count_solutions(machine: CommitteeMachine, problem: Problem, *, stop_at_firs
                           f"got K·n = {weights}")
     from tqdm.auto import tqdm
 
-    X = _as_int(problem.patterns, "patterns")
+    XT = np.ascontiguousarray(_as_int(problem.patterns, "patterns").transpose(0, 1, 3, 2))   # (B, G, n, P)
     y = _as_int(problem.labels, "labels")
     c = machine.readout(dtype=torch.float64).numpy().astype(np.int64)
     counts = np.zeros(problem.B, dtype=np.int64)
     W = np.zeros((problem.B, machine.K * machine.n), dtype=np.int64)
     for b in tqdm(range(problem.B), desc=f"enumerate 2^{weights}", disable=not progress, leave=False):
-        xb = X[b if X.shape[0] > 1 else 0]
-        counts[b], W[b] = _enumerate(np.ascontiguousarray(xb), np.ascontiguousarray(y[b]), c, machine.K, machine.n,
-                                     machine.tree, machine.activation == "relu", stop_at_first)
+        counts[b], W[b] = _enumerate(XT[b if XT.shape[0] > 1 else 0], np.ascontiguousarray(y[b]), c, machine.K,
+                                     machine.n, machine.tree, machine.activation == "relu", stop_at_first)
     return counts, torch.from_numpy(W.reshape(problem.B, machine.K, machine.n)).to(problem.labels.dtype)
 
