@@ -50,6 +50,7 @@ def test_no_criticality_text(capsys):
     ["theory", "tanh", "--depth", "0"],
     ["theory", "nonexistent_module_xyz:f"],
     ["theory", "radial_bounding(group_size=0)"],
+    ["theory", "relu", "--accuracy", "1.5"],
 ])
 def test_bad_input_exits_2(capsys, argv):
     try:
@@ -59,3 +60,24 @@ def test_bad_input_exits_2(capsys, argv):
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "error" in err
+
+
+def test_width_recommendation_of_the_one_over_n_theory(capsys):
+    """ReLU at criticality: Var K̂/K² = (5(L − 1) + 2)/n, so 10 % at depth 100 needs n ≥ 497/0.01."""
+    code, out, _ = run(capsys, "theory", "relu", "--depth", "100", "--json")
+    assert code == 0
+    assert json.loads(out)["finite_width"]["width_for"] == {"fluctuation": 49700, "shift": 1}
+    code, out, _ = run(capsys, "theory", "relu", "--depth", "100")
+    assert "for depth 100, width ≥ 49,700 keeps the kernel's relative fluctuation" in out
+
+
+def test_measure_shows_the_one_over_n_prediction_beside_the_measurement(capsys):
+    code, out, _ = run(capsys, "theory", "tanh", "--depth", "5", "--measure", "64", "--nets", "50", "--accuracy", "0.2")
+    assert code == 0
+    assert "L/n = 0.0781" in out and "1/n theory" in out and "Var K̂⁽5⁾" in out and "under 20 %" in out
+    code, out, _ = run(capsys, "theory", "tanh", "--depth", "5", "--measure", "64", "--nets", "50", "--json")
+    data = json.loads(out)
+    m = data["measured"]
+    assert len(m["kernel_variance_measured"]) == 5 and len(m["kernel_predicted_finite"]) == 5
+    assert data["finite_width"]["prediction"]["width"] == 64
+

@@ -103,6 +103,8 @@ def cmd_theory(args: argparse.Namespace) -> None:
                    f"{measured.kernel_measured[-1]:.6g} ± {measured.kernel_error[-1]:.2g}")
         lines.append(f"  measured at width {args.measure} ({args.nets} networks): K⁽{args.depth}⁾ = {summary} "
                      f"(predicted {_num(float(measured.kernel_predicted[-1]))})")
+    if K0 > 0:
+        lines += finite_width_lines(act, C_b, C_W, K0, args, measured, data)
     if args.plot:
         from ..theory.plot import theory_figure
 
@@ -114,6 +116,43 @@ def cmd_theory(args: argparse.Namespace) -> None:
     emit(args, data, "\n".join(lines))
 
 
+def _pct(v: float) -> str:
+    return "—" if not math.isfinite(v) else f"{100 * v:+.3g} %"
+
+
+def finite_width_lines(act, C_b: float, C_W: float, K0: float, args: argparse.Namespace, measured, data: dict) -> list[str]:
+    """The 1/n theory at the last layer (actlab.theory.fluctuations): the width that keeps the
+    kernel's relative fluctuation (and its mean shift) under --accuracy, and with --measure the
+    predicted mean and variance of K̂ beside the measured ones."""
+    from ..theory.fluctuations import finite_width_prediction
+
+    L, acc = args.depth, args.accuracy
+    p = finite_width_prediction(act, C_b, C_W, K0, L, args.measure or args.width or 1)
+    need = p.width_for(acc)
+    data["finite_width"] = {"accuracy": acc, "width_for": need}
+    if need["fluctuation"] is None:
+        return ["  finite width   the 1/n theory has no prediction here: the kernel overflows"]
+    lines = [f"  finite width   for depth {L}, width ≥ {need['fluctuation']:,} keeps the kernel's relative "
+             f"fluctuation √Var K̂/K under {100 * acc:g} % (and width ≥ {need['shift']:,} its mean shift under "
+             f"{100 * acc:g} %) — 1/n theory, V⁽ᴸ⁾/K² = {p.vertex[-1] / p.kernel[-1] ** 2:.4g}"]
+    if measured is None:
+        return lines
+    data["finite_width"]["prediction"] = p.as_dict()
+    n = args.measure
+    expansion = float(p.vertex[-1] / (n * p.kernel[-1] ** 2))
+    lines.append(f"  at width {n}: L/n = {L / n:.3g}, expansion parameter V/(nK²) = {expansion:.3g} "
+                 f"({'small: the 1/n theory should hold' if expansion < 0.1 else 'not small: expect higher orders'})")
+    K, meas = float(p.kernel[-1]), float(measured.kernel_measured[-1])
+    lines.append(f"    mean K̂⁽{L}⁾   infinite width {K:.6g} | 1/n theory {float(p.mean[-1]):.6g} "
+                 f"({_pct(float(p.relative_shift[-1]))}) | measured {meas:.6g} ± {float(measured.kernel_error[-1]):.2g} "
+                 f"({_pct(meas / K - 1)})")
+    lines.append(f"    Var K̂⁽{L}⁾    infinite width 0 | 1/n theory {float(p.variance[-1]):.4g} "
+                 f"(relative fluctuation {100 * float(p.relative_fluctuation[-1]):.3g} %) | measured "
+                 f"{float(measured.kernel_variance_measured[-1]):.4g} ± {float(measured.kernel_variance_error[-1]):.2g}")
+    lines.append(f"    excess kurtosis of z⁽{L}⁾: 1/n theory {float(p.kurtosis[-1]):.3g}")
+    return lines
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -121,6 +160,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {value}")
     return value
 
 
@@ -139,6 +188,8 @@ def add_commands(sub) -> None:
                    help="also measure the kernel on random networks of this width")
     p.add_argument("--nets", type=_positive_int, default=100, help="networks sampled by --measure (default 100)")
     p.add_argument("--seed", type=int, default=0, help="random seed for --measure")
+    p.add_argument("--accuracy", type=_fraction, default=0.1,
+                   help="relative accuracy for the width recommendation of the 1/n theory (default 0.1)")
     p.add_argument("--plot", default=None, metavar="FILE", help="write the figure (χ vs K, kernel and gradients vs depth)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_theory)

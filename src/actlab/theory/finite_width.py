@@ -4,7 +4,8 @@ Network (spec): z⁽¹⁾ = b⁽¹⁾ + W⁽¹⁾x, z⁽ˡ⁺¹⁾ = b⁽ˡ⁺¹
 b ~ N(0, C_b). A model is a list of stages (linear, activation): z = linear(h), h = act(z).
 
 Measured per layer l = 1..L (each compared with its infinite-width prediction):
-- kernel:     K̂⁽ˡ⁾ = mean over units and inputs of (z⁽ˡ⁾)²             ↔ kernel_trajectory
+- kernel:     K̂⁽ˡ⁾ = mean over units and inputs of (z⁽ˡ⁾)²             ↔ kernel_trajectory;
+              its mean and one input's variance to first order in 1/n ↔ fluctuations.finite_width_prediction
 - gradients:  Ĝ⁽ˡ⁾ = mean of (∂(u·z⁽ᴸ⁾)/∂z⁽ˡ⁾)², u ~ N(0, I)            ↔ Π_{k=l}^{L−1} χ⊥(K⁽ᵏ⁾)
 - Jacobian:   singular values s of J = ∂z⁽ᴸ⁾/∂x (n × n₀), with
               mean s² = tr(JᵀJ)/n₀ ↔ (n C_W/n₀)·Π_{l=1}^{L−1} χ⊥(K⁽ˡ⁾)
@@ -14,8 +15,8 @@ below, the rows of W⁽ˡ⁾ are independent, so the pre-activations of the B in
 one unit are exactly N(0, C_b + C_W·HHᵀ/n) and independent across units. Sampling
 them directly (B²·n work per layer instead of n²·B) is exact in distribution for
 the forward pass, so hundreds of networks cost what one explicit network does.
-The single-network fluctuation is large (log-variance ≈ (⟨σ⁴⟩/⟨σ²⟩² − 1)·L/n per
-trajectory, ≈ 0.1 for ReLU at L = 20, n = 1024), which is why many draws are needed
+The single-network fluctuation is large (Var K̂/K² = (V⁽ᴸ⁾/K² + 2)/n to first order, V/K² = 5(L − 1)
+for ReLU: ≈ 0.1 at L = 20, n = 1024), which is why many draws are needed
 for percent-level comparisons. Gradients and Jacobians need the weights, so they
 use explicit networks.
 """
@@ -32,6 +33,7 @@ from torch import nn
 
 from ..activations import get_activation
 from ..errors import ActlabError
+from .fluctuations import finite_width_prediction
 from .kernels import check_depth, check_weights, kernel_trajectory, susceptibilities
 from .target import as_target
 
@@ -141,10 +143,11 @@ def jacobian_singular_values(stages: Sequence[Stage], x: torch.Tensor) -> np.nda
 
 
 def sample_kernels(act, C_b: float, C_W: float, width: int, depth: int, K0: float = 1.0,
-                   n_inputs: int = 2, n_nets: int = 200, seed: int = 0) -> np.ndarray:
+                   n_inputs: int = 2, n_nets: int = 200, seed: int = 0, per_input: bool = False) -> np.ndarray:
     """K̂⁽ˡ⁾ (mean of z² over units and inputs) for `n_nets` independent networks by
     exact Gram-matrix sampling (see module docstring): shape (n_nets, depth+1), entry l
-    the kernel of layer l+1, entry 0 the first layer (K⁽⁰⁾ = K0 in kernel_trajectory)."""
+    the kernel of layer l+1, entry 0 the first layer (K⁽⁰⁾ = K0 in kernel_trajectory).
+    per_input=True keeps each input's K̂ (mean over units only): shape (n_nets, depth+1, n_inputs)."""
     C_b, C_W = check_weights(C_b, C_W)
     width, depth = _check_positive_int(width, "width"), check_depth(depth)
     n_inputs, n_nets = _check_positive_int(n_inputs, "n_inputs"), _check_positive_int(n_nets, "n_nets")
@@ -160,9 +163,10 @@ def sample_kernels(act, C_b: float, C_W: float, width: int, depth: int, K0: floa
             dead |= ~torch.isfinite(gram).all(dim=2).all(dim=1)
             gram = torch.where(dead[:, None, None], torch.eye(n_inputs, dtype=gram.dtype), gram)
             z = _sample_preactivations(gram, width, gen)          # (N, B, n)
-            k = (z * z).mean(dim=(1, 2))
-            dead |= ~torch.isfinite(k)
-            out.append(torch.where(dead, torch.full_like(k, math.inf), k))
+            k = (z * z).mean(dim=2)
+            dead |= ~torch.isfinite(k).all(dim=1)
+            k = k if per_input else k.mean(dim=1)
+            out.append(torch.where(dead.view((-1,) + (1,) * (k.dim() - 1)), torch.full_like(k, math.inf), k))
             h = module(z)
             gram = C_b + C_W * h @ h.transpose(1, 2) / width
     return torch.stack(out, dim=1).numpy()
@@ -197,6 +201,11 @@ class Comparison:
     kernel_error: np.ndarray             # standard error of that mean
     kernel_median: np.ndarray            # median over networks (diverged ones count as inf)
     kernel_diverged: np.ndarray          # networks whose kernel overflowed, per layer (left out of the mean)
+    kernel_predicted_finite: np.ndarray  # E K̂ to first order in 1/n: K + K₍₁₎/n (actlab.theory.fluctuations)
+    kernel_variance_predicted: np.ndarray  # Var K̂ of one input to first order in 1/n: (V + 2K²)/n
+    kernel_variance_measured: np.ndarray   # variance over networks of one input's K̂ (mean over the inputs)
+    kernel_variance_error: np.ndarray      # its standard error (mean over inputs: an upper bound, inputs share networks)
+    kurtosis_predicted: np.ndarray         # excess kurtosis 3V/(nK²) of the pre-activations
     grad_predicted: np.ndarray           # Π_{k=l}^{L−1} χ⊥(K⁽ᵏ⁾)
     grad_measured: np.ndarray
     grad_error: np.ndarray
@@ -215,21 +224,28 @@ def compare_trajectories(act, C_b: float, C_W: float, width: int = 1024, depth: 
     The kernel is measured on `n_nets` networks by exact Gram-matrix sampling, the
     gradients and Jacobian on `n_explicit` explicit networks (width² weights each).
     K0 is the first layer's kernel; inputs are scaled so that C_b + C_W|x|²/n₀ = K0.
+    The kernel's mean and variance are predicted at infinite width and to first order
+    in 1/n (`fluctuations.finite_width_prediction`).
     """
     C_b, C_W = check_weights(C_b, C_W)
     depth = _check_positive_int(depth, "depth")
     n_explicit = int(n_explicit)
     name = as_target(act, width).label
     predicted = kernel_trajectory(act, C_b, C_W, K0, depth - 1, width=width)
-    samples = sample_kernels(act, C_b, C_W, width, depth - 1, K0, n_inputs, n_nets, seed)
+    one_over_n = _one_over_n(act, C_b, C_W, K0, depth, width)
+    per_input = sample_kernels(act, C_b, C_W, width, depth - 1, K0, n_inputs, n_nets, seed, per_input=True)
+    samples = per_input.mean(axis=2)
     ok = np.isfinite(samples)
     diverged = (~ok).sum(0)
     n = ok.sum(0)
     clean = np.where(ok, samples, np.nan)
+    clean_inputs = np.where(ok[:, :, None], per_input, np.nan)
     with np.errstate(all="ignore"), warnings.catch_warnings():  # layers where every network diverged
         warnings.simplefilter("ignore", RuntimeWarning)
         k_mean = np.nanmean(clean, 0)
         k_err = np.where(n > 1, np.nanstd(clean, 0, ddof=1) / np.sqrt(np.maximum(n, 1)), np.nan)
+        var, var_err = variance_with_error(clean_inputs)
+        var, var_err = var.mean(axis=1), var_err.mean(axis=1)
     finite = np.isfinite(predicted) & (predicted > 0)
     chi_perp = np.full(depth, np.nan)
     if finite.all():
@@ -249,4 +265,25 @@ def compare_trajectories(act, C_b: float, C_W: float, width: int = 1024, depth: 
     g = np.array(grads) if grads else np.full((1, depth), np.nan)
     g_err = g.std(0, ddof=1) / math.sqrt(len(g)) if len(g) > 1 else np.full(depth, np.nan)
     return Comparison(name, C_b, C_W, int(width), depth, np.arange(1, depth + 1), predicted, k_mean, k_err,
-                      np.median(np.where(ok, samples, np.inf), 0), diverged, grad_pred, g.mean(0), g_err, jac_pred, svs)
+                      np.median(np.where(ok, samples, np.inf), 0), diverged, one_over_n["mean"],
+                      one_over_n["variance"], var, var_err, one_over_n["kurtosis"], grad_pred, g.mean(0), g_err, jac_pred, svs)
+
+
+def variance_with_error(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample variance over axis 0 (nan entries left out) and its standard error
+    √((m₄ − s⁴)/N), m₄ the fourth central moment (no Gaussian assumption: K̂ is skewed)."""
+    n = np.sum(np.isfinite(x), axis=0)
+    c = x - np.nanmean(x, axis=0)
+    var = np.nansum(c * c, axis=0) / np.maximum(n - 1, 1)
+    m4 = np.nansum(c ** 4, axis=0) / np.maximum(n, 1)
+    err = np.sqrt(np.maximum(m4 - var ** 2, 0.0) / np.maximum(n, 1))
+    return np.where(n > 1, var, np.nan), np.where(n > 1, err, np.nan)
+
+
+def _one_over_n(act, C_b: float, C_W: float, K0: float, depth: int, width: int) -> dict:
+    """The 1/n predictions of E K̂, Var K̂ and the kurtosis (K0 = 0: a network that outputs 0, nothing to predict)."""
+    if K0 <= 0:
+        nan = np.full(depth, np.nan)
+        return {"mean": nan, "variance": nan, "kurtosis": nan}
+    p = finite_width_prediction(act, C_b, C_W, K0, depth, width)
+    return {"mean": p.mean, "variance": p.variance, "kurtosis": p.kurtosis}
