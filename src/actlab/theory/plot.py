@@ -3,7 +3,7 @@
 (a) χ∥(K) and χ⊥(K) at the chosen C_W, with K* marked: criticality is where both are 1.
 (b) the kernel K⁽ˡ⁾ vs depth at the chosen (C_b, C_W) and at C_W × 0.9 and × 1.1 (same
     C_b), with the finite-width measurement (mean ± standard error over networks)
-    overlaid when given.
+    overlaid when given, with the 1/n theory's mean at that width (dotted).
 (c) the backward signal Π_{k≥l} χ⊥(K⁽ᵏ⁾) (the squared gradient at layer l relative to
     the last layer) at the same inits, with the measured gradients when given.
 """
@@ -64,6 +64,8 @@ def theory_figure(act, C_b: float, C_W: float, K0: float, depth: int, title: str
         every = np.zeros(depth, dtype=bool)
         every[::max(1, depth // 25)] = True  # at most ~25 markers per curve
         keep = every & (measured.kernel_diverged == 0)  # overflowed networks leave no meaningful mean
+        ax_k.plot(measured.layers, measured.kernel_predicted_finite, color="k", lw=1, ls=":",
+                  label=f"1/n theory, width {measured.width}")
         ax_k.errorbar(measured.layers[keep], measured.kernel_measured[keep], yerr=measured.kernel_error[keep],
                       fmt="o", ms=3.5, color="k", capsize=2, label=f"measured, width {measured.width}")
         if np.all(np.isfinite(measured.grad_measured)):
