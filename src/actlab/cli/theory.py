@@ -116,6 +116,10 @@ def cmd_theory(args: argparse.Namespace) -> None:
     emit(args, data, "\n".join(lines))
 
 
+def _count(n: int) -> str:
+    return f"{n:,}" if n < 10 ** 9 else f"{n:.3g}"
+
+
 def _pct(v: float) -> str:
     return "—" if not math.isfinite(v) else f"{100 * v:+.3g} %"
 
@@ -131,9 +135,10 @@ def finite_width_lines(act, C_b: float, C_W: float, K0: float, args: argparse.Na
     need = p.width_for(acc)
     data["finite_width"] = {"accuracy": acc, "width_for": need}
     if need["fluctuation"] is None:
-        return ["  finite width   the 1/n theory has no prediction here: the kernel overflows"]
-    lines = [f"  finite width   for depth {L}, width ≥ {need['fluctuation']:,} keeps the kernel's relative "
-             f"fluctuation √Var K̂/K under {100 * acc:g} % (and width ≥ {need['shift']:,} its mean shift under "
+        return ["  finite width   the 1/n theory's coefficients overflow by this depth: fluctuations grow "
+                "exponentially, no practical width keeps them small"]
+    lines = [f"  finite width   for depth {L}, width ≥ {_count(need['fluctuation'])} keeps the kernel's relative "
+             f"fluctuation √Var K̂/K under {100 * acc:g} % (and width ≥ {_count(need['shift'])} its mean shift under "
              f"{100 * acc:g} %) — 1/n theory, V⁽ᴸ⁾/K² = {p.vertex[-1] / p.kernel[-1] ** 2:.4g}"]
     if measured is None:
         return lines
