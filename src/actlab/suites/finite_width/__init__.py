@@ -1,0 +1,2 @@
+"""The finite_width suite: the 1/n theory of the kernel (actlab.theory.fluctuations) against sampled
+networks, and the verdict on MRePU's finite-width shift; `suite.run_suite(profile, out_dir)`."""
