@@ -10,7 +10,7 @@ from actlab.errors import ActlabError
 @pytest.fixture
 def tiny(monkeypatch):
     monkeypatch.setitem(S.PROFILES, "tiny", S.Profile(widths=(64, 256), depth=6, nets=150, boost_below=64,
-                                                       extra_widths=(512,)))
+                                                       extra_widths=(512,), confirm_nets=300))
     monkeypatch.setattr(S, "CASES", ("relu", "tanh", "mrepu(p=3)"))
     return "tiny"
 
@@ -21,9 +21,12 @@ def test_tiny_profile_writes_report_data_and_figure_and_resumes(tmp_path, tiny, 
     assert "## Claim: where L/n ≤ 0.02" in text and "Verdict" in text and "## Verdict on MRePU" in text
     assert (tmp_path / "finite_width.png").stat().st_size > 20_000
     rows = (tmp_path / "finite_width.csv").read_text().splitlines()
-    assert len(rows) == 1 + (2 * 3 + 1) * 6                     # (cases × widths + extra) × layers
+    assert len(rows) == 1 + (2 * 3 + 1) * 6 + 3 * (1 + 5)       # (cases × widths + extra) × layers + confirmation
     points = json.loads((tmp_path / "points.json").read_text())
     assert len(points) == 7 and all(len(p["var"]) == 6 for p in points.values())
+    confirm = json.loads((tmp_path / "points_confirm.json").read_text())
+    assert len(confirm) == 6 and all(p["nets"] == 300 for p in confirm.values())     # layers 1..⌊0.02n⌋
+    assert sorted(len(p["layers"]) for p in confirm.values()) == [1, 1, 1, 5, 5, 5]
 
     def boom(*args, **kwargs):
         raise AssertionError("resampled a cached point")
@@ -36,8 +39,8 @@ def test_rows_compare_measured_and_predicted(tmp_path, tiny):
     p = S.PROFILES[tiny]
     layers = S.layer_grid(p.depth)
     inits = {"relu": S.case_init("relu", p.depth)}
-    points = {("relu", 256): S.sample_point("relu", inits["relu"], 256, p.depth, 2000, layers)}
-    rows = S.build_rows(p, inits, points, layers)
+    points = {("relu", 256, p.depth): S.sample_point("relu", inits["relu"], 256, p.depth, 2000, layers)}
+    rows = S.build_rows(inits, points)
     last = rows[-1]
     assert last["layer"] == 6 and last["var_predicted"] == pytest.approx((5 * 5 + 2) / 256)
     assert last["var_exact"] == pytest.approx((1 + 2 / 256) * (1 + 5 / 256) ** 5 - 1)
