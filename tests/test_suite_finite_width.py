@@ -68,3 +68,14 @@ def test_reproduce_dispatches_to_the_python_suite(tmp_path, monkeypatch, capsys)
     assert main(["reproduce", "finite_width", "--profile", "full", "--out", str(tmp_path / "fw"), "--json"]) == 0
     assert calls == [("full", tmp_path / "fw")]
     assert json.loads(capsys.readouterr().out)["report"] == str(tmp_path / "fw" / "index.md")
+
+
+def test_report_from_an_interrupted_run_lists_the_missing_points(tmp_path, tiny, monkeypatch):
+    monkeypatch.setattr(S, "CASES", ("relu",))
+    S.run_suite(tiny, tmp_path)
+    cache = json.loads((tmp_path / "points.json").read_text())
+    del cache[next(k for k in cache if k.startswith("relu|256|"))]
+    (tmp_path / "points.json").write_text(json.dumps(cache))
+    text = S.run_suite(tiny, tmp_path, sample=False).read_text()
+    assert "**Incomplete run**: 1 points not sampled yet (relu n=256 (main))" in text
+    assert "relu|256|" not in (tmp_path / "points.json").read_text()      # nothing sampled
