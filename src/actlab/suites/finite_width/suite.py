@@ -417,7 +417,9 @@ def run_suite(profile: str, out_dir: Path, sample: bool = True) -> Path:
     figure(rows, summary, p.depth, out)
     timing = (time.perf_counter() - t, sum(m["seconds"] for m in (*main.values(), *confirm.values())))
     command = f"actlab reproduce finite_width --profile {profile} --out {out}"
-    text = report(p, profile, inits, rows, summary, verdict, timing, command)
+    written_by = command if sample else (f"python -c \"from pathlib import Path; from actlab.suites.finite_width.suite "
+                                         f"import run_suite; run_suite('{profile}', Path('{out}'), sample=False)\"")
+    text = report(p, profile, inits, rows, summary, verdict, timing, written_by)
     if missing:
         text = text.replace("\n\n", f"\n\n**Incomplete run**: {len(missing)} points not sampled yet ({', '.join(missing)}); "
                             f"`{command}` resumes and completes it.\n\n", 1)
