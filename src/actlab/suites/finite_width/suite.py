@@ -263,6 +263,7 @@ def figure(rows: list[dict], summary: list[dict], depth: int, out: Path) -> None
     ax_e.axvline(SMALL, color="0.4", ls=":", lw=1)
     ax_e.set_xscale("log")
     ax_e.set_yscale("symlog", linthresh=0.1)
+    ax_e.set_ylim(-1.05, 1e3)                    # runaway MRePU ensembles (1e100 and more) would hide the rest
     ax_e.set_xlabel("L/n")
     ax_e.set_ylabel("Var K̂ measured / 1/n prediction − 1")
     ax_e.set_title("(a) variance of K̂⁽ᴸ⁾: relative error of the 1/n theory\n(grey: ±10 %; dotted: L/n = 0.02)")
