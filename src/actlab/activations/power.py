@@ -97,8 +97,8 @@ def _smoothness(p: float) -> float:
 class _PowerUnit(Activation):
     functional = staticmethod(repu)
 
-    def __init__(self, p: float = 2.0, learnable: bool = False) -> None:
-        super().__init__()
+    def __init__(self, p: float = 2.0, learnable: bool = False, inplace: bool = False) -> None:
+        super().__init__(inplace)
         self._add_param("p", p, learnable, lower=1.0, inclusive=True)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
