@@ -76,14 +76,16 @@ class Activation(nn.Module):
     """Base class: an elementwise (or group) activation with metadata and parameters.
 
     Subclasses call `_add_param(name, value, learnable, lower)` for each
-    hyperparameter. A fixed parameter is a constant like nn.LeakyReLU's slope: a
-    float32 buffer `<name>` that is not saved (so a model whose activations were
-    swapped loads the original model's checkpoint). A learnable one is an
-    nn.Parameter `<name>_raw` with value = lower + softplus(raw), so it stays in its
-    valid range (> lower) while it is trained; `<name>_raw` means that in every
-    checkpoint. A learnable module's state loads into a fixed one, which then holds
-    the trained values (the same function); a fixed one saves no state, so loading
-    it strictly into a learnable module raises an error that says so.
+    hyperparameter. A fixed parameter is a constant of the module, like nn.LeakyReLU's
+    slope: a number, not state, so a model whose activations were swapped loads the
+    original model's checkpoint, and no checkpoint or meta-device construction (Hugging
+    Face's from_pretrained) can change it. A learnable one is an nn.Parameter
+    `<name>_raw` with value = lower + softplus(raw), so it stays in its valid range
+    (> lower) while it is trained; `<name>_raw` means that in every checkpoint. A
+    learnable module's state loads into a fixed one, which then holds the trained values
+    (the same function); a fixed one saves no state, so loading it strictly into a
+    learnable module raises torch's error for the missing `<name>_raw` keys, and
+    strict=False keeps the constructor's values.
 
     inplace: accepted so that any actlab class can be passed where torch's activations
     go (timm's `act_layer=`, `nn.ReLU(inplace=True)`-style factories); a no-op, since
@@ -97,16 +99,18 @@ class Activation(nn.Module):
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self._lower: dict[str, float] = {}
+        self._fixed: dict[str, float] = {}
+        self._fixed_tensors: dict[tuple, tuple[torch.Tensor, ...]] = {}  # per (device, dtype), made at first use
         self.learnable = False
         self.inplace = bool(inplace)
 
     def _add_param(self, name: str, value: float, learnable: bool, lower: float = 0.0, inclusive: bool = False) -> None:
         value = check_param(name, value, lower, inclusive and not learnable)
-        t = torch.tensor(value, dtype=torch.float32)
         if learnable:
+            t = torch.tensor(value, dtype=torch.float32)
             self.register_parameter(f"{name}_raw", nn.Parameter(_softplus_inverse(t - lower)))
         else:
-            self.register_buffer(name, t, persistent=False)
+            self._fixed[name] = value
         self._lower[name] = lower
         self.learnable = learnable
 
@@ -115,16 +119,25 @@ class Activation(nn.Module):
         if self.learnable:
             with torch.enable_grad():  # requires grad under no_grad too: the fused path keys on that
                 return self._lower[name] + nn.functional.softplus(self._parameters[f"{name}_raw"])
-        return self._buffers[name]
+        return torch.tensor(self._fixed[name])
 
-    def params(self) -> tuple[torch.Tensor, ...]:
+    def params(self, x: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, ...]:
+        """The values of every hyperparameter as 0-d tensors; fixed ones on x's device in
+        its compute dtype (float32 for 16-bit inputs), made once per device and dtype."""
         if self.learnable:
             return tuple(self.param(n) for n in self._lower)
-        # fixed ones are the buffers themselves: read directly, not through Module.__getattr__ (every forward)
-        return tuple(self._buffers[n] for n in self._lower)
+        if x is None:
+            return tuple(torch.tensor(v) for v in self._fixed.values())
+        key = (x.device, x.dtype)
+        fixed = self._fixed_tensors.get(key)
+        if fixed is None:
+            dt = torch.float32 if x.element_size() == 2 else x.dtype
+            fixed = self._fixed_tensors[key] = tuple(torch.tensor(v, dtype=dt, device=x.device)
+                                                     for v in self._fixed.values())
+        return fixed
 
     def param_value(self, name: str) -> float:
-        return float(self.param(name).detach())
+        return float(self.param(name).detach()) if self.learnable else self._fixed[name]
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs) -> None:
@@ -134,15 +147,9 @@ class Activation(nn.Module):
             for name, lower in self._lower.items():
                 raw = state_dict.pop(f"{prefix}{name}_raw", None)
                 if raw is not None:
-                    value = raw if saved_values else lower + nn.functional.softplus(raw.float())
-                    self._buffers[name].copy_(value.detach())
-        elif strict:
-            absent = [f"{prefix}{n}_raw" for n in self._lower if f"{prefix}{n}_raw" not in state_dict]
-            if absent:
-                error_msgs.append(
-                    f"{', '.join(absent)}: this {type(self).__name__} is learnable, but the checkpoint has no "
-                    "parameters for it (a fixed activation saves none: its constants are constructor arguments); "
-                    "load with strict=False to keep the constructor's values")
+                    value = raw if saved_values else lower + nn.functional.softplus(raw.double())
+                    self._fixed[name] = float(value)
+                    self._fixed_tensors.clear()
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                                       error_msgs)
 

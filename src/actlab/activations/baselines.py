@@ -19,14 +19,21 @@ from .registry import register
 INF = math.inf
 
 
+# Beyond ±X_MAX σ and Φ are 0 or 1 and φ is 0 in float32 and float64, so both functions
+# equal their limits there; capping x keeps x·0 at ±inf the limit 0 instead of inf·0 = NaN.
+X_MAX = 1000.0
+
+
 def dsilu(x: torch.Tensor) -> torch.Tensor:
     """SiLU'(x) = σ(x)·(1 + x·(1 − σ(x)))."""
+    x = x.clamp(-X_MAX, X_MAX)
     s = torch.sigmoid(x)
     return s * (1 + x * (1 - s))
 
 
 def dgelu(x: torch.Tensor) -> torch.Tensor:
     """GELU'(x) = Φ(x) + x·φ(x)."""
+    x = x.clamp(-X_MAX, X_MAX)
     cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
     pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
     return cdf + x * pdf

@@ -229,7 +229,7 @@ class _ZorroBase(Activation):
     functional = staticmethod(zorro)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return type(self).functional(x, *self.params())
+        return type(self).functional(x, *self.params(x))
 
     def _info(self, name: str, formula: str, provenance: str, breakpoints=(0.0, 1.0), upper=None) -> ActivationInfo:
         return describe(self, name, formula, breakpoints=breakpoints, smoothness=1,
