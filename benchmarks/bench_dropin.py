@@ -26,7 +26,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 
-SUBPACKAGES = ("functional", "activations", "theory", "nn", "data", "train", "capacity", "experiments", "viz")
+SUBPACKAGES = ("functional", "activations", "theory", "nn", "data", "train", "capacity", "experiments", "suites", "viz")
 IMPORTS = {
     "torch": "import torch",
     "actlab": "import actlab",

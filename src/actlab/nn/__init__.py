@@ -17,6 +17,7 @@ from .zplane import ZPlaneMLP
 
 __all__ = [
     "DeepMLP", "ZPlaneMLP", "ComplexLinear", "SmallCNN", "SmallResNet", "SmallViT", "PINNNet",
-    "build_model", "MODELS", "init_weights", "INIT_SCHEMES", "critical_point", "swap_activations", "Swap", "register_with_transformers",
+    "build_model", "MODELS", "init_weights", "INIT_SCHEMES", "critical_point",
+    "swap_activations", "Swap", "register_with_transformers",
     "named_layers", "find_activation", "is_activation", "LabeledModel",
 ]
