@@ -7,12 +7,11 @@ each pair as a complex number (a "phasor"); group_size = None is the whole vecto
 Jacobian per group: I inside the ball, (I − x̂x̂ᵀ)/‖x‖ outside (radial direction
 killed, tangential directions scaled by 1/‖x‖); at ‖x‖ = 1 the inside branch.
 Computed as x·rsqrt(max(1, Σx²)), which never divides by ‖x‖ at x = 0; groups too
-large for Σx² in float32 are scaled by a power of two first (see SCALE), so a huge
-vector maps to its unit vector and ±inf components to their direction.
+large for Σx² in float32 are divided by their largest component first (see LARGE),
+so a huge vector maps to its unit vector and ±inf components to their direction.
 """
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import torch
@@ -41,78 +40,58 @@ def _ungrouped(y: torch.Tensor, like: torch.Tensor, dim: int) -> torch.Tensor:
     return y.reshape(like.movedim(dim, -1).shape).movedim(-1, dim)
 
 
-# Σx² overflows float32 once ‖x‖ ≳ 1.8e19, and x·rsqrt(inf) is 0. Groups where it
-# overflowed are computed from u = x·SCALE (a power of two: exact), whose Σu² cannot
-# overflow (16 components up to the largest float32) and is at least 2⁻⁴ there:
-# RB(x) = u·rsqrt(Σu²). A group with infinite components maps to its limit, the unit
-# vector along them. Every sum is over x (and g) alone, so the fused kernels read a
-# group once.
-SCALE = 2.0 ** -66
+# Σx² overflows float32 once |x| ≳ 1.8e19 (and x·rsqrt(inf) is 0): groups whose largest
+# component exceeds this are divided by it first, RB(x) = RB(x/m) there, since both lie
+# outside the ball and have the same direction. Below it Σx² cannot overflow (g < 2^48).
+LARGE = 2.0 ** 40
 
 
-def _is_inf(x: torch.Tensor) -> torch.Tensor:
-    return x.abs() == math.inf  # a comparison inductor vectorises (isinf it runs as a scalar loop)
+def rb_scaled(x: torch.Tensor, amax: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(u, m): the components u = x/m of groups whose largest |component| is amax, with
+    m = amax for large groups and 1 otherwise (u = x exactly). An infinite component
+    becomes ±1 and the finite ones 0: the limit of RB along it."""
+    m = torch.where(amax > LARGE, amax, torch.ones_like(amax))
+    return torch.where(torch.isinf(x), torch.sign(x), x / m), m
 
 
-def rb_sums(x: torch.Tensor, g: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, ...]:
-    """(Σx², Σu², number of infinite components) over the last axis, and with g also
-    (Σx·g, Σu·g); u = x·SCALE. keepdim, for rb_component and rb_component_vjp."""
-    u = x * SCALE
-    sums = [x * x, u * u, _is_inf(x).to(x.dtype)] + ([] if g is None else [x * g, u * g])
-    return tuple(t.sum(-1, keepdim=True) for t in sums)
+def rb_component(u: torch.Tensor, usq: torch.Tensor) -> torch.Tensor:
+    """u · rsqrt(max(1, usq)): the components of RB for scaled groups u with Σu² = usq."""
+    return u * torch.rsqrt(usq.clamp_min(1.0))
 
 
-def rb_component(x: torch.Tensor, sq: torch.Tensor, usq: torch.Tensor, n_inf: torch.Tensor) -> torch.Tensor:
-    """The components of RB for groups with sums rb_sums(x): x·rsqrt(max(1, Σx²)); where
-    Σx² overflowed u·rsqrt(Σu²), or along the infinite components."""
-    big = sq == math.inf
-    finite = x * torch.rsqrt(sq.clamp_min(1.0))
-    scaled = x * SCALE * torch.rsqrt(torch.where(big, usq, torch.ones_like(usq)))
-    direction = torch.where(_is_inf(x), torch.sign(x), torch.zeros_like(x)) * torch.rsqrt(n_inf.clamp_min(1.0))
-    return torch.where(big, torch.where(n_inf > 0, direction, scaled), finite)
-
-
-def rb_component_vjp(x: torch.Tensor, g: torch.Tensor, sq: torch.Tensor, usq: torch.Tensor, n_inf: torch.Tensor,
-                     dot: torch.Tensor, udot: torch.Tensor) -> torch.Tensor:
-    """The components of Jᵀg for groups with sums rb_sums(x, g): g inside the ball,
-    (g − x·dot/sq)/√sq outside; where Σx² overflowed the same in u = x·SCALE,
-    (g − u·udot/usq)·SCALE/√usq; 0 along infinite components (‖x‖ = ∞)."""
-    big = sq == math.inf
-    outside = sq > 1
-    s = torch.where(outside & ~big, sq, torch.ones_like(sq))  # 1 where unused: no inf·0 in a double backward
-    finite = torch.where(outside, (g - x * dot / s) * torch.rsqrt(s), g)
-    us = torch.where(big, usq, torch.ones_like(usq))
-    scaled = (g - x * SCALE * udot / us) * (torch.rsqrt(us) * SCALE)
-    return torch.where(big, torch.where(n_inf > 0, torch.zeros_like(x), scaled), finite)
+def rb_component_vjp(u: torch.Tensor, g: torch.Tensor, usq: torch.Tensor, dot: torch.Tensor,
+                     m: torch.Tensor) -> torch.Tensor:
+    """The components of Jᵀg for scaled groups u = x/m with Σu² = usq and dot = u·g:
+    g inside the ball, (g − u·dot/usq)/(m·√usq) = (g − x̂(x̂·g))/‖x‖ outside."""
+    outside = (usq > 1) | (m > 1)
+    s = torch.where(outside, usq, torch.ones_like(usq))
+    return torch.where(outside, (g - u * dot / s) * torch.rsqrt(s) / m, g)
 
 
 def rb_value(xg: torch.Tensor) -> torch.Tensor:
-    """RB on the last axis: rb_component(x, *rb_sums(x))."""
-    return rb_component(xg, *rb_sums(xg))
+    """RB on the last axis: rb_component(u, Σu²) of the scaled groups."""
+    u, _ = rb_scaled(xg, xg.abs().amax(-1, keepdim=True))
+    return rb_component(u, (u * u).sum(-1, keepdim=True))
 
 
 def rb_vjp(xg: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Jᵀg on the last axis: rb_component_vjp(x, g, *rb_sums(x, g))."""
-    return rb_component_vjp(xg, g, *rb_sums(xg, g))
+    """Jᵀg on the last axis: rb_component_vjp(u, g, Σu², Σu·g, m) of the scaled groups."""
+    u, m = rb_scaled(xg, xg.abs().amax(-1, keepdim=True))
+    return rb_component_vjp(u, g, (u * u).sum(-1, keepdim=True), (u * g).sum(-1, keepdim=True), m)
 
 
 def rb_pair(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """RB of the pairs (a, b), componentwise (the fused path's pairs; see rb_value)."""
-    sums = _pair_sums(a, b)
-    return rb_component(a, *sums), rb_component(b, *sums)
+    (ua, m), (ub, _) = [rb_scaled(c, torch.maximum(a.abs(), b.abs())) for c in (a, b)]
+    usq = ua * ua + ub * ub
+    return rb_component(ua, usq), rb_component(ub, usq)
 
 
 def rb_pair_vjp(a: torch.Tensor, b: torch.Tensor, ga: torch.Tensor, gb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Jᵀg of the pairs (a, b) with gradients (ga, gb), componentwise (see rb_vjp)."""
-    sums = _pair_sums(a, b, ga, gb)
-    return rb_component_vjp(a, ga, *sums), rb_component_vjp(b, gb, *sums)
-
-
-def _pair_sums(a, b, ga=None, gb=None):
-    """rb_sums of the pairs (a, b) [with gradients (ga, gb)], elementwise."""
-    ua, ub = a * SCALE, b * SCALE
-    sums = [a * a + b * b, ua * ua + ub * ub, _is_inf(a).to(a.dtype) + _is_inf(b).to(b.dtype)]
-    return tuple(sums + ([] if ga is None else [a * ga + b * gb, ua * ga + ub * gb]))
+    (ua, m), (ub, _) = [rb_scaled(c, torch.maximum(a.abs(), b.abs())) for c in (a, b)]
+    usq, dot = ua * ua + ub * ub, ua * ga + ub * gb
+    return rb_component_vjp(ua, ga, usq, dot, m), rb_component_vjp(ub, gb, usq, dot, m)
 
 
 class RadialBoundingFunction(torch.autograd.Function):
