@@ -163,7 +163,7 @@ def test_expanded_gradient_takes_the_fused_path():
     with fused.fused_mode("always"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         act(x).sum().backward()
-    assert not fused._broken and not [w for w in caught if "actlab" in str(w.message)]
+    assert not fused.failed and not [w for w in caught if "actlab" in str(w.message)]
     expected = torch.autograd.grad(act(x.detach().double().requires_grad_()).sum(), act.parameters())
     for p, e in zip(act.parameters(), expected):
         torch.testing.assert_close(p.grad.double(), e.double(), rtol=1e-4, atol=1e-4)
@@ -196,7 +196,7 @@ def test_compile_failure_warns_once_and_falls_back(monkeypatch):
         raise RuntimeError("no C++ compiler")
 
     monkeypatch.setattr(fused, "_compiled", {})
-    monkeypatch.setattr(fused, "_broken", False)
+    monkeypatch.setattr(fused, "failed", {})
     monkeypatch.setattr(torch._inductor, "compile", broken_compile)
     act = actlab.get_activation("mrepu")
     x = torch.linspace(-3, 3, 50)
@@ -204,11 +204,11 @@ def test_compile_failure_warns_once_and_falls_back(monkeypatch):
         warnings.simplefilter("always")
         y1 = act(x)
         y2 = act(x)
-    assert len([w for w in caught if "fused CPU path is unavailable" in str(w.message)]) == 1
+    assert len([w for w in caught if "fused CPU kernel" in str(w.message)]) == 1
     with fused.fused_mode("never"):
         torch.testing.assert_close(y1, act(x))
     torch.testing.assert_close(y1, y2)
-    assert fused._broken and not fused.cpu_usable(x)
+    assert [k[:2] for k in fused.failed] == [("MRePUFunction", "value")]
 
 
 @pytest.mark.parametrize("spec", NEW)

@@ -112,14 +112,15 @@ def test_unknown_init_and_norm_are_user_errors():
 
 def test_swap_activations_replaces_modules_anywhere():
     net = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Sequential(nn.Linear(4, 4), nn.ReLU()), nn.Tanh())
-    assert swap_activations(net, nn.ReLU, "zorro(a=1.5)") == 2
+    assert [s.path for s in swap_activations(net, nn.ReLU, "zorro(a=1.5)")] == ["1", "2.1"]
     zorros = [m for m in net.modules() if isinstance(m, actlab.activations.Zorro)]
     assert len(zorros) == 2 and zorros[0] is not zorros[1] and zorros[0].param_value("a") == 1.5
-    assert swap_activations(net, None, nn.GELU) == 3  # every activation, from a factory
+    assert len(swap_activations(net, None, nn.GELU)) == 3  # every activation, from a factory
     assert net(torch.randn(2, 4)).shape == (2, 4)
     mlp = DeepMLP(4, 2, depth=3, width=4, act="relu")
-    assert swap_activations(mlp, "gelu", "tanh") == 0
-    assert swap_activations(mlp, "relu", "mrepu(p=3)") == 3
+    with pytest.warns(UserWarning, match="no module of DeepMLP matched"):
+        assert swap_activations(mlp, "gelu", "tanh") == []
+    assert len(swap_activations(mlp, "relu", "mrepu(p=3)")) == 3
     with pytest.raises(ActlabError, match="unknown activation"):
         swap_activations(mlp, "mrepu", "nope")
 

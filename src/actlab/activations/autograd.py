@@ -109,19 +109,34 @@ def _as_param(p, dt: torch.dtype, device: torch.device) -> torch.Tensor:
     return t
 
 
-def exporting_onnx() -> bool:
-    """Whether an ONNX export is running this call. Both exporters trace (TorchScript) or
-    compile (dynamo) the model; the export flag itself costs more to read, so only then."""
-    return (torch.jit.is_tracing() or torch.compiler.is_compiling()) and torch.onnx.is_in_onnx_export()
+def check_floating(x: torch.Tensor, name: str) -> None:
+    """Raise as torch's GELU does for an integer (or boolean) input, which the formulas would
+    otherwise compute in integer arithmetic, silently truncated."""
+    if not x.is_floating_point():
+        raise RuntimeError(f"{name} is not implemented for {x.dtype}: activations need a floating-point "
+                           "input (convert it with x.float())")
+
+
+def tracing_reference(x: torch.Tensor, params: Sequence[torch.Tensor] = ()) -> bool:
+    """Whether this call should trace the reference formula instead of the Function: under
+    an ONNX export, and when torch.compile traces an inference (no gradient needed), where a
+    Function adds nothing that inductor does not fuse itself and its forward's
+    save_for_backward has no tensor to save (a fullgraph compile would fail)."""
+    if not (torch.jit.is_tracing() or torch.compiler.is_compiling()):
+        return False
+    if not torch.is_grad_enabled() or not (x.requires_grad or any(p.requires_grad for p in params)):
+        return True
+    return torch.onnx.is_in_onnx_export()
 
 
 def apply(function: type[torch.autograd.Function], reference: Fn, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
-    """Run `function` on x; during ONNX export trace the reference formula instead,
-    since a custom Function has no ONNX symbolic."""
+    """Run `function` on x; trace the reference formula instead where `tracing_reference`
+    says so (a custom Function has no ONNX symbolic)."""
+    check_floating(x, function.__name__)
     dt, device = compute_dtype(x), x.device
     params = tuple(p if isinstance(p, torch.Tensor) and p.dtype == dt and p.device == device
                    else _as_param(p, dt, device) for p in params)
-    if exporting_onnx():
+    if tracing_reference(x, params):
         xc, pc = _cast(x, params)
         return reference(xc, *pc).to(x.dtype)
     return function.apply(x, *params)

@@ -76,42 +76,82 @@ class Activation(nn.Module):
     """Base class: an elementwise (or group) activation with metadata and parameters.
 
     Subclasses call `_add_param(name, value, learnable, lower)` for each
-    hyperparameter. A fixed parameter is a float32 buffer; a learnable one is an
-    nn.Parameter `<name>_raw` with value = lower + softplus(raw), so the parameter
-    always stays in its valid range (> lower) while it is trained.
+    hyperparameter. A fixed parameter is a constant of the module, like nn.LeakyReLU's
+    slope: a number, not state, so a model whose activations were swapped loads the
+    original model's checkpoint, and no checkpoint or meta-device construction (Hugging
+    Face's from_pretrained) can change it. A learnable one is an nn.Parameter
+    `<name>_raw` with value = lower + softplus(raw), so it stays in its valid range
+    (> lower) while it is trained; `<name>_raw` means that in every checkpoint. A
+    learnable module's state loads into a fixed one, which then holds the trained values
+    (the same function); a fixed one saves no state, so loading it strictly into a
+    learnable module raises torch's error for the missing `<name>_raw` keys, and
+    strict=False keeps the constructor's values.
+
+    inplace: accepted so that any actlab class can be passed where torch's activations
+    go (timm's `act_layer=`, `nn.ReLU(inplace=True)`-style factories); a no-op, since
+    the autograd Function saves its input for the backward.
     """
 
-    def __init__(self) -> None:
+    # state_dict format: 2 = fixed constants unsaved, <name>_raw only for learnable ones.
+    # Version 1 saved fixed constants as persistent buffers <name>_raw holding the value.
+    _version = 2
+
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self._lower: dict[str, float] = {}
+        self._fixed: dict[str, float] = {}
+        self._fixed_tensors: dict[tuple, tuple[torch.Tensor, ...]] = {}  # per (device, dtype), made at first use
         self.learnable = False
+        self.inplace = bool(inplace)
 
     def _add_param(self, name: str, value: float, learnable: bool, lower: float = 0.0, inclusive: bool = False) -> None:
         value = check_param(name, value, lower, inclusive and not learnable)
-        t = torch.tensor(value, dtype=torch.float32)
         if learnable:
+            t = torch.tensor(value, dtype=torch.float32)
             self.register_parameter(f"{name}_raw", nn.Parameter(_softplus_inverse(t - lower)))
         else:
-            self.register_buffer(f"{name}_raw", t)
+            self._fixed[name] = value
         self._lower[name] = lower
         self.learnable = learnable
 
     def param(self, name: str) -> torch.Tensor:
         """The constrained value of hyperparameter `name` as a 0-d tensor."""
-        raw = getattr(self, f"{name}_raw")
         if self.learnable:
             with torch.enable_grad():  # requires grad under no_grad too: the fused path keys on that
-                return self._lower[name] + nn.functional.softplus(raw)
-        return raw
+                return self._lower[name] + nn.functional.softplus(self._parameters[f"{name}_raw"])
+        return torch.tensor(self._fixed[name])
 
-    def params(self) -> tuple[torch.Tensor, ...]:
+    def params(self, x: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, ...]:
+        """The values of every hyperparameter as 0-d tensors; fixed ones on x's device in
+        its compute dtype (float32 for 16-bit inputs), made once per device and dtype."""
         if self.learnable:
             return tuple(self.param(n) for n in self._lower)
-        # fixed ones are the buffers themselves: read directly, not through Module.__getattr__ (every forward)
-        return tuple(self._buffers[f"{n}_raw"] for n in self._lower)
+        if x is None:
+            return tuple(torch.tensor(v) for v in self._fixed.values())
+        key = (x.device, x.dtype)
+        fixed = self._fixed_tensors.get(key)
+        if fixed is None:
+            dt = torch.float32 if x.element_size() == 2 else x.dtype
+            fixed = self._fixed_tensors[key] = tuple(torch.tensor(v, dtype=dt, device=x.device)
+                                                     for v in self._fixed.values())
+        return fixed
 
     def param_value(self, name: str) -> float:
-        return float(self.param(name).detach())
+        return float(self.param(name).detach()) if self.learnable else self._fixed[name]
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        if not self.learnable:
+            # a learnable module's parameters (or, format 1, saved constants) become the fixed values
+            saved_values = (local_metadata or {}).get("version") == 1
+            for name, lower in self._lower.items():
+                raw = state_dict.pop(f"{prefix}{name}_raw", None)
+                if raw is not None:
+                    value = raw if saved_values else lower + nn.functional.softplus(raw.double())
+                    self._fixed[name] = float(value)
+                    self._fixed_tensors.clear()
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
     @property
     def info(self) -> ActivationInfo:  # pragma: no cover - every subclass overrides

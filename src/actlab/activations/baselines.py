@@ -19,14 +19,21 @@ from .registry import register
 INF = math.inf
 
 
+# Beyond ±X_MAX σ and Φ are 0 or 1 and φ is 0 in float32 and float64, so both functions
+# equal their limits there; capping x keeps x·0 at ±inf the limit 0 instead of inf·0 = NaN.
+X_MAX = 1000.0
+
+
 def dsilu(x: torch.Tensor) -> torch.Tensor:
     """SiLU'(x) = σ(x)·(1 + x·(1 − σ(x)))."""
+    x = x.clamp(-X_MAX, X_MAX)
     s = torch.sigmoid(x)
     return s * (1 + x * (1 - s))
 
 
 def dgelu(x: torch.Tensor) -> torch.Tensor:
     """GELU'(x) = Φ(x) + x·φ(x)."""
+    x = x.clamp(-X_MAX, X_MAX)
     cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
     pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
     return cdf + x * pdf
@@ -37,8 +44,9 @@ class Baseline(Activation):
 
     def __init__(self, name: str, fn: Callable[[torch.Tensor], torch.Tensor], formula: str, *,
                  breakpoints: tuple[float, ...] = (), smoothness: float = INF,
-                 bounds=(None, None), lipschitz=None, source: str = "", **params: float) -> None:
-        super().__init__()
+                 bounds=(None, None), lipschitz=None, source: str = "", inplace: bool = False,
+                 **params: float) -> None:
+        super().__init__(inplace)
         self.name, self.fn, self.formula = name, fn, formula
         self._meta = dict(breakpoints=breakpoints, smoothness=smoothness, bounds=bounds,
                           lipschitz=lipschitz, source=source)
@@ -56,7 +64,7 @@ class Baseline(Activation):
 
 
 def _baseline(name: str, fn, formula: str, *aliases: str, **meta) -> None:
-    register(name, *aliases)(lambda: Baseline(name, fn, formula, **meta))
+    register(name, *aliases)(lambda inplace=False: Baseline(name, fn, formula, inplace=inplace, **meta))
 
 
 _baseline("relu", F.relu, "max(0, x)", breakpoints=(0.0,), smoothness=0, bounds=(0.0, INF), lipschitz=1.0)
@@ -73,22 +81,23 @@ _baseline("dgelu", dgelu, "Φ(x) + x·φ(x)", source="derivative of GELU")
 
 
 @register("leaky_relu")
-def _leaky_relu(negative_slope: float = 0.01) -> Baseline:
+def _leaky_relu(negative_slope: float = 0.01, inplace: bool = False) -> Baseline:
     negative_slope = check_param("negative_slope", negative_slope, lower=0.0, inclusive=True)
     return Baseline("leaky_relu", F.leaky_relu, "max(0, x) + negative_slope·min(0, x)", breakpoints=(0.0,),
                     smoothness=0, bounds=(-INF if negative_slope > 0 else 0.0, INF),
-                    lipschitz=max(1.0, abs(float(negative_slope))), negative_slope=float(negative_slope))
+                    lipschitz=max(1.0, abs(float(negative_slope))), inplace=inplace,
+                    negative_slope=float(negative_slope))
 
 
 @register("elu")
-def _elu(alpha: float = 1.0) -> Baseline:
+def _elu(alpha: float = 1.0, inplace: bool = False) -> Baseline:
     alpha = check_param("alpha", alpha)
     return Baseline("elu", F.elu, "x (x > 0), alpha·(e^x − 1) (x ≤ 0)", breakpoints=(0.0,),
                     smoothness=1 if alpha == 1 else 0, bounds=(-alpha, INF), lipschitz=max(1.0, alpha),
-                    source="Clevert et al. 2015", alpha=alpha)
+                    source="Clevert et al. 2015", inplace=inplace, alpha=alpha)
 
 
 @register("softplus")
-def _softplus(beta: float = 1.0) -> Baseline:
+def _softplus(beta: float = 1.0, inplace: bool = False) -> Baseline:
     beta = check_param("beta", beta)
-    return Baseline("softplus", F.softplus, "ln(1 + e^{beta·x})/beta", bounds=(0.0, INF), lipschitz=1.0, beta=beta)
+    return Baseline("softplus", F.softplus, "ln(1 + e^{beta·x})/beta", bounds=(0.0, INF), lipschitz=1.0, inplace=inplace, beta=beta)

@@ -26,8 +26,12 @@ Each kernel is traced once (make_fx, every dimension symbolic) and compiled by
 inductor at first use, once per (activation, dtype, gradients needed): one
 kernel serves every size. Elementwise inputs are flattened; group activations
 pass pairs as wide words (see _pair_words), other small groups flat with their size
-baked in, the whole vector as rows of any width. If compiling fails (no C++
-compiler, ...), a warning is issued once and the reference path runs from then on.
+baked in, the whole vector as rows of any width. Kernels are compiled one at a time
+under a lock (tracing and inductor are not thread-safe), so threads making their
+first calls at once wait for one compilation per kernel. If compiling a kernel fails
+(no C++ compiler, ...), a warning names it and that kernel runs the reference
+formulas from then on (`failed` says why); every other kernel stays fused. `runs`
+counts the calls a compiled kernel served.
 
 The environment variable ACTLAB_FUSED selects the mode at import:
     0 / off      the reference path everywhere (CPU and GPU)
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import warnings
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional, Sequence
@@ -58,7 +63,9 @@ _ENV = {"0": "never", "off": "never", "false": "never", "1": "always", "on": "al
 mode: str = _ENV.get(os.environ.get("ACTLAB_FUSED", "auto").strip().lower(), "auto")
 
 _compiled: dict[tuple, Callable] = {}
-_broken = False
+failed: dict[tuple, str] = {}  # kernel key -> why it could not be compiled (it runs the reference)
+runs = 0  # calls served by a compiled kernel: how tests and benchmarks see the fused path in use
+_compile_lock = threading.Lock()
 
 
 @contextmanager
@@ -76,7 +83,7 @@ def fused_mode(new_mode: str) -> Iterator[None]:
 
 def cpu_usable(x: torch.Tensor) -> bool:
     """Whether the compiled CPU path should run on x now."""
-    if mode == "never" or _broken or not x.is_cpu or x.dtype not in FUSED_DTYPES:
+    if mode == "never" or not x.is_cpu or x.dtype not in FUSED_DTYPES:
         return False
     if torch.compiler.is_compiling():
         return False
@@ -121,22 +128,45 @@ def _generated_call(compiled: Callable) -> Callable:
     return lambda *args: call(list(args))  # boxed: the generated call empties its list
 
 
-def _run(key: tuple, make: Callable[[], Callable], *args: torch.Tensor) -> Optional[list]:
-    """The outputs of the compiled `make()` (built once per key) on args; None if compiling failed."""
-    global _broken
-    key += (torch.get_num_threads() > 1,)  # inductor emits the OpenMP loop only when threads > 1
+def _fail(key: tuple, exc: Exception) -> None:
+    """Record that kernel `key` cannot run; the reference formulas run for it from now on."""
+    _compiled.pop(key, None)
+    if key not in failed:
+        failed[key] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        warnings.warn(f"actlab: the fused CPU kernel {key[:3]} is unavailable ({failed[key]}); the reference "
+                      "formulas run for it instead", RuntimeWarning, stacklevel=4)
+
+
+def _kernel(key: tuple, make: Callable[[], Callable], args: Sequence[torch.Tensor]) -> Optional[Callable]:
+    """The compiled `make()` for `key`, compiled at its first use (once, whatever the
+    number of threads asking); None if it could not be compiled."""
     fn = _compiled.get(key)
+    if fn is None and key not in failed:
+        with _compile_lock:
+            fn = _compiled.get(key)  # another thread may have compiled it while this one waited
+            if fn is None and key not in failed:
+                try:
+                    fn = _compiled[key] = _compile(make(), args)
+                except Exception as exc:  # no compiler, unsupported platform, ...: this kernel runs eager
+                    _fail(key, exc)
+    return fn
+
+
+def _run(key: tuple, make: Callable[[], Callable], *args: torch.Tensor) -> Optional[list]:
+    """The outputs of the compiled `make()` (built once per key) on args; None if it is unavailable."""
+    global runs
+    key += (torch.get_num_threads() > 1,)  # inductor emits the OpenMP loop only when threads > 1
     args = [a.contiguous() for a in args]  # the kernels index densely (a gradient may come expanded)
-    try:
-        if fn is None:
-            fn = _compiled[key] = _compile(make(), args)
-        return fn(*args)
-    except Exception as exc:  # no compiler, unsupported platform, ...: any failure means eager
-        _broken = True
-        _compiled.pop(key, None)
-        warnings.warn(f"actlab: the fused CPU path is unavailable ({type(exc).__name__}: {str(exc)[:300]}); "
-                      "the reference formulas run instead", RuntimeWarning, stacklevel=3)
+    fn = _kernel(key, make, args)
+    if fn is None:
         return None
+    try:
+        out = fn(*args)
+    except Exception as exc:  # a kernel that compiled but cannot run here
+        _fail(key, exc)
+        return None
+    runs += 1
+    return out
 
 
 def elementwise_value(name: str, value: Callable, x: torch.Tensor, params: Sequence[torch.Tensor],
@@ -241,7 +271,7 @@ _HIGH16 = -(1 << 16)  # 0xFFFF0000 as an int32
 def _pair_words(t: torch.Tensor) -> torch.Tensor:
     """The flat pairs of t as words (see above)."""
     flat = t.reshape(-1)
-    if flat.storage_offset() % 2:
+    if flat.storage_offset() % 2 or flat.stride(0) != 1:  # a gradient may come expanded
         flat = flat.clone()  # the wide view needs aligned pairs
     return flat.view(torch.int32 if t.element_size() == 2 else torch.int64)
 
@@ -307,14 +337,12 @@ def _pairs_usable(xg: torch.Tensor, pair: Optional[Callable]) -> bool:
 def group_value(name: str, value: Callable, xg: torch.Tensor, dt: torch.dtype,
                 pair: Optional[Callable] = None) -> Optional[torch.Tensor]:
     """value(xg) of a group activation (reducing over the last axis), in one fused kernel.
-    For groups of two, `pair(c, sq)` gives each component c from the pair's Σc² (see _pair_words)."""
+    For groups of two, `pair(a, b)` gives both components of the pairs (a, b) (see _pair_words)."""
     out_dtype = xg.dtype
     if _pairs_usable(xg, pair):
         def make():
             def fused_pair_value(w):
-                a, b = _halves(w, out_dtype)
-                sq = a * a + b * b
-                return [_interleaved(pair(a, sq), pair(b, sq), out_dtype)]
+                return [_interleaved(*pair(*_halves(w, out_dtype)), out_dtype)]
             return fused_pair_value
 
         out = _run((name, "pair value", xg.dtype), make, _pair_words(xg))
@@ -334,14 +362,12 @@ def group_value(name: str, value: Callable, xg: torch.Tensor, dt: torch.dtype,
 def group_vjp(name: str, vjp: Callable, xg: torch.Tensor, grad: torch.Tensor, dt: torch.dtype,
               pair: Optional[Callable] = None) -> Optional[torch.Tensor]:
     """vjp(xg, grad) of a group activation, in one fused kernel. For groups of two,
-    `pair(c, g_c, sq, dot)` gives each component from the pair's Σc² and Σc·g_c."""
+    `pair(a, b, g_a, g_b)` gives both components of the pairs' Jᵀg."""
     out_dtype = xg.dtype
     if _pairs_usable(xg, pair):
         def make():
             def fused_pair_vjp(w, gw):
-                (a, b), (ga, gb) = _halves(w, out_dtype), _halves(gw, out_dtype)
-                sq, dot = a * a + b * b, a * ga + b * gb
-                return [_interleaved(pair(a, ga, sq, dot), pair(b, gb, sq, dot), out_dtype)]
+                return [_interleaved(*pair(*_halves(w, out_dtype), *_halves(gw, out_dtype)), out_dtype)]
             return fused_pair_vjp
 
         out = _run((name, "pair vjp", xg.dtype), make, _pair_words(xg), _pair_words(grad))

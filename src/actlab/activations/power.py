@@ -63,8 +63,9 @@ def repu(z: torch.Tensor, p: float | torch.Tensor = 2.0) -> torch.Tensor:
 
 # --- MRePU --------------------------------------------------------------------------
 def mrepu_value(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-    """z · max(0, z + 1)^p."""
-    return z * _pow((z + 1).clamp_min(0), p)
+    """z · max(0, z + 1)^p, with z capped below at −1 where the power is 0 anyway (so that
+    z = −inf gives the limit 0, not −inf·0 = NaN)."""
+    return z.clamp_min(-1) * _pow((z + 1).clamp_min(0), p)
 
 
 def mrepu_derivative(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
@@ -97,12 +98,12 @@ def _smoothness(p: float) -> float:
 class _PowerUnit(Activation):
     functional = staticmethod(repu)
 
-    def __init__(self, p: float = 2.0, learnable: bool = False) -> None:
-        super().__init__()
+    def __init__(self, p: float = 2.0, learnable: bool = False, inplace: bool = False) -> None:
+        super().__init__(inplace)
         self._add_param("p", p, learnable, lower=1.0, inclusive=True)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return type(self).functional(z, self.param("p"))
+        return type(self).functional(z, *self.params(z))
 
 
 @register("repu")

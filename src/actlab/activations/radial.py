@@ -6,7 +6,9 @@ the Euclidean projection of each group onto the unit ball. group_size = 2 reads
 each pair as a complex number (a "phasor"); group_size = None is the whole vector.
 Jacobian per group: I inside the ball, (I − x̂x̂ᵀ)/‖x‖ outside (radial direction
 killed, tangential directions scaled by 1/‖x‖); at ‖x‖ = 1 the inside branch.
-Computed as x·rsqrt(max(1, Σx²)), which never divides by ‖x‖ at x = 0.
+Computed as x·rsqrt(max(1, Σx²)), which never divides by ‖x‖ at x = 0; groups too
+large for Σx² in float32 are divided by their largest component first (see LARGE),
+so a huge vector maps to its unit vector and ±inf components to their direction.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import torch
 
 from ..errors import ActlabError
 from . import fused, kernels
-from .autograd import compute_dtype, exporting_onnx
+from .autograd import check_floating, compute_dtype, tracing_reference
 from .base import Activation, ActivationInfo
 from .describe import describe
 from .registry import register
@@ -38,27 +40,58 @@ def _ungrouped(y: torch.Tensor, like: torch.Tensor, dim: int) -> torch.Tensor:
     return y.reshape(like.movedim(dim, -1).shape).movedim(-1, dim)
 
 
-def rb_component(x: torch.Tensor, sq: torch.Tensor) -> torch.Tensor:
-    """x · rsqrt(max(1, sq)): the components x of groups whose squared norms are sq."""
-    return x * torch.rsqrt(sq.clamp_min(1.0))
+# Σx² overflows float32 once |x| ≳ 1.8e19 (and x·rsqrt(inf) is 0): groups whose largest
+# component exceeds this are divided by it first, RB(x) = RB(x/m) there, since both lie
+# outside the ball and have the same direction. Below it Σx² cannot overflow (g < 2^48).
+LARGE = 2.0 ** 40
 
 
-def rb_component_vjp(x: torch.Tensor, g: torch.Tensor, sq: torch.Tensor, dot: torch.Tensor) -> torch.Tensor:
-    """The components of Jᵀg for groups with squared norms sq and dot = x·g:
-    g inside the ball, (g − x·dot/sq)/√sq outside."""
-    outside = sq > 1
-    s = torch.where(outside, sq, torch.ones_like(sq))
-    return torch.where(outside, (g - x * dot / s) * torch.rsqrt(s), g)
+def rb_scaled(x: torch.Tensor, amax: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(u, m): the components u = x/m of groups whose largest |component| is amax, with
+    m = amax for large groups and 1 otherwise (u = x exactly). An infinite component
+    becomes ±1 and the finite ones 0: the limit of RB along it."""
+    m = torch.where(amax > LARGE, amax, torch.ones_like(amax))
+    return torch.where(torch.isinf(x), torch.sign(x), x / m), m
+
+
+def rb_component(u: torch.Tensor, usq: torch.Tensor) -> torch.Tensor:
+    """u · rsqrt(max(1, usq)): the components of RB for scaled groups u with Σu² = usq."""
+    return u * torch.rsqrt(usq.clamp_min(1.0))
+
+
+def rb_component_vjp(u: torch.Tensor, g: torch.Tensor, usq: torch.Tensor, dot: torch.Tensor,
+                     m: torch.Tensor) -> torch.Tensor:
+    """The components of Jᵀg for scaled groups u = x/m with Σu² = usq and dot = u·g:
+    g inside the ball, (g − u·dot/usq)/(m·√usq) = (g − x̂(x̂·g))/‖x‖ outside."""
+    outside = (usq > 1) | (m > 1)
+    s = torch.where(outside, usq, torch.ones_like(usq))
+    return torch.where(outside, (g - u * dot / s) * torch.rsqrt(s) / m, g)
 
 
 def rb_value(xg: torch.Tensor) -> torch.Tensor:
-    """RB on the last axis: rb_component(x, Σx²)."""
-    return rb_component(xg, (xg * xg).sum(-1, keepdim=True))
+    """RB on the last axis: rb_component(u, Σu²) of the scaled groups."""
+    u, _ = rb_scaled(xg, xg.abs().amax(-1, keepdim=True))
+    return rb_component(u, (u * u).sum(-1, keepdim=True))
 
 
 def rb_vjp(xg: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Jᵀg on the last axis: rb_component_vjp(x, g, Σx², Σx·g)."""
-    return rb_component_vjp(xg, g, (xg * xg).sum(-1, keepdim=True), (xg * g).sum(-1, keepdim=True))
+    """Jᵀg on the last axis: rb_component_vjp(u, g, Σu², Σu·g, m) of the scaled groups."""
+    u, m = rb_scaled(xg, xg.abs().amax(-1, keepdim=True))
+    return rb_component_vjp(u, g, (u * u).sum(-1, keepdim=True), (u * g).sum(-1, keepdim=True), m)
+
+
+def rb_pair(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """RB of the pairs (a, b), componentwise (the fused path's pairs; see rb_value)."""
+    (ua, m), (ub, _) = [rb_scaled(c, torch.maximum(a.abs(), b.abs())) for c in (a, b)]
+    usq = ua * ua + ub * ub
+    return rb_component(ua, usq), rb_component(ub, usq)
+
+
+def rb_pair_vjp(a: torch.Tensor, b: torch.Tensor, ga: torch.Tensor, gb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Jᵀg of the pairs (a, b) with gradients (ga, gb), componentwise (see rb_vjp)."""
+    (ua, m), (ub, _) = [rb_scaled(c, torch.maximum(a.abs(), b.abs())) for c in (a, b)]
+    usq, dot = ua * ua + ub * ub, ua * ga + ub * gb
+    return rb_component_vjp(ua, ga, usq, dot, m), rb_component_vjp(ub, gb, usq, dot, m)
 
 
 class RadialBoundingFunction(torch.autograd.Function):
@@ -71,7 +104,7 @@ class RadialBoundingFunction(torch.autograd.Function):
         if kernels.usable(xg, group=True):
             return kernels.radial_forward(xg)
         if fused.cpu_usable(xg):
-            y = fused.group_value("radial_bounding", rb_value, xg, compute_dtype(xg), pair=rb_component)
+            y = fused.group_value("radial_bounding", rb_value, xg, compute_dtype(xg), pair=rb_pair)
             if y is not None:
                 return y
         return rb_value(xg.to(compute_dtype(xg))).to(xg.dtype)
@@ -84,7 +117,7 @@ class RadialBoundingFunction(torch.autograd.Function):
             if kernels.usable(xg, group=True):
                 return kernels.radial_backward(xg, grad)
             if fused.cpu_usable(xg):
-                gx = fused.group_vjp("radial_bounding", rb_vjp, xg, grad, dt, pair=rb_component_vjp)
+                gx = fused.group_vjp("radial_bounding", rb_vjp, xg, grad, dt, pair=rb_pair_vjp)
                 if gx is not None:
                     return gx
         return rb_vjp(xg.to(dt), grad.to(dt)).to(xg.dtype)
@@ -93,8 +126,9 @@ class RadialBoundingFunction(torch.autograd.Function):
 def radial_bounding(x: torch.Tensor, group_size: Optional[int] = 2, dim: int = -1) -> torch.Tensor:
     """RB(x) = x / max(1, ‖x‖) per group of `group_size` features along `dim`
     (None: the whole vector). See `RadialBounding`."""
+    check_floating(x, "radial_bounding")
     xg = _grouped(x, group_size, dim)
-    if exporting_onnx():
+    if tracing_reference(xg):
         yg = rb_value(xg.to(compute_dtype(xg))).to(x.dtype)
     else:
         yg = RadialBoundingFunction.apply(xg)
@@ -116,8 +150,8 @@ class RadialBounding(Activation):
         tensor([0.6000, 0.8000, 0.1000, 0.2000])
     """
 
-    def __init__(self, group_size: Optional[int] = 2, dim: int = -1) -> None:
-        super().__init__()
+    def __init__(self, group_size: Optional[int] = 2, dim: int = -1, inplace: bool = False) -> None:
+        super().__init__(inplace)
         if group_size is not None and (isinstance(group_size, bool) or not float(group_size).is_integer() or group_size < 0):
             raise ActlabError(f"radial_bounding: group_size must be a positive integer, 0 or None (whole vector), got {group_size!r}")
         self.group_size = None if not group_size else int(group_size)

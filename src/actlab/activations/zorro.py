@@ -52,11 +52,17 @@ def _side(lo, neg, pos):
     return neg if _same(neg, pos) else torch.where(lo, neg, pos)
 
 
+# The distance t from [0, 1] is capped here: h(t) is 0 in float arithmetic long before (e^{−at}
+# underflows), and the cap keeps t·h at x = ±inf the limit 0 instead of inf·0 = NaN.
+T_MAX = 1e18
+
+
 def _hump(x, an, bn, ap, bp):
     """The tail on the side x lies on: (x < 0, t, a, S, h, σ(ab)) with
-    t = max(0, −x, x − 1), (a, b) that side's parameters, S = σ(a(t + b)) and h = k·σ(−a(t + b))."""
+    t = min(max(0, −x, x − 1), T_MAX), (a, b) that side's parameters, S = σ(a(t + b)) and
+    h = k·σ(−a(t + b))."""
     lo = x < 0
-    t = torch.where(lo, -x, (x - 1).clamp_min(0))
+    t = torch.where(lo, -x, (x - 1).clamp_min(0)).clamp_max(T_MAX)
     a = _side(lo, an, ap)
     shared = _same(an, ap) and _same(bn, bp)
     c = _exp(-an * bn) if shared else torch.where(lo, _exp(-an * bn), _exp(-ap * bp))  # e^{−ab}
@@ -65,15 +71,26 @@ def _hump(x, an, bn, ap, bp):
     return lo, t, a, s, e * (1 + c) * s, 1 / (1 + c)
 
 
+def _fixed_zero(m) -> bool:
+    return isinstance(m, float) and m == 0
+
+
 def _sloped(m, v):
     """m + (1 − m)·v, the upper tail's mix with slope m; v itself for a fixed m = 0."""
-    return v if isinstance(m, float) and m == 0 else m + (1 - m) * v
+    return v if _fixed_zero(m) else m + (1 - m) * v
+
+
+def _slope_part(m, d):
+    """m·d of the upper tail at d = x − 1 (uncapped: ∞ at x = ∞ when m > 0), 0 where m = 0."""
+    return torch.where(m > 0, m * d, torch.zeros_like(d)) if isinstance(m, torch.Tensor) else m * d
 
 
 def core_value(x, an, bn, ap, bp, m):
-    """Z(x) of the general core (see module docstring)."""
+    """Z(x) of the general core (see module docstring): 1 + m·t + (1 − m)·t·h(t) above 1."""
     lo, t, _, _, h, _ = _hump(x, an, bn, ap, bp)
-    return torch.where(lo, -t * h, torch.where(x > 1, 1 + t * _sloped(m, h), x))
+    th = t * h
+    upper = th if _fixed_zero(m) else _slope_part(m, x - 1) + (1 - m) * th
+    return torch.where(lo, -th, torch.where(x > 1, 1 + upper, x))
 
 
 def core_derivative(x, an, bn, ap, bp, m):
@@ -96,7 +113,7 @@ def core_partials(x, an, bn, ap, bp, m):
         torch.where(lo, db, zero),
         torch.where(hi, da, zero),
         torch.where(hi, db, zero),
-        torch.where(hi, t * (1 - h), zero),
+        torch.where(hi, (x - 1) - t * h, zero),  # t·(1 − h), with t uncapped
     )
 
 
@@ -184,7 +201,8 @@ def _affine_family(name: str, scale_in: float, shift: float, gain: float, offset
     def partials(x, s, a, b):
         u = scale_in * s * x + shift
         da, db = zorro_partials(u, a, b)
-        return gain * scale_in * x * zorro_derivative(u, a, b), gain * da, gain * db
+        # x capped as t is (Z'(u) is 0 there): ∂/∂s = 0, not inf·0, at x = ±inf
+        return gain * scale_in * x.clamp(-T_MAX, T_MAX) * zorro_derivative(u, a, b), gain * da, gain * db
 
     value.__name__ = f"{name}_value"
     kernel = ElementwiseKernel("zorro", (1, 2, 1, 2, -1, 0), (scale_in, shift, gain, offset))
@@ -211,7 +229,7 @@ class _ZorroBase(Activation):
     functional = staticmethod(zorro)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return type(self).functional(x, *self.params())
+        return type(self).functional(x, *self.params(x))
 
     def _info(self, name: str, formula: str, provenance: str, breakpoints=(0.0, 1.0), upper=None) -> ActivationInfo:
         return describe(self, name, formula, breakpoints=breakpoints, smoothness=1,
@@ -234,8 +252,8 @@ class Zorro(_ZorroBase):
         tensor([0.5000])
     """
 
-    def __init__(self, a: float = 1.2, b: float = 1.0, learnable: bool = False) -> None:
-        super().__init__()
+    def __init__(self, a: float = 1.2, b: float = 1.0, learnable: bool = False, inplace: bool = False) -> None:
+        super().__init__(inplace)
         self._add_param("a", a, learnable)
         self._add_param("b", b, learnable)
 
@@ -256,8 +274,8 @@ class AsymmetricZorro(_ZorroBase):
     functional = staticmethod(zorro_asymmetric)
 
     def __init__(self, a_n: float = 1.2, b_n: float = 1.0, a_p: float = 1.2, b_p: float = 1.0,
-                 learnable: bool = False) -> None:
-        super().__init__()
+                 learnable: bool = False, inplace: bool = False) -> None:
+        super().__init__(inplace)
         for name, value in (("a_n", a_n), ("b_n", b_n), ("a_p", a_p), ("b_p", b_p)):
             self._add_param(name, value, learnable)
 
@@ -277,8 +295,9 @@ class SlopedZorro(_ZorroBase):
 
     functional = staticmethod(zorro_sloped)
 
-    def __init__(self, a: float = 1.2, b: float = 1.0, m: float = 1.0, learnable: bool = False) -> None:
-        super().__init__()
+    def __init__(self, a: float = 1.2, b: float = 1.0, m: float = 1.0, learnable: bool = False,
+                 inplace: bool = False) -> None:
+        super().__init__(inplace)
         self._add_param("a", a, learnable)
         self._add_param("b", b, learnable)
         self._add_param("m", m, learnable, lower=0.0, inclusive=True)
@@ -295,8 +314,9 @@ class _AffineZorro(_ZorroBase):
 
     default_s = 1.0
 
-    def __init__(self, s: Optional[float] = None, a: float = 4.0, b: float = 2.0, learnable: bool = False) -> None:
-        super().__init__()
+    def __init__(self, s: Optional[float] = None, a: float = 4.0, b: float = 2.0, learnable: bool = False,
+                 inplace: bool = False) -> None:
+        super().__init__(inplace)
         self._add_param("s", self.default_s if s is None else s, learnable)
         self._add_param("a", a, learnable)
         self._add_param("b", b, learnable)

@@ -11,6 +11,7 @@ import importlib
 import sys
 from typing import Optional, Sequence
 
+from .. import __version__
 from ..errors import ActlabError
 
 COMMAND_MODULES = (
@@ -30,6 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="actlab", description="A laboratory for activation functions and deep-network stability.")
+    parser.add_argument("--version", action="version", version=f"actlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in COMMAND_MODULES:
         importlib.import_module(module).add_commands(sub)

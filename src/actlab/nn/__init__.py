@@ -12,12 +12,13 @@ from .layers import LabeledModel, find_activation, is_activation, named_layers
 from .mlp import DeepMLP
 from .pinn import PINNNet
 from .resmlp import ResidualMLP
-from .swap import swap_activations
+from .swap import Swap, register_with_transformers, swap_activations
 from .vit import SmallViT
 from .zplane import ZPlaneMLP
 
 __all__ = [
     "DeepMLP", "ZPlaneMLP", "ResidualMLP", "ComplexLinear", "SmallCNN", "SmallResNet", "SmallViT", "PINNNet",
-    "build_model", "MODELS", "MODEL_DEFAULTS", "resolve_model_settings", "init_weights", "INIT_SCHEMES", "critical_point", "swap_activations",
+    "build_model", "MODELS", "MODEL_DEFAULTS", "resolve_model_settings", "init_weights", "INIT_SCHEMES",
+    "critical_point", "swap_activations", "Swap", "register_with_transformers",
     "named_layers", "find_activation", "is_activation", "LabeledModel",
 ]

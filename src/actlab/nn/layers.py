@@ -7,6 +7,7 @@ from typing import Union
 from torch import nn
 
 from ..activations import get_activation
+from ..activations.equivalents import is_activation
 from ..errors import ActlabError
 
 ActSpec = Union[str, nn.Module]
@@ -77,18 +78,6 @@ def named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
             if any(True for _ in module.parameters(recurse=False)) or is_activation(module):
                 out.append((name, module))
     return out
-
-
-_TORCH_ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Mish, nn.Tanh, nn.Sigmoid,
-                      nn.Softplus, nn.ReLU6, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.PReLU,
-                      nn.SELU, nn.CELU, nn.Softsign, nn.Tanhshrink)
-
-
-def is_activation(module: nn.Module) -> bool:
-    """An actlab activation or one of torch's activation modules."""
-    from ..activations import Activation
-
-    return isinstance(module, (Activation, *_TORCH_ACTIVATIONS))
 
 
 def find_activation(module: nn.Module) -> nn.Module | None:

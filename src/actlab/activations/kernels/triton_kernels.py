@@ -58,8 +58,8 @@ def repu_partials(z, p):
 
 @triton.jit
 def mrepu_value(z, p):
-    """z · max(0, z + 1)^p."""
-    return z * _pow(_clamp_min0(z + 1), p)
+    """z · max(0, z + 1)^p, z capped below at −1 (power.mrepu_value; NaN stays NaN)."""
+    return tl.where(z < -1, -1.0, z) * _pow(_clamp_min0(z + 1), p)
 
 
 @triton.jit
@@ -80,7 +80,7 @@ def mrepu_partials(z, p):
 def _hump(x, an, bn, ap, bp):
     """zorro._hump: (x < 0, t, a, S, h, σ(ab)) on the side x lies on."""
     lo = x < 0
-    t = tl.maximum(tl.maximum(-x, x - 1), 0.0)
+    t = tl.minimum(tl.maximum(tl.maximum(-x, x - 1), 0.0), 1e18)  # capped at zorro.T_MAX
     a = tl.where(lo, an, ap)
     c = tl.where(lo, tl.exp(-an * bn), tl.exp(-ap * bp))
     e = tl.exp(-a * t)
@@ -91,7 +91,9 @@ def _hump(x, an, bn, ap, bp):
 @triton.jit
 def core_value(x, an, bn, ap, bp, m):
     lo, t, a, s, h, sab = _hump(x, an, bn, ap, bp)
-    return tl.where(lo, -t * h, tl.where(x > 1, 1 + t * (m + (1 - m) * h), x))
+    th = t * h
+    upper = tl.where(m > 0, m * (x - 1), 0.0) + (1 - m) * th  # zorro.core_value: m·(x − 1) uncapped
+    return tl.where(lo, -th, tl.where(x > 1, 1 + upper, x))
 
 
 @triton.jit
@@ -110,7 +112,7 @@ def core_partials(x, an, bn, ap, bp, m):
     da = w * (b * sab - (t + b) * s)
     db = w * a * (sab - s)
     return (tl.where(lo, da, 0.0), tl.where(lo, db, 0.0), tl.where(hi, da, 0.0), tl.where(hi, db, 0.0),
-            tl.where(hi, t * (1 - h), 0.0))
+            tl.where(hi, (x - 1) - t * h, 0.0))
 
 
 # --- elementwise kernels --------------------------------------------------------------
