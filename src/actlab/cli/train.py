@@ -135,8 +135,10 @@ def _summary(result, out: Path, figures: list[str]) -> str:
     probes = result.probes
     if probes.get("grad_norms_init"):
         gi, gf = list(probes["grad_norms_init"].values()), list(probes["grad_norms_final"].values())
-        lines.append(f"  grad norm layer 1 → last hidden: init {_fmt(gi[0])} → {_fmt(gi[-2] if len(gi) > 1 else gi[0])}, "
-                     f"end {_fmt(gf[0])} → {_fmt(gf[-2] if len(gf) > 1 else gf[0])}")
+        names = list(probes["grad_norms_init"])  # the model's own labels: "layer 1", or "embed" / "stem" first
+        last = -2 if len(gi) > 1 else 0          # the last entry is the readout
+        lines.append(f"  grad norm {names[0]} → {names[last]}: init {_fmt(gi[0])} → {_fmt(gi[last])}, "
+                     f"end {_fmt(gf[0])} → {_fmt(gf[last])}")
         for key, how in (("max_activation", "largest over layers"), ("dead_fraction", "mean over layers"),
                          ("saturation_fraction", "mean over layers"), ("effective_rank", "mean over layers")):
             if key in m:
