@@ -145,6 +145,8 @@ BAD_TUNE = [
     ("[tune.params]\nlr = { low = 1e-4, high = 1.0, scale = 2 }", "unknown key 'scale'"),
     ("[tune.params]\nseed = { low = 0, high = 3 }", "'seed' is set by the protocol"),
     ("[tune.params]\nactivation = { choices = [\"relu\"] }", "'activation' is set by the spec"),
+    ("[tune.params]\nlr = { low = 1e-4, high = 1.0, log = true }\n[[include]]\nlr = 0.1\nactivation = \"relu\"",
+     "'lr' is set by the spec"),
     ("[tune.params]", "'params' must be a table"),
 ]
 BAD_TOP = [

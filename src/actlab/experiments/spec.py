@@ -154,8 +154,8 @@ def spec_from_dict(data: dict, origin: str = "spec", default_name: str = "experi
 
     tune = None
     if "tune" in data:
-        fixed = [*base, *checked_sweep, *(k for extra in checked_include for k in extra)]
-        tune = parse_tune(data["tune"], origin, schema, fixed)
+        varied = [*checked_sweep, *(k for extra in checked_include for k in extra)]
+        tune = parse_tune(data["tune"], origin, schema, list(base), varied)
     spec = Spec(name=name, task=task.name, base=base, sweep=checked_sweep, include=checked_include,
                 report=report, description=_typed(data, "description", str, origin, ""),
                 tensorboard=_typed(data, "tensorboard", bool, origin, False), source=source, tune=tune)

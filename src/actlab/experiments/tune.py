@@ -157,13 +157,16 @@ class TuneSpec:
                 f"{', '.join(map(str, self.final_seeds))} and evaluated on the test set (`{self.test_metric}`)"]
 
 
-def parse_tune(data: Any, origin: str, schema, fixed_keys: list) -> TuneSpec:
+def parse_tune(data: Any, origin: str, schema, base_keys: list, varied_keys: list) -> TuneSpec:
     """Validate a `[tune]` table against the task's schema.
 
-    fixed_keys: keys the spec sets itself ([base], sweep axes, [[include]] keys); a
-    searched parameter may not be one of them, nor a protocol key (seed, val_fraction,
-    eval_test). Every message names the file, `[tune]` and the key.
+    base_keys: the keys of [base]; a searched parameter found there is overridden by
+    each trial's value ([base] then only serves untuned runs of the same spec).
+    varied_keys: sweep axes and [[include]] keys; a searched parameter may not be one
+    of them, nor a protocol key (seed, val_fraction, eval_test), which none of the
+    spec's tables may set. Every message names the file, `[tune]` and the key.
     """
+    fixed_keys = [*base_keys, *varied_keys]
     where = f"{origin} [tune]"
     if not isinstance(data, dict):
         raise ActlabError(f"{where}: must be a table")
@@ -207,7 +210,7 @@ def parse_tune(data: Any, origin: str, schema, fixed_keys: list) -> TuneSpec:
     for name, spec in raw_params.items():
         if name not in allowed:
             raise ActlabError(f"{where}.params: unknown parameter '{name}'; allowed: {', '.join(allowed)}")
-        if name in PROTOCOL_KEYS or name in fixed_keys:
+        if name in PROTOCOL_KEYS or name in varied_keys:
             raise ActlabError(f"{where}.params: '{name}' is set by "
                               f"{'the protocol' if name in PROTOCOL_KEYS else 'the spec'}; it cannot also be searched")
         params[name] = _param(name, spec, f"{where}.params.{name}")
