@@ -2,8 +2,8 @@
 
     python3 benchmarks/bench_protocol.py [--spec SPEC.toml] [--workers N] [--json out.json]
 
-Runs the spec twice into a temporary directory, on the same machine, one after
-the other: (1) without its [tune] section — one run per arm, at the spec's own
+After an untimed one-epoch warm-up (compiled kernels, caches), runs the spec
+twice into a temporary directory, on the same machine, one after the other: (1) without its [tune] section — one run per arm, at the spec's own
 settings; (2) under the protocol — `trials` trials per arm (pruned ones stop
 early) plus one final per seed. Reports both wall times and their ratio, the
 number of runs, how many trials were pruned, and the load average (the machine
@@ -53,6 +53,9 @@ def bench(spec, workers) -> dict:
         raise SystemExit(f"{spec.name}: the spec has no [tune] section; nothing to compare")
     untuned = dataclasses.replace(spec, tune=None, name=spec.name + "-untuned")
     with tempfile.TemporaryDirectory() as tmp:
+        # warm-up, not timed: the fused kernels compile on first use and cache on disk
+        run_sweep(dataclasses.replace(untuned, base={**spec.base, "epochs": 1}), out=Path(tmp) / "warm-up",
+                  workers=workers, progress=False)
         load_before = os.getloadavg()[0]
         t = time.perf_counter()
         plain = run_sweep(untuned, out=Path(tmp) / "untuned", workers=workers, progress=False)
