@@ -64,6 +64,17 @@ def test_every_arm_gets_the_same_candidates_and_budget(tuned_dir):
     assert set(trials["status"]) <= {"done", "pruned"} and (trials["status"] == "pruned").any()
 
 
+def test_an_arm_whose_trials_diverge_is_offered_the_same_candidates(tmp_path):
+    spec = parse_spec(TUNED.replace("trials = 5", "trials = 3") + '[[include]]\nactivation = "identity"\ndiverge_at = 1\n')
+    summary = run_sweep(spec, out=tmp_path, workers=0, progress=False)
+    df = load(tmp_path)
+    trials = df[df["phase"] == "trial"]
+    lrs = trials.groupby("activation")["lr"].apply(sorted)
+    assert lrs["identity"] == lrs["relu"] == lrs["tanh"]
+    assert (trials.loc[trials["activation"] == "identity", "status"] == "diverged").all()
+    assert [why for _, why in summary.no_finals] == ["no trial ran to the end with a finite metric"]
+
+
 def test_trials_never_see_the_test_set_and_finals_do(tuned_dir):
     out, _ = tuned_dir
     df = load(out)

@@ -1,8 +1,9 @@
 """The fair-comparison protocol of a tuned spec: tune every arm alike, then retrain the best with seeds.
 
 Phase 1, trials. Each arm (a point of the sweep) has an Optuna study, named by
-the arm's id, in RUN_DIR/tune.sqlite. The runner asks the study for a trial when
-a worker is free, turns its parameters into an ordinary run (configuration = arm
+the arm's id, in RUN_DIR/tune.sqlite, and is offered the same candidates in the
+same order (TuneSpec.candidates, enqueued one at a time). The runner asks the
+arm's study for its next trial when a worker is free, turns its parameters into an ordinary run (configuration = arm
 + parameters + trial seed + validation split, no test set; id = hash of task and
 configuration), sends it through the backend, and tells the study the result:
 the final validation metric (COMPLETE), PRUNED, or FAIL for a diverged run. A
@@ -98,31 +99,38 @@ class Protocol:
             import optuna
 
             direction = self.tune.direction
+            # Every trial is enqueued from the candidates, so the study's own sampler never draws.
             self._studies[arm.id] = optuna.create_study(
                 storage=open_storage(self.url), study_name=arm.id, direction=direction,
-                sampler=self.tune.make_sampler(), pruner=self.tune.pruner.build(), load_if_exists=True)
+                sampler=optuna.samplers.RandomSampler(seed=self.tune.seed), pruner=self.tune.pruner.build(),
+                load_if_exists=True)
         return self._studies[arm.id]
 
     # ---- phase 1
     def trial_jobs(self) -> Iterator[Job]:
         """Jobs of the trials still to run, asked lazily: open trials first, then new ones round-robin over arms."""
-        import optuna
+        from optuna.trial import TrialState
 
         with _quiet_optuna():
             self._distributions = self.tune.distributions()
+            candidates = self.tune.candidates()
             asked = {}
             for arm in self.arms:
                 trials = self.study(arm).get_trials(deepcopy=False)
-                asked[arm.id] = len(trials)
+                asked[arm.id] = sum(t.state != TrialState.WAITING for t in trials)
                 for t in trials:
-                    if t.state == optuna.trial.TrialState.RUNNING:
+                    if t.state == TrialState.RUNNING:
                         job = self._job(arm, t.number, t._trial_id, t.params)
                         if job is not None:
                             yield job
             while any(asked[a.id] < self.tune.trials for a in self.arms):
                 for arm in self.arms:
                     if asked[arm.id] < self.tune.trials:
-                        trial = self.study(arm).ask(self._distributions)
+                        study = self.study(arm)
+                        # a candidate enqueued by a sweep killed before it asked is still waiting: take it
+                        if not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+                            study.enqueue_trial(candidates[asked[arm.id]])
+                        trial = study.ask(self._distributions)
                         asked[arm.id] += 1
                         job = self._job(arm, trial.number, trial._trial_id, trial.params)
                         if job is not None:
@@ -173,7 +181,8 @@ class Protocol:
         with _quiet_optuna():
             for arm in self.arms:
                 trials = self.study(arm).get_trials(deepcopy=False)
-                open_ = sum(t.state == optuna.trial.TrialState.RUNNING for t in trials)
+                open_ = sum(t.state in (optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.WAITING)
+                            for t in trials)
                 if len(trials) < self.tune.trials or open_:
                     missing.append((arm.id, f"tuning incomplete ({open_} trial(s) failed or unfinished); resume"))
                     continue

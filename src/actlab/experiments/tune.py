@@ -113,25 +113,29 @@ class TuneSpec:
     def distributions(self) -> dict:
         return {name: p.distribution() for name, p in self.params.items()}
 
-    def make_sampler(self):
-        """A fresh sampler per arm, seeded alike: every arm is offered the same candidates in the same order.
+    def candidates(self) -> list:
+        """The `trials` parameter sets offered to every arm, in order: a function of the seed alone.
 
-        qmc: Optuna's QMCSampler (scrambled Sobol). Its first trial comes from its
-        independent sampler (a RandomSampler with the same seed), later ones are Sobol
-        points numbered by a counter kept in the study's storage, so the sequence is a
-        function of the seed alone: equal for every arm, and a resumed study continues it.
+        Drawn once, by Optuna's sampler in a throw-away in-memory study, all trials
+        asked in a row: qmc = QMCSampler (scrambled Sobol; its first point comes from
+        its seeded RandomSampler), random = RandomSampler. Each arm's study then gets
+        candidate k as its trial k (enqueued), so no arm's results, divergences or
+        timing can change what the other arms, or a resumed sweep, are offered.
         """
         import warnings
 
         import optuna
 
-        if self.sampler == "random":
-            return optuna.samplers.RandomSampler(seed=self.seed)
-        with warnings.catch_warnings():  # "experimental" since Optuna 3.0; its behaviour is what we test
+        with warnings.catch_warnings():  # QMCSampler is "experimental" since Optuna 3.0; what we use is tested
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=True, seed=self.seed,
-                                              independent_sampler=optuna.samplers.RandomSampler(seed=self.seed),
-                                              warn_independent_sampling=False, warn_asynchronous_seeding=False)
+            sampler = (optuna.samplers.RandomSampler(seed=self.seed) if self.sampler == "random" else
+                       optuna.samplers.QMCSampler(qmc_type="sobol", scramble=True, seed=self.seed,
+                                                  independent_sampler=optuna.samplers.RandomSampler(seed=self.seed),
+                                                  warn_independent_sampling=False,
+                                                  warn_asynchronous_seeding=False))
+        study = optuna.create_study(sampler=sampler)
+        distributions = self.distributions()
+        return [study.ask(distributions).params for _ in range(self.trials)]
 
     def trial_config(self, arm_config: dict, params: dict) -> dict:
         """A trial's run configuration: the arm's, the trial's parameters, the trial seed; no test set."""
