@@ -30,7 +30,9 @@ def protocol_part(df, out: Path) -> tuple:
     lines = ["## Protocol", "", *tune.describe(), "",
              "Each arm is one point of the sweep. Figure \"validation vs learning rate\" shows every trial; "
              "the finals table only the selected configurations, retrained on the final seeds.", ""]
-    lines += ["### Tuning", "", *_tuning_table(trials, labels, tune), ""]
+    lines += ["### Tuning", "", "Trials per arm by outcome, and the selected trial. \"(edge)\": the selected value is "
+              "the smallest or largest candidate tried, so the arm's optimum may lie outside the range.", "",
+              *_tuning_table(trials, labels, tune), ""]
     lines += ["### Finals", "", f"`{tune.test_metric}` on the test set: mean ± std (sample std) over the final "
               f"seeds, and the 95 % Student-t interval of the mean; `n` = finals finished of finals planned. "
               f"Data: [finals.csv](finals.csv).", "", *_finals_table(finals, labels, tune, out), ""]
@@ -45,10 +47,19 @@ def _tuning_table(trials, labels: dict, tune) -> list:
         part = trials[trials["arm"] == arm]
         counts = part["status"].value_counts()
         best = select_best([_as_row(r) for _, r in part.iterrows()], tune.metric, tune.direction)
-        chosen = [_fmt(best["config"][p]) if best else "–" for p in tune.params]
+        chosen = [_fmt(best["config"][p]) + _edge(part, p, best["config"][p], tune) if best else "–"
+                  for p in tune.params]
         rows.append(_row([label, *(str(int(counts.get(s, 0))) for s in TRIAL_STATUSES[:4]), *chosen,
                           f"{best['metrics'][tune.metric]:.4g}" if best else "–"]))
     return rows
+
+
+def _edge(part, name: str, value, tune) -> str:
+    """' (edge)' when the selected value of a numeric range is the smallest or largest candidate tried."""
+    if tune.params[name].choices is not None:
+        return ""
+    tried = part[name].dropna()
+    return " (edge)" if len(tried) > 2 and value in (tried.min(), tried.max()) else ""
 
 
 def _as_row(r) -> dict:
@@ -105,12 +116,17 @@ def _lr_figure(trials, labels: dict, tune, out: Path) -> tuple:
         ax.plot(done[x], done[tune.metric], style, marker="o", color=colour, label=label)
         pruned = part[part["status"] == "pruned"]
         ax.scatter(pruned[x], pruned[tune.metric], facecolors="none", edgecolors=[colour], s=30)
+        best = select_best([_as_row(r) for _, r in trials[trials["arm"] == arm].iterrows()], tune.metric,
+                           tune.direction)
+        if best is not None:
+            ax.scatter([best["config"][x]], [best["metrics"][tune.metric]], marker="*", s=160, color=colour,
+                       edgecolors="black", zorder=3)
     if tune.params[x].log:
         ax.set_xscale("log")
     ax.set_xlabel(x)
     ax.set_ylabel(f"{tune.metric} (validation)")
-    ax.set_title(f"validation vs {x}: every trial (filled: ran to the end; hollow: pruned, value when pruned)",
-                 fontsize=9)
+    ax.set_title(f"validation vs {x}: every trial (filled: ran to the end; hollow: pruned, value when pruned; "
+                 f"star: selected)", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(title="arm", loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, title_fontsize=8,
               ncol=1 if len(labels) <= 20 else 2)
