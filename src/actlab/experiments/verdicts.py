@@ -91,6 +91,32 @@ def _mean(xs: list) -> float:
     return sum(xs) / len(xs) if xs else math.nan
 
 
+def finals_by_arm(df, metric: str) -> dict:
+    """arm id -> {seed: `metric`} over the finished finals of a tuned run directory (load(run_dir))."""
+    if "phase" not in df.columns:
+        return {}
+    finals = df[(df["phase"] == "final") & ~df["status"].isin(["pending", "running", "failed"])]
+    out: dict = {}
+    for _, r in finals.iterrows():
+        if metric in r and r[metric] == r[metric]:  # not NaN
+            out.setdefault(r["arm"], {})[int(r["seed"])] = float(r[metric])
+    return out
+
+
+def pick_arm(df, arms, metric: str = "val_acc", direction: str = "maximize"):
+    """Of `arms` (ids), the one whose finals have the best mean validation `metric`, or None.
+
+    For choosing among arms of one family (e.g. a model's initialisations) without
+    looking at the test set: the finals' validation values are on the validation split.
+    """
+    values = finals_by_arm(df, metric)
+    means = {a: sum(values[a].values()) / len(values[a]) for a in arms if values.get(a)}
+    if not means:
+        return None
+    sign = 1.0 if direction == "maximize" else -1.0
+    return max(means, key=lambda a: sign * means[a])
+
+
 def final_values(df, metric: str, **where) -> dict:
     """seed -> `metric` of the finals of the one arm whose configuration matches `where`
     (in `actlab.experiments.load(run_dir)`); finished finals only (diverged ones count,
