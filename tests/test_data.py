@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import pickle
 from pathlib import Path
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actlab.data import ENV_VAR, load_dataset, parse_dataset_spec, read_cifar_batch, read_idx, target_function, write_idx
+from actlab.data.dataset import validation_split
 from actlab.errors import ActlabError
 
 IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -289,3 +291,24 @@ def test_names_specs_and_option_errors():
         load_dataset("poly(target=xyz)", target="sin")
     with pytest.raises(ActlabError, match="malformed dataset spec"):
         load_dataset("poly(target)")
+
+
+def test_validation_split_is_carved_from_train_seeded_and_leaves_test_alone():
+    plain = load_dataset("digits", seed=3)
+    ds = load_dataset("digits", seed=3, val_fraction=0.25)
+    assert ds.n_val == round(0.25 * plain.n_train) and ds.n_train + ds.n_val == plain.n_train
+    assert torch.equal(ds.y_test, plain.y_test) and ds.n_test == plain.n_test
+    again = load_dataset("digits", seed=3, val_fraction=0.25)
+    assert torch.equal(ds.x_val, again.x_val) and torch.equal(ds.y_train, again.y_train)
+    assert not torch.equal(load_dataset("digits", seed=4, val_fraction=0.25).y_val[:50], ds.y_val[:50])
+    # normalised with the remaining training examples only
+    assert ds.x_train.mean().abs() < 1e-4 and ds.x_val.mean().abs() > 1e-4
+    keep, held = validation_split(plain.n_train, 0.25, 3)
+    assert not set(keep) & set(held) and len(keep) + len(held) == plain.n_train
+    assert "val=" in repr(ds) and len(list(ds.loader("val", batch_size=64))) == math.ceil(ds.n_val / 64)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, 2, True])
+def test_validation_fraction_outside_0_1_is_an_error(fraction):
+    with pytest.raises(ActlabError, match=r"val_fraction must be a number in \(0, 1\)"):
+        load_dataset("digits", val_fraction=fraction)

@@ -47,7 +47,7 @@ def mixed_dir(tmp_path_factory):
 def test_local_backend_records_failures_without_losing_the_sweep(mixed_dir):
     out, summary = mixed_dir
     assert summary.total == summary.executed == 8
-    assert summary.counts == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "collapsed": 0, "failed": 3}
+    assert summary.counts == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "collapsed": 0, "pruned": 0, "failed": 3}
     df = load(out).set_index("id")
     raised = df[df["fail"] == True].iloc[0]  # noqa: E712
     assert raised["status"] == "failed" and raised["error"].startswith("RuntimeError: toy run failed on purpose")

@@ -73,7 +73,7 @@ def test_claims_table_opens_the_report_and_verdicts_are_checked(run_dir):
     text = build_report(run_dir, claims=claims).read_text()
     assert text.index("## Claims") < text.index("## Runs")
     assert "| deep relu trains | 98.34 % | 87 % | `actlab run x.toml` | **not reproduced** |" in text
-    with pytest.raises(ActlabError, match="verdict must be one of reproduced, not reproduced, not measured"):
+    with pytest.raises(ActlabError, match="verdict must be one of reproduced, contradicted, inconclusive, not reproduced, not measured"):
         build_report(run_dir, claims=[{**claims[0], "verdict": "sort of"}])
     with pytest.raises(ActlabError, match="lacks paper"):
         build_report(run_dir, claims=[{"claim": "c", "measured": "m", "command": "", "verdict": "not measured"}])

@@ -125,8 +125,8 @@ def test_train_task_follows_the_training_contract(monkeypatch, tmp_path):
                 raise ActlabError("'depth' must be >= 1")
             return dict(config)
 
-    def fit(cfg, out_dir, progress):
-        assert progress is False and out_dir.is_dir()
+    def fit(cfg, out_dir, progress, on_epoch=None):
+        assert progress is False and out_dir.is_dir() and callable(on_epoch)
         diverged = cfg["activation"] == "relu" and cfg["depth"] > 5
         return types.SimpleNamespace(
             status="diverged" if diverged else "done", metrics={"test_acc": 0.5 + 0.01 * cfg["depth"]},

@@ -243,3 +243,28 @@ def test_step_checkpoints_are_written_between_epochs(tmp_path, digits):
         callback=lambda info: seen.append(torch.load(tmp_path / "checkpoint.pt", weights_only=True)["run"]["step"])
         if (tmp_path / "checkpoint.pt").exists() else seen.append(None))
     assert seen == [None, None, 3, 3]
+
+
+def test_validation_split_trials_never_evaluate_the_test_set(digits):
+    cfg = TrainConfig(**{**TINY, "val_fraction": 0.25, "eval_test": False, "probes": False})
+    result = fit(cfg, progress=False)
+    assert all("val_acc" in row and "val_loss" in row and not any(k.startswith("test") for k in row)
+               for row in result.history)
+    assert "val_acc" in result.metrics and not any(k.startswith("test") for k in result.metrics)
+    full = fit(TrainConfig(**{**TINY, "val_fraction": 0.25, "probes": False}), progress=False)
+    assert {"val_acc", "test_acc"} <= set(full.history[-1]) and full.metrics["val_acc"] == result.metrics["val_acc"]
+    given = fit(cfg, dataset=digits, progress=False)  # a dataset passed in is split the same way
+    assert given.metrics["steps"] == 3 * ((256 - 64) // 64)
+
+
+def test_on_epoch_stops_training_early(digits):
+    seen = []
+    result = fit(TrainConfig(**{**TINY, "probes": False}), dataset=digits, progress=False,
+                 on_epoch=lambda row: seen.append(row["epoch"]) or len(seen) == 2)
+    assert seen == [1, 2] and result.status == "done" and result.metrics["epochs"] == 2
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, 1.5, -0.2])
+def test_val_fraction_outside_0_1_is_an_error(fraction):
+    with pytest.raises(ActlabError, match="val_fraction must be"):
+        TrainConfig(val_fraction=fraction)

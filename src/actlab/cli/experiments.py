@@ -57,11 +57,14 @@ def _sweep_kwargs(args) -> dict:
 
 def _summary_text(summary) -> str:
     c = summary.counts
+    pruned = f"{c['pruned']} pruned, " if c.get("pruned") else ""
     text = (f"{summary.run_dir}: {summary.total} runs - {c['done']} done, {c['diverged']} diverged, "
-            f"{c['collapsed']} collapsed, "
+            f"{c['collapsed']} collapsed, {pruned}"
             f"{c['failed']} failed ({summary.executed} executed in {summary.wall_s:.1f} s)")
     for rid, error in summary.failed:
         text += f"\n  failed {rid}: {error}"
+    for arm, why in summary.no_finals:
+        text += f"\n  no finals for arm {arm}: {why}"
     return text
 
 

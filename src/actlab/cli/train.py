@@ -129,8 +129,9 @@ def _summary(result, out: Path, figures: list[str]) -> str:
     if result.collapsed:
         lines.append(f"  collapsed ({result.collapsed['reason']}): {result.collapsed['detail']}; "
                      f"{result.collapsed['hint']}")
-    score = (f"test acc {m['test_acc']:.4f}" if "test_acc" in m else f"test mse {m['test_mse']:.4g}")
-    lines.append(f"  {score}  test loss {m['test_loss']:.4g}  train loss {m['train_loss']:.4g}  "
+    score = "".join(f"{split} {kind} {m[f'{split}_{kind}']:.4g}  {split} loss {m[f'{split}_loss']:.4g}  "
+                    for split in ("val", "test") for kind in ("acc", "mse") if f"{split}_{kind}" in m)
+    lines.append(f"  {score}train loss {m['train_loss']:.4g}  "
                  f"({m['epochs']:.3g} epochs, {int(m['steps'])} steps, {m['time_s']:.1f} s)")
     probes = result.probes
     if probes.get("grad_norms_init"):

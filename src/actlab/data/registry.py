@@ -56,7 +56,8 @@ def parse_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
 
 def load_dataset(
     name: str, root: str | os.PathLike | None = None, seed: int = 0,
-    subset: tuple[int | None, int | None] | None = None, normalize: bool | None = None, **opts: Any,
+    subset: tuple[int | None, int | None] | None = None, normalize: bool | None = None,
+    val_fraction: float | None = None, **opts: Any,
 ) -> Dataset:
     """Load a dataset by name or spec string.
 
@@ -65,6 +66,9 @@ def load_dataset(
     subset: (n_train, n_test) drawn at random without replacement; None in a slot keeps that split.
     normalize: standardise inputs with train statistics; default True for classification,
         False for regression (its inputs already live in a centred box).
+    val_fraction: carve this fraction of the training split (after the subset draw) into a
+        seeded validation split, ds.x_val / ds.y_val; training keeps the rest, the test
+        split is untouched (see actlab.data.dataset.validation_split).
     opts: dataset options (e.g. target="xyz" for poly, test_fraction for digits).
     """
     key, spec_opts = parse_dataset_spec(name)
@@ -91,4 +95,4 @@ def load_dataset(
         raise ActlabError(f"bad options for dataset {key!r}: {exc}") from None
     if normalize is None:
         normalize = raw.task == "classification"
-    return build_dataset(key, raw, seed=seed, subset=subset, normalize=normalize)
+    return build_dataset(key, raw, seed=seed, subset=subset, normalize=normalize, val_fraction=val_fraction)

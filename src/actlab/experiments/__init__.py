@@ -11,7 +11,9 @@ from .runner import SweepSummary, run_sweep
 from .spec import Run, Spec, load_spec, parse_spec, run_id
 from .store import ResultStore, load, read_run_file
 from .tasks import Field, RunResult, TaskSchema, get_task, list_tasks, register_task
+from .trial import report_epoch
+from .tune import TuneSpec
 
-__all__ = ["Field", "ResultStore", "Run", "RunResult", "Spec", "SweepSummary", "TaskSchema", "get_task",
-           "list_tasks", "load", "load_spec", "parse_spec", "read_run_file", "register_task", "run_id",
-           "run_sweep"]
+__all__ = ["Field", "ResultStore", "Run", "RunResult", "Spec", "SweepSummary", "TaskSchema", "TuneSpec", "get_task",
+           "list_tasks", "load", "load_spec", "parse_spec", "read_run_file", "register_task", "report_epoch",
+           "run_id", "run_sweep"]

@@ -3,12 +3,13 @@
 Every backend calls `execute_run` for each job and reports back through two
 callbacks, `on_start(run_id)` and `on_finish(run_id, message)`, always in the
 parent process, which alone writes the results store. `message` is a plain dict:
-{"status": "done"|"diverged"|"failed", "metrics", "history", "diverged_at",
-"extra", "error", "duration"}.
+{"status": "done"|"diverged"|"pruned"|"failed", "metrics", "history", "diverged_at",
+"extra", "error", "duration"}. `jobs` may be any iterable, even a lazy one: a
+backend takes the next job only when it has a free slot for it (the tuner asks
+its next trial then).
 """
 from __future__ import annotations
 
-import collections
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from typing import Callable, Optional
 
 from ..errors import ActlabError
 from .tasks import RunResult
+from .trial import TrialLink, linked
 
 BACKENDS = ("local", "ray")
 
@@ -32,21 +34,47 @@ class Job:
     execute: Callable  # the task's execute function, pickled by reference
     config: dict
     run_dir: str
+    trial: Optional[TrialLink] = None  # a tuning trial: where the run reports its epochs
+
+
+class _Queue:
+    """Jobs taken one at a time from any iterable; truthy while one is left (it looks one ahead)."""
+
+    def __init__(self, jobs) -> None:
+        self._it = iter(jobs)
+        self._next: Optional[Job] = None
+
+    def __bool__(self) -> bool:
+        if self._next is None:
+            self._next = next(self._it, None)
+        return self._next is not None
+
+    def popleft(self) -> Job:
+        if not self:
+            raise IndexError("no job left")
+        job, self._next = self._next, None
+        return job
 
 
 StartFn = Callable[[str], None]
 FinishFn = Callable[[str, dict], None]
 
 
-def execute_run(execute: Callable, config: dict, run_dir: str) -> dict:
-    """Run one job and turn whatever happens into a message; never raises (except on interrupt)."""
+def execute_run(execute: Callable, config: dict, run_dir: str, trial: Optional[TrialLink] = None) -> dict:
+    """Run one job and turn whatever happens into a message; never raises (except on interrupt).
+
+    With `trial`, the run reports its epochs to that tuning trial; a run its pruner
+    stopped is recorded "pruned" (a result, like "diverged").
+    """
     start = time.perf_counter()
     try:
         Path(run_dir).mkdir(parents=True, exist_ok=True)  # absent on a remote Ray node
-        result = execute(dict(config), Path(run_dir))
+        with linked(trial) as reporter:
+            result = execute(dict(config), Path(run_dir))
         if not isinstance(result, RunResult):
             raise TypeError(f"task returned {type(result).__name__}, expected RunResult")
-        msg = {"status": result.status, "metrics": result.metrics, "history": result.history,
+        status = "pruned" if reporter is not None and reporter.pruned and result.status != "diverged" else result.status
+        msg = {"status": status, "metrics": result.metrics, "history": result.history,
                "diverged_at": result.diverged_at, "extra": result.extra, "error": None}
         json.dumps(msg)  # fail here, as this run's error, rather than in the parent
     except Exception as exc:  # noqa: BLE001 - a run's failure is data, whatever its type
@@ -68,7 +96,7 @@ def run_inline(jobs: list, on_start: StartFn, on_finish: FinishFn) -> None:
     """Run jobs one after another in this process (debugging: a crash here ends the sweep)."""
     for job in jobs:
         on_start(job.run_id)
-        on_finish(job.run_id, execute_run(job.execute, job.config, job.run_dir))
+        on_finish(job.run_id, execute_run(job.execute, job.config, job.run_dir, job.trial))
 
 
 # ---------------------------------------------------------------- local processes
@@ -97,7 +125,7 @@ def _worker_main(conn, threads: int, parent_pid: int) -> None:
         if job is None:
             break
         conn.send(("start", job.run_id, None))
-        conn.send(("finish", job.run_id, execute_run(job.execute, job.config, job.run_dir)))
+        conn.send(("finish", job.run_id, execute_run(job.execute, job.config, job.run_dir, job.trial)))
     # Skip interpreter teardown (seconds with torch loaded): results are already sent.
     sys.stdout.flush()
     sys.stderr.flush()
@@ -165,8 +193,8 @@ def run_local(jobs: list, on_start: StartFn, on_finish: FinishFn, workers: int, 
     from multiprocessing.connection import wait
 
     ctx = mp.get_context("spawn")
-    queue = collections.deque(jobs)
-    pool = [_Worker(ctx, threads) for _ in range(min(workers, len(jobs)))]
+    queue = _Queue(jobs)
+    pool = [_Worker(ctx, threads) for _ in range(workers)] if queue else []
 
     def retire(i: int, error: str) -> None:
         w = pool[i]
@@ -179,7 +207,7 @@ def run_local(jobs: list, on_start: StartFn, on_finish: FinishFn, workers: int, 
         pool[i] = _Worker(ctx, threads) if queue else w
 
     try:
-        while queue or any(w.job for w in pool):
+        while any(w.job for w in pool) or queue:  # busy first: look ahead only with a slot free
             for w in pool:
                 if w.job is None and queue:
                     w.job = queue.popleft()
@@ -256,12 +284,12 @@ def run_ray(jobs: list, on_start: StartFn, on_finish: FinishFn, address: Optiona
             capacity = min(capacity, int(resources["GPU"] / gpus_per_run))
         remote = ray.remote(num_cpus=1, num_gpus=gpus_per_run, max_retries=0)(_execute_with_limit).options(
             runtime_env={"env_vars": {"PYTHONPATH": _pythonpath_with_actlab()}})
-        queue = collections.deque(jobs)
+        queue = _Queue(jobs)
         in_flight = {}  # object ref -> (run id, submission time)
-        while queue or in_flight:
-            while queue and len(in_flight) < max(1, capacity):
+        while in_flight or queue:
+            while len(in_flight) < max(1, capacity) and queue:
                 job = queue.popleft()
-                ref = remote.remote(job.execute, job.config, job.run_dir, timeout)
+                ref = remote.remote(job.execute, job.config, job.run_dir, timeout, job.trial)
                 in_flight[ref] = (job.run_id, time.monotonic())
                 on_start(job.run_id)
             ready, _ = ray.wait(list(in_flight), num_returns=1)
@@ -282,7 +310,8 @@ def run_ray(jobs: list, on_start: StartFn, on_finish: FinishFn, address: Optiona
             ray.shutdown()
 
 
-def _execute_with_limit(execute: Callable, config: dict, run_dir: str, timeout: Optional[float]) -> dict:
+def _execute_with_limit(execute: Callable, config: dict, run_dir: str, timeout: Optional[float],
+                        trial: Optional[TrialLink] = None) -> dict:
     """Ray task body: `execute_run`, with this worker process killed once the run passes `timeout` seconds.
 
     The limit is kept inside the task because only the task knows when it really
@@ -294,7 +323,7 @@ def _execute_with_limit(execute: Callable, config: dict, run_dir: str, timeout: 
         timer.daemon = True
         timer.start()
     try:
-        return execute_run(execute, config, run_dir)
+        return execute_run(execute, config, run_dir, trial)
     finally:
         if timer is not None:
             timer.cancel()

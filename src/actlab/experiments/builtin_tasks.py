@@ -15,15 +15,17 @@ import numpy as np
 
 from ..errors import ActlabError
 from .tasks import Field, RunResult, TaskSchema, register_task
+from .trial import report_epoch
 
 # ---------------------------------------------------------------- train
 
 
 def execute_train(config: dict, run_dir: Path) -> RunResult:
-    """One training run: `actlab.train.fit(TrainConfig.from_dict(config))`."""
+    """One training run: `actlab.train.fit(TrainConfig.from_dict(config))`; each epoch goes to
+    `report_epoch`, which stops a tuning trial its pruner prunes."""
     from ..train import TrainConfig, fit  # lazy: the runner works without the training stack
 
-    result = fit(TrainConfig.from_dict(config), out_dir=run_dir, progress=False)
+    result = fit(TrainConfig.from_dict(config), out_dir=run_dir, progress=False, on_epoch=report_epoch)
     extra = _per_layer_lists(dict(result.probes or {}))
     if result.collapsed:
         extra["collapsed"] = result.collapsed
@@ -72,13 +74,18 @@ TOY_SCHEMA = TaskSchema(fields={
     "crash": Field(bool, help="kill the worker process with os._exit(3)"),
     "diverge_at": Field(int, help="epoch at which the loss becomes NaN (0: never)"),
     "collapse": Field(bool, help="finish with status collapsed (as a run at chance would)"),
+    "val_fraction": Field(float, help="when set: also val_loss/val_acc per epoch (test_* too unless eval_test=false)"),
+    "eval_test": Field(bool, help="with val_fraction: report test_loss/test_acc"),
 })
 
 
 def execute_toy(config: dict, run_dir: Path) -> RunResult:
     """Forward a random batch through `depth` layers, then a made-up loss curve
     loss(epoch) = (1 + |log rms_L|) / (1 + lr·epoch) + 0.01·noise, rms_L the last layer's RMS,
-    and acc = 1 / (1 + loss).
+    and acc = 1 / (1 + loss). With val_fraction, each epoch also has
+    val_loss = loss + 0.1·(log10 lr + 2)² + 0.01·noise (best near lr = 1e-2) and val_acc =
+    1 / (1 + val_loss), and test_loss / test_acc alike unless eval_test is false; each
+    epoch goes to `report_epoch` (a pruned tuning trial stops there).
 
     Per-layer RMS activations are returned as `grad_norms_init` (a stand-in
     profile), the fraction of exact zeros in the last layer as `dead_fraction`.
@@ -105,8 +112,16 @@ def execute_toy(config: dict, run_dir: Path) -> RunResult:
                              diverged_at={"step": epoch, "layer": f"layer{depth - 1}"},
                              extra={"grad_norms_init": profile})
         scale = 1.0 + abs(np.log(max(profile[-1], 1e-12)))
-        loss = scale / (1.0 + config.get("lr", 0.5) * epoch) + 0.01 * rng.normal()
-        history.append({"epoch": epoch, "loss": loss, "acc": 1.0 / (1.0 + loss)})
+        lr = config.get("lr", 0.5)
+        loss = scale / (1.0 + lr * epoch) + 0.01 * rng.normal()
+        row = {"epoch": epoch, "loss": loss, "acc": 1.0 / (1.0 + loss)}
+        if config.get("val_fraction") is not None:
+            for split in ("val", "test") if config.get("eval_test", True) else ("val",):
+                split_loss = loss + 0.1 * (np.log10(lr) + 2) ** 2 + 0.01 * rng.normal()
+                row.update({f"{split}_loss": split_loss, f"{split}_acc": 1.0 / (1.0 + split_loss)})
+        history.append(row)
+        if report_epoch(row):
+            break
 
     (run_dir / "toy.txt").write_text(f"last-layer rms {profile[-1]:.6g}\n")
     collapsed = {"collapsed": {"reason": "at chance", "detail": "toy run collapsed on purpose (collapse = true)",
@@ -115,6 +130,7 @@ def execute_toy(config: dict, run_dir: Path) -> RunResult:
         status="collapsed" if collapsed else "done",
         metrics={"loss": history[-1]["loss"] if history else float("nan"),
                  "acc": history[-1]["acc"] if history else float("nan"),
+                 **{k: v for k, v in (history[-1] if history else {}).items() if k.startswith(("val_", "test_"))},
                  "dead_fraction": float(np.mean(x == 0.0)), "rms_last": profile[-1]},
         history=history,
         extra={"grad_norms_init": profile, "grad_norms_final": [p * 0.5 for p in profile], **collapsed},

@@ -1,7 +1,9 @@
 """The report of a run directory: RUN_DIR/report/index.md, PNG figures, and each figure's data as CSV.
 
 Contents, top to bottom: the claims table and extra sections (when the caller gives
-them: the suites layer, actlab.suites, passes a suite's own), status
+them: the suites layer, actlab.suites, passes a suite's own), for a tuned sweep the
+protocol (what was tuned, per-arm tuning results, the finals table with 95 %
+intervals; report_protocol.py) with the summary and figures below over the finals only, status
 counts with the diverged, collapsed and failed runs listed, the summary table (each metric's
 mean ± std over seeds, grouped by the other sweep axes), then figures: each
 metric against a numeric sweep axis (one line per group; the caller's figures lead), training curves from
@@ -16,9 +18,13 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from ..errors import ActlabError
+from .markdown import fmt_value as _fmt_value
+from .markdown import md_row as _md_row
 from .store import load, read_run_file
 
-VERDICTS = ("reproduced", "not reproduced", "not measured")
+# reproduced / contradicted / inconclusive: actlab.experiments.verdicts' rules on finals with seeds;
+# "not reproduced": a claim checked without that protocol (a single measurement).
+VERDICTS = ("reproduced", "contradicted", "inconclusive", "not reproduced", "not measured")
 CLAIM_COLUMNS = (("claim", "claim"), ("paper", "paper's figure"), ("measured", "actlab measured"),
                  ("command", "command"), ("verdict", "verdict"))
 MAX_DEFAULT_METRICS = 6
@@ -31,7 +37,8 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     """Write RUN_DIR/report/index.md (+ figures and CSVs) and return its path.
 
     claims: rows with keys claim, paper, measured, command, verdict (one of
-    reproduced / not reproduced / not measured). sections: Markdown lines placed
+    VERDICTS; reproduced / contradicted / inconclusive by the rules of
+    actlab.experiments.verdicts). sections: Markdown lines placed
     right after the claims table. figures: (title, PNG, CSV) already drawn into
     RUN_DIR/report, placed before the generic figures. A suite's report passes its
     own (actlab.suites.suite_report).
@@ -45,7 +52,12 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     out = run_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
     hints = meta.get("report", {})
-    view = _ReportView(df, hints)
+    protocol_lines, protocol_figures = [], []
+    if meta.get("tune"):
+        from .report_protocol import protocol_part
+
+        protocol_lines, protocol_figures = protocol_part(df, out)
+    view = _ReportView(_finals_only(df) if meta.get("tune") else df, hints)
 
     lines = [f"# {hints.get('title') or meta.get('name', run_dir.name)}", ""]
     if meta.get("description"):
@@ -56,6 +68,7 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
         lines += ["## Claims", "", *_claims_table(claims), ""]
     if sections:
         lines += [*sections, ""]
+    lines += protocol_lines
     lines += ["## Runs", "", *_status_section(df, view.group_axes), ""]
     missing = [m for m in hints.get("metrics", []) if m not in df.attrs["metric_keys"]]
     if missing:
@@ -66,7 +79,7 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
         summary.to_csv(out / "summary.csv", index=False)
         lines += ["## Summary", "", f"Mean ± std over {view.seed_note()}; `n` = runs done or collapsed of runs in the group. "
                   "Data: [summary.csv](summary.csv).", "", _markdown_table(summary), ""]
-    figures = [tuple(f) for f in figures]
+    figures = protocol_figures + [tuple(f) for f in figures]
     if hints.get("metric_figures", True):  # a suite with its own figures may turn the generic grid off
         figures += view.metric_figures(out)
     figures += view.curve_figures(run_dir, out) + view.profile_figures(run_dir, out)
@@ -77,6 +90,14 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     path = out / "index.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _finals_only(df):
+    """A tuned sweep's finals, seen as a sweep over the arms' axes and the seed."""
+    finals = df[df["phase"] == "final"].copy()
+    finals.attrs.update(df.attrs)
+    finals.attrs["axes"] = [*df.attrs["axes"], "seed"]
+    return finals
 
 
 def _claims_table(claims: Sequence[dict]) -> list:
@@ -96,7 +117,8 @@ def _claims_table(claims: Sequence[dict]) -> list:
 
 def _status_section(df, axes: list) -> list:
     counts = df["status"].value_counts()
-    statuses = ("done", "diverged", "collapsed", "failed", "pending", "running")
+    statuses = tuple(s for s in ("done", "diverged", "collapsed", "pruned", "failed", "pending", "running")
+                     if s != "pruned" or counts.get(s, 0))
     lines = [_md_row(["runs", *statuses]), _md_row(["---"] * (len(statuses) + 1)),
              _md_row([str(len(df)), *(str(int(counts.get(s, 0))) for s in statuses)])]
     durations = df["duration"].dropna()
@@ -373,20 +395,8 @@ def _isnan(v) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
-def _fmt_value(v) -> str:
-    if v is None or _isnan(v):
-        return "–"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
-
-
-def _md_row(cells: list) -> str:
-    return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
 
 
 def _markdown_table(frame) -> str:

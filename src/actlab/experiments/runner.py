@@ -1,4 +1,8 @@
-"""Run a spec: expand it, store the runs, execute what is left to do, record each result once."""
+"""Run a spec: expand it, store the runs, execute what is left to do, record each result once.
+
+A spec with [tune] runs the protocol instead (actlab.experiments.protocol): its
+trials, asked one by one, then its finals, through the same backends and store.
+"""
 from __future__ import annotations
 
 import os
@@ -10,24 +14,27 @@ from typing import Optional, Union
 
 from ..errors import ActlabError
 from . import backends
+from .protocol import Protocol, check_tune_unchanged
 from .spec import Spec, load_spec
-from .store import ResultStore
+from .store import FINISHED, ResultStore
 from .tasks import get_task
 
 
 @dataclass
 class SweepSummary:
     run_dir: Path
-    total: int                 # runs in the spec
+    total: int                 # runs in the spec (tuned: arms x (trials + final seeds))
     executed: int              # runs executed by this call
     counts: dict               # status -> number of runs (of the whole store)
     wall_s: float
     failed: list = field(default_factory=list)   # [(run id, first line of the error)]
+    no_finals: list = field(default_factory=list)  # tuned: [(arm id, why it has no finals yet)]
 
     def as_dict(self) -> dict:
         return {"run_dir": str(self.run_dir), "total": self.total, "executed": self.executed,
                 "counts": self.counts, "wall_s": round(self.wall_s, 3),
-                "failed": [{"id": i, "error": e} for i, e in self.failed]}
+                "failed": [{"id": i, "error": e} for i, e in self.failed],
+                "no_finals": [{"arm": a, "why": w} for a, w in self.no_finals]}
 
 
 def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = None, backend: str = "local",
@@ -38,8 +45,9 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
 
     backend: "local" (worker processes; workers=0 runs in this process) or "ray".
     resume: continue a run directory that already holds this sweep: runs done,
-        diverged or collapsed are kept, every other run (pending, failed, or left running by a
-        killed sweep) runs again. Without it an existing run directory is an error.
+        diverged, collapsed or pruned are kept, every other run (pending, failed, or left
+        running by a killed sweep) runs again. Without it an existing run directory is an error.
+        A tuned spec resumes its studies too (see actlab.experiments.protocol).
     tensorboard: also write TensorBoard scalars per run (default: the spec's flag).
     timeout: seconds a run may take before it is killed and recorded failed (not with workers=0).
     meta: extra keys stored with the sweep (e.g. the suite that launched it).
@@ -64,21 +72,25 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
     runs = spec.runs()
     with ResultStore(run_dir) as store:
         _check_resumable(store, spec, run_dir, resume)
+        check_tune_unchanged(store, spec, run_dir)
         store.set_meta(name=spec.name, task=spec.task, axes=spec.axes, report=spec.report,
-                       description=spec.description, **(meta or {}))
+                       description=spec.description, tune=spec.tune.to_dict() if spec.tune else None, **(meta or {}))
         if "created" not in store.meta():
             store.set_meta(created=time.time())
         (run_dir / "spec.toml").write_text(spec.source or "")
-        store.add_runs(runs)
         store.requeue_interrupted()
-        todo = store.todo(ids={r.id for r in runs})
         execute = get_task(spec.task).execute
-        jobs = [backends.Job(r.id, execute, r.config, str(store.run_path(r.id))) for r in todo]
-        configs = {j.run_id: j.config for j in jobs}
-        done_before = len(runs) - len(todo)
+        configs: dict = {}          # run id -> configuration, of every job handed to the backend
+        failed: list = []
+        protocol = Protocol(spec, store, execute) if spec.tune is not None else None
 
-        bar = _progress_bar(len(runs), done_before, spec.name, progress)
-        failed = []
+        if protocol is None:
+            store.add_runs(runs)
+            total, upper = len(runs), len(store.todo(ids={r.id for r in runs}))
+        else:
+            total, upper = protocol.total, protocol.total
+        finished = total - upper if protocol is None else min(total, sum(store.counts()[s] for s in FINISHED))
+        bar = _progress_bar(total, finished, spec.name, progress)
 
         def on_start(rid: str) -> None:
             store.mark_running(rid)
@@ -87,6 +99,8 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
             config = configs[rid]
             store.write_run_files(rid, config, msg["history"], msg["extra"])
             store.record(rid, msg["status"], msg["metrics"], msg["error"], msg["diverged_at"], msg["duration"])
+            if protocol is not None:
+                protocol.trial_finished(rid, msg["status"], msg["metrics"])
             if msg["status"] == "failed":
                 failed.append((rid, msg["error"].splitlines()[0]))
             elif use_tb:
@@ -96,27 +110,46 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
             if bar is not None:
                 bar.update(1)
                 counts = store.counts()
-                bar.set_postfix({s: counts[s] for s in ("done", "diverged", "collapsed", "failed")}, refresh=False)
+                bar.set_postfix({s: counts[s] for s in ("done", "diverged", "collapsed", "pruned", "failed") if counts[s]},
+                                refresh=False)
+
+        def noted(jobs):
+            for job in jobs:
+                configs[job.run_id] = job.config
+                yield job
 
         cores = _usable_cores()
-        n_workers = cores if workers is None else workers
-        try:
+        n_workers = min(cores if workers is None else workers, upper)
+
+        def dispatch(jobs) -> None:
             if backend == "ray":
-                backends.run_ray(jobs, on_start, on_finish, address=address, workers=workers,
+                backends.run_ray(noted(jobs), on_start, on_finish, address=address, workers=workers,
                                  gpus_per_run=gpus_per_run, timeout=timeout)
             elif n_workers == 0:
-                backends.run_inline(jobs, on_start, on_finish)
+                backends.run_inline(noted(jobs), on_start, on_finish)
             else:
-                n_workers = min(n_workers, len(jobs)) or 1
-                backends.run_local(jobs, on_start, on_finish, workers=n_workers, threads=max(1, cores // n_workers),
-                                   timeout=timeout)
+                backends.run_local(noted(jobs), on_start, on_finish, workers=max(1, n_workers),
+                                   threads=max(1, cores // max(1, n_workers)), timeout=timeout)
+
+        no_finals: list = []
+        try:
+            if protocol is None:
+                dispatch(backends.Job(r.id, execute, r.config, str(store.run_path(r.id)))
+                         for r in store.todo(ids={r.id for r in runs}))
+            else:
+                dispatch(protocol.trial_jobs())
+                finals, no_finals = protocol.final_runs()
+                store.add_runs(finals)
+                dispatch(backends.Job(r.id, execute, r.config, str(store.run_path(r.id)))
+                         for r in store.todo(ids={r.id for r in finals}))
         except BaseException:
             store.requeue_interrupted()  # Ctrl-C or a backend error: unfinished runs are pending again
             raise
         finally:
             if bar is not None:
                 bar.close()
-        return SweepSummary(run_dir, len(runs), len(jobs), store.counts(), time.perf_counter() - start, failed)
+        return SweepSummary(run_dir, total, len(configs), store.counts(), time.perf_counter() - start, failed,
+                            no_finals)
 
 
 def _usable_cores() -> int:

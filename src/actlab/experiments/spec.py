@@ -15,6 +15,10 @@
     [report]                       # optional hints for the report
     x = "depth"
     metrics = ["test_acc"]
+    [tune]                         # optional: tune each point, then retrain the best with seeds
+    trials = 8                     # (see actlab.experiments.tune and docs/protocol.md)
+    [tune.params]
+    lr = { low = 1e-5, high = 1e-2, log = true }
 
 Every run is identified by `run_id`: a short hash of its task and resolved
 configuration (base merged with the sweep point), independent of key order.
@@ -27,12 +31,13 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 from ..errors import ActlabError
 from .tasks import get_task
+from .tune import TuneSpec, parse_tune
 
-SPEC_KEYS = ("name", "task", "description", "base", "sweep", "include", "report", "tensorboard")
+SPEC_KEYS = ("name", "task", "description", "base", "sweep", "include", "report", "tensorboard", "tune")
 REPORT_KEYS = ("x", "metrics", "group_by", "curves", "logx", "title", "metric_figures")
 
 
@@ -48,6 +53,8 @@ class Run:
     task: str
     config: dict
     position: int  # order in the spec's expansion; keeps tables and progress in spec order
+    phase: Optional[str] = None  # tuned specs: "trial" or "final"
+    arm: Optional[str] = None    # tuned specs: the id of the sweep point the run belongs to
 
 
 @dataclass
@@ -61,6 +68,7 @@ class Spec:
     description: str = ""
     tensorboard: bool = False
     source: str = ""                # the TOML text, stored with the results
+    tune: Optional[TuneSpec] = None  # [tune]: each point of the sweep is an arm, tuned then retrained
 
     @property
     def axes(self) -> list:
@@ -144,21 +152,38 @@ def spec_from_dict(data: dict, origin: str = "spec", default_name: str = "experi
             raise ActlabError(f"{origin}: [[include]] entries must be tables of key = value; entry {i} is {extra!r}")
         checked_include.append({k: schema.check_key(k, v, f"{origin} [[include]] #{i + 1}") for k, v in extra.items()})
 
+    tune = None
+    if "tune" in data:
+        varied = [*checked_sweep, *(k for extra in checked_include for k in extra)]
+        tune = parse_tune(data["tune"], origin, schema, list(base), varied)
     spec = Spec(name=name, task=task.name, base=base, sweep=checked_sweep, include=checked_include,
                 report=report, description=_typed(data, "description", str, origin, ""),
-                tensorboard=_typed(data, "tensorboard", bool, origin, False), source=source)
+                tensorboard=_typed(data, "tensorboard", bool, origin, False), source=source, tune=tune)
     _check_report(spec, origin)
     runs = spec.runs()
     if not runs:
         raise ActlabError(f"{origin}: the spec expands to no runs")
     if schema.check is not None:
         for run in runs:
-            try:
-                schema.check(dict(run.config))
-            except ActlabError as exc:
-                point = ", ".join(f"{a}={run.config[a]!r}" for a in spec.axes if a in run.config)
-                raise ActlabError(f"{origin}: run ({point or 'base'}): {exc}") from None
+            for config in _configs_to_check(run.config, tune):
+                try:
+                    schema.check(dict(config))
+                except ActlabError as exc:
+                    point = ", ".join(f"{a}={run.config[a]!r}" for a in spec.axes if a in run.config)
+                    raise ActlabError(f"{origin}: run ({point or 'base'}): {exc}") from None
     return spec
+
+
+def _configs_to_check(config: dict, tune: Optional[TuneSpec]) -> list:
+    """A plain run's configuration; for a tuned arm, its trial configurations at each end of every range."""
+    if tune is None:
+        return [config]
+    first = {name: (p.choices[0] if p.choices is not None else p.low) for name, p in tune.params.items()}
+    configs = [tune.trial_config(config, first)]
+    for name, p in tune.params.items():
+        for value in (p.choices if p.choices is not None else [p.high]):
+            configs.append(tune.trial_config(config, {**first, name: value}))
+    return configs
 
 
 def _check_report(spec: Spec, origin: str) -> None:

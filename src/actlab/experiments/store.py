@@ -2,16 +2,20 @@
 
     RUN_DIR/results.sqlite      one row per run (SQLite, WAL journal), table `runs`:
         id TEXT PRIMARY KEY, position, task, config (JSON), status, error,
-        metrics (JSON), diverged_at (JSON), started, finished, duration, attempts
-      and table `meta` (key, value): the spec's name, task, axes, report hints, text.
+        metrics (JSON), diverged_at (JSON), started, finished, duration, attempts,
+        phase ("trial" / "final" in a tuned sweep, else NULL), arm (the sweep point's id)
+      and table `meta` (key, value): the spec's name, task, axes, report hints, text,
+      and `tune` (the [tune] section) for a tuned sweep.
+    RUN_DIR/tune.sqlite         a tuned sweep's Optuna studies (one per arm).
     RUN_DIR/runs/<id>/          config.json, history.json, artifacts.json and any
                                 files the task wrote itself.
 
 Only the parent process writes here (workers send results back), so SQLite sees
 one writer; WAL lets `load` read while a sweep is writing. A run's status moves
-pending -> running -> done | diverged | collapsed | failed; a row left `running` by
-a killed sweep goes back to pending when the sweep resumes. done, diverged and
-collapsed are results (kept on resume); failed runs are retried.
+pending -> running -> done | diverged | collapsed | pruned | failed; a row left
+`running` by a killed sweep goes back to pending when the sweep resumes. done,
+diverged, collapsed and pruned (a tuning trial its pruner stopped) are results
+(kept on resume); failed runs are retried.
 """
 from __future__ import annotations
 
@@ -24,8 +28,8 @@ from typing import Iterable, Optional, Union
 from ..errors import ActlabError
 from .spec import Run
 
-STATUSES = ("pending", "running", "done", "diverged", "collapsed", "failed")
-FINISHED = ("done", "diverged", "collapsed")
+STATUSES = ("pending", "running", "done", "diverged", "collapsed", "pruned", "failed")
+FINISHED = ("done", "diverged", "collapsed", "pruned")
 DB_NAME = "results.sqlite"
 
 _SCHEMA = f"""
@@ -41,7 +45,9 @@ CREATE TABLE IF NOT EXISTS runs (
     started REAL,
     finished REAL,
     duration REAL,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    phase TEXT,
+    arm TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -61,6 +67,10 @@ class ResultStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
+        for column in ("phase", "arm"):  # a store written before tuned sweeps existed
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
         self._allow_new_statuses()
         self.db.commit()
 
@@ -97,8 +107,9 @@ class ResultStore:
         before = self.count()
         with self.db:
             self.db.executemany(
-                "INSERT OR IGNORE INTO runs (id, position, task, config, status) VALUES (?, ?, ?, ?, 'pending')",
-                [(r.id, r.position, r.task, json.dumps(r.config, sort_keys=True)) for r in runs])
+                "INSERT OR IGNORE INTO runs (id, position, task, config, status, phase, arm) "
+                "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                [(r.id, r.position, r.task, json.dumps(r.config, sort_keys=True), r.phase, r.arm) for r in runs])
         return self.count() - before
 
     def requeue_interrupted(self) -> int:
@@ -129,6 +140,11 @@ class ResultStore:
                 "duration = COALESCE(?, ? - started) WHERE id = ?",
                 (status, json.dumps(metrics or {}), error, json.dumps(diverged_at) if diverged_at else None,
                  now, duration, now, rid))
+
+    def result(self, rid: str) -> Optional[tuple]:
+        """(status, metrics) of one run, or None when it is not stored."""
+        row = self.db.execute("SELECT status, metrics FROM runs WHERE id = ?", (rid,)).fetchone()
+        return None if row is None else (row[0], json.loads(row[1]) if row[1] else {})
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
@@ -170,11 +186,12 @@ def read_run_file(run_dir: Union[str, Path], rid: str, name: str):
 def load(run_dir: Union[str, Path]):
     """All runs of a run directory as a pandas DataFrame.
 
-    Columns: id, status, the configuration keys (nested tables flattened as
+    Columns: id, status, (tuned sweeps: phase "trial" / "final" and arm, the id of
+    the sweep point), the configuration keys (nested tables flattened as
     `a.b`), the final metrics (prefixed `metric.` only where a name clashes with
     a configuration key), error, diverged_step, diverged_layer, attempts,
     duration, started, finished. `df.attrs` holds `axes`, `config_keys`,
-    `metric_keys`, `meta` (the spec's name, task, report hints) and `run_dir`
+    `metric_keys`, `meta` (the spec's name, task, report hints, `tune`) and `run_dir`
     (for per-run files: `read_run_file(df.attrs["run_dir"], id, "artifacts.json")`).
     """
     import pandas as pd
@@ -188,14 +205,16 @@ def load(run_dir: Union[str, Path]):
     for r in rows:
         metric_keys += [k for k in r["metrics"] if k not in metric_keys]
     metric_col = {m: (f"metric.{m}" if m in config_keys or m in _FIXED else m) for m in metric_keys}
+    tuned = any(r["phase"] for r in rows)
+    lead = ["id", "status", *(("phase", "arm") if tuned else ())]
     for r, flat in zip(rows, flat_configs):
-        rec = {"id": r["id"], "status": r["status"], **flat}
+        rec = {key: r[key] for key in lead} | flat
         rec.update({metric_col[m]: r["metrics"].get(m, float("nan")) for m in metric_keys})
         div = r["diverged_at"] or {}
         rec.update(error=r["error"], diverged_step=div.get("step"), diverged_layer=div.get("layer"),
                    attempts=r["attempts"], duration=r["duration"], started=r["started"], finished=r["finished"])
         records.append(rec)
-    columns = ["id", "status", *config_keys, *metric_col.values(), *_FIXED[2:]]
+    columns = [*lead, *config_keys, *metric_col.values(), *_FIXED[4:]]
     df = pd.DataFrame.from_records(records, columns=columns)
     for col in ("started", "finished"):
         df[col] = pd.to_datetime(df[col], unit="s", utc=True)
@@ -204,7 +223,7 @@ def load(run_dir: Union[str, Path]):
     return df
 
 
-_FIXED = ("id", "status", "error", "diverged_step", "diverged_layer", "attempts", "duration", "started", "finished")
+_FIXED = ("id", "status", "phase", "arm", "error", "diverged_step", "diverged_layer", "attempts", "duration", "started", "finished")
 
 
 def _flatten(config: dict, prefix: str = "") -> dict:

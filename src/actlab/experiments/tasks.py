@@ -9,6 +9,9 @@ about a run, so any computation can be swept once it is registered::
 `execute` must be a module-level function (it is pickled by reference into the
 worker processes / Ray tasks). A run that raises is recorded as `failed` with the
 error text; a run that returns `status="diverged"` is a result, not a failure.
+A task that can be tuned (a spec's `[tune]`) accepts the keys seed, val_fraction
+and eval_test, records val_* metrics per epoch and passes each epoch's row to
+`actlab.experiments.report_epoch`, stopping when it returns True (pruned).
 """
 from __future__ import annotations
 

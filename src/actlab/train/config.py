@@ -31,6 +31,12 @@ class TrainConfig:
         for the whole vector) and complex-structured weights.
     data: dataset name or spec (actlab.data.load_dataset); data_root: its files' directory.
     n_train, n_test: random subset sizes (None: the whole split).
+    val_fraction: carve this fraction of the training examples into a seeded validation
+        split (actlab.data.dataset.validation_split; the draw depends on data and seed
+        only); training uses the rest and every epoch records val_loss / val_acc (or
+        val_mse). None: no validation split.
+    eval_test: evaluate on the test split (per epoch and at the end). A tuning trial
+        sets it false, so that selection never sees the test set.
     epochs: passes over the training set; steps: optional cap on optimiser steps.
     batch_size, lr, optimizer, momentum (sgd), weight_decay, schedule (per step),
     grad_clip (max global gradient norm, None for none), seed, device.
@@ -54,6 +60,8 @@ class TrainConfig:
     data_root: Optional[str] = None
     n_train: Optional[int] = None
     n_test: Optional[int] = None
+    val_fraction: Optional[float] = None
+    eval_test: bool = True
     epochs: int = 10
     steps: Optional[int] = None
     batch_size: int = 128
@@ -130,7 +138,11 @@ class TrainConfig:
         self.weight_decay = _float("weight_decay", self.weight_decay)
         if self.grad_clip is not None:
             self.grad_clip = _float("grad_clip", self.grad_clip, positive=True)
-        for key in ("residual", "complex_weights", "probes"):
+        if self.val_fraction is not None:
+            self.val_fraction = _float("val_fraction", self.val_fraction, positive=True)
+            if self.val_fraction >= 1:
+                raise ActlabError(f"val_fraction must be in (0, 1); got {self.val_fraction!r}")
+        for key in ("residual", "complex_weights", "probes", "eval_test"):
             if not isinstance(getattr(self, key), bool):
                 raise ActlabError(f"{key} must be true or false; got {getattr(self, key)!r}")
         if self.data_root is not None and not isinstance(self.data_root, str):

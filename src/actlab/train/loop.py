@@ -41,16 +41,25 @@ def pick_device(device: str) -> torch.device:
 
 def load_data(cfg: TrainConfig, dataset=None):
     """The run's dataset: `dataset` when given (first n_train/n_test examples), else
-    actlab.data.load_dataset(cfg.data) with a seeded random subset."""
+    actlab.data.load_dataset(cfg.data) with a seeded random subset. With cfg.val_fraction
+    the validation split is carved from the training examples (a given dataset keeps its
+    normalisation, which then saw the validation examples too)."""
     if dataset is not None:
         from dataclasses import replace
 
-        return replace(dataset, x_train=dataset.x_train[:cfg.n_train], y_train=dataset.y_train[:cfg.n_train],
+        from ..data.dataset import validation_split
+
+        data = replace(dataset, x_train=dataset.x_train[:cfg.n_train], y_train=dataset.y_train[:cfg.n_train],
                        x_test=dataset.x_test[:cfg.n_test], y_test=dataset.y_test[:cfg.n_test])
+        if cfg.val_fraction is None:
+            return data
+        keep, held = (torch.from_numpy(i) for i in validation_split(data.n_train, cfg.val_fraction, cfg.seed))
+        return replace(data, x_train=data.x_train[keep], y_train=data.y_train[keep], x_val=data.x_train[held],
+                       y_val=data.y_train[held])
     from ..data import load_dataset
 
     subset = (cfg.n_train, cfg.n_test) if (cfg.n_train or cfg.n_test) else None
-    return load_dataset(cfg.data, root=cfg.data_root, seed=cfg.seed, subset=subset)
+    return load_dataset(cfg.data, root=cfg.data_root, seed=cfg.seed, subset=subset, val_fraction=cfg.val_fraction)
 
 
 def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
@@ -71,8 +80,10 @@ def make_schedule(cfg: TrainConfig, opt: torch.optim.Optimizer, total_steps: int
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, batch_size: int = 1024) -> dict[str, float]:
-    """Mean loss over a split, plus accuracy (classification) or MSE (regression)."""
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, batch_size: int = 1024,
+             prefix: str = "test") -> dict[str, float]:
+    """Mean loss over a split, plus accuracy (classification) or MSE (regression), as
+    {prefix}_loss and {prefix}_acc / {prefix}_mse."""
     was_training = model.training
     model.eval()
     loss_sum, correct = 0.0, 0
@@ -87,8 +98,18 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, batc
     model.train(was_training)
     n = max(1, len(x))
     if task == "classification":
-        return {"test_loss": loss_sum / n, "test_acc": correct / n}
-    return {"test_loss": loss_sum / n, "test_mse": loss_sum / n}
+        return {f"{prefix}_loss": loss_sum / n, f"{prefix}_acc": correct / n}
+    return {f"{prefix}_loss": loss_sum / n, f"{prefix}_mse": loss_sum / n}
+
+
+def evaluate_splits(cfg: TrainConfig, model: nn.Module, data, task: str) -> dict[str, float]:
+    """The validation split's metrics (when there is one), then the test split's (when cfg.eval_test)."""
+    out = {}
+    if data.x_val is not None:
+        out.update(evaluate(model, data.x_val, data.y_val, task, prefix="val"))
+    if cfg.eval_test:
+        out.update(evaluate(model, data.x_test, data.y_test, task))
+    return out
 
 
 def _permutation(seed: int, epoch: int, n: int) -> torch.Tensor:
@@ -96,7 +117,8 @@ def _permutation(seed: int, epoch: int, n: int) -> torch.Tensor:
 
 
 def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool = True, *,
-        dataset=None, resume: bool = True, callback: Optional[Callable[[dict], Any]] = None) -> TrainResult:
+        dataset=None, resume: bool = True, callback: Optional[Callable[[dict], Any]] = None,
+        on_epoch: Optional[Callable[[dict], bool]] = None) -> TrainResult:
     """Train one model as `cfg` says and return its TrainResult.
 
     out_dir: where config, metrics (JSON/CSV), checkpoints and result.json go; a later
@@ -104,6 +126,9 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
         result). resume=False refuses a directory that already holds a run.
     dataset: an actlab.data.Dataset to use instead of loading cfg.data.
     callback: called after every step with {"step", "epoch", "loss", "total_steps"}.
+    on_epoch: called with each new history row (train_loss, val_*, test_*, ...); when it
+        returns True training stops there (early stopping, e.g. a pruned tuning trial) and
+        the run finishes as usual with the epochs it has.
     Ctrl-C or SIGTERM stops at the next step boundary after writing a checkpoint.
     A non-finite loss or gradient stops the run: status "diverged", with the step and
     the first layer whose output (or gradient) went non-finite. A run that ends at chance
@@ -162,12 +187,13 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
             "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else [], "run": run})
         saved_step = run["step"]
 
-    def end_epoch() -> None:
+    def end_epoch() -> bool:
+        """Record the epoch's row (and probes, checkpoint); True when on_epoch asks to stop."""
         step = run["step"]
         epochs_done = step / steps_per_epoch
         row = {"epoch": int(epochs_done) if step % steps_per_epoch == 0 else round(epochs_done, 4), "step": step,
                "train_loss": run["loss_sum"] / max(1, run["loss_batches"]),
-               **evaluate(model, data.x_test, data.y_test, task),
+               **evaluate_splits(cfg, model, data, task),
                "lr": opt.param_groups[0]["lr"], "time_s": round(time.perf_counter() - started, 3)}
         run["history"].append(row)
         run["loss_sum"], run["loss_batches"] = 0.0, 0
@@ -179,6 +205,7 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
         if store is not None and cfg.checkpoint_every and (
                 step == total or (step % steps_per_epoch == 0 and (step // steps_per_epoch) % cfg.checkpoint_every == 0)):
             save()
+        return bool(on_epoch(row)) if on_epoch is not None else False
 
     diverged = None
     at_boundary = True
@@ -218,8 +245,9 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
                 at_boundary = True
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss_value:.4g}", refresh=False)
+                stop_early = False
                 if run["step"] % steps_per_epoch == 0 or run["step"] == total:
-                    end_epoch()
+                    stop_early = end_epoch()
                 elif store is not None and cfg.checkpoint_every_steps and run["step"] % cfg.checkpoint_every_steps == 0:
                     save()
                 if callback is not None:
@@ -228,6 +256,8 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
                     if store is not None and saved_step != run["step"]:
                         save()
                     stop.raise_now()
+                if stop_early:
+                    break
     except BaseException:
         # Ctrl-C, SIGTERM or a crash between steps: keep every completed step.
         if store is not None and at_boundary and diverged is None and saved_step != run["step"]:
@@ -243,7 +273,7 @@ def _finish(cfg, model, data, task, loss_fn, run, diverged, started, steps_per_e
     history = run["history"]
     metrics: dict[str, float] = {
         "train_loss": history[-1]["train_loss"] if history and diverged is None else math.nan,
-        **evaluate(model, data.x_test, data.y_test, task),
+        **evaluate_splits(cfg, model, data, task),
         "epochs": run["step"] / steps_per_epoch, "steps": float(run["step"]),
         "time_s": time.perf_counter() - started,
         "params": float(sum(p.numel() for p in model.parameters())),

@@ -18,16 +18,21 @@ def _pyplot():
 
 
 def plot_curves(history: Sequence[dict], path: str | Path, title: str = "") -> Path:
-    """Train/test loss and test accuracy (or MSE) per epoch."""
+    """Train/validation/test loss and validation and test accuracy (or MSE) per epoch."""
     plt = _pyplot()
     fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(9, 3.5))
     epochs = [row["epoch"] for row in history]
-    for key in ("train_loss", "test_loss"):
-        ax_loss.plot(epochs, [_num(row.get(key)) for row in history], marker="o", label=key.replace("_", " "))
+    first = history[0] if history else {}
+    for key in ("train_loss", "val_loss", "test_loss"):
+        if key in first:
+            ax_loss.plot(epochs, [_num(row.get(key)) for row in history], marker="o", label=key.replace("_", " "))
     ax_loss.set_xlabel("epoch"), ax_loss.set_ylabel("loss"), ax_loss.legend()
-    metric = "test_acc" if history and "test_acc" in history[0] else "test_mse"
-    ax_metric.plot(epochs, [_num(row.get(metric)) for row in history], marker="o", color="C2")
-    ax_metric.set_xlabel("epoch"), ax_metric.set_ylabel(metric.replace("_", " "))
+    kind = "acc" if any(k.endswith("_acc") for k in first) else "mse"
+    for i, split in enumerate(("val", "test")):
+        if f"{split}_{kind}" in first:
+            ax_metric.plot(epochs, [_num(row.get(f"{split}_{kind}")) for row in history], marker="o",
+                           color=f"C{2 + i}", label=split)
+    ax_metric.set_xlabel("epoch"), ax_metric.set_ylabel(kind), ax_metric.legend()
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
