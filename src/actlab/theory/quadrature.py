@@ -304,9 +304,11 @@ def pair_expectations(f: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], to
     Needs s1, s2 > 0 and |ρ| < 1 (the caller handles the degenerate cases). Nested
     adaptive quadrature: the inner integral over y is split at the breakpoints in z₂,
     the outer one at the breakpoints in z₁ and at x = b/(s2ρ), where the inner kinks
-    sit as ρ → ±1. The outer stopping rule is floored by E|f| (a 32×32 Gauss–Hermite
-    estimate): for an odd σ at ρ ≈ 0 the inner integrals are rounding noise (~1e-17),
-    which a purely relative rule would bisect forever.
+    sit as ρ → ±1. Both stopping rules are floored by the pair's scale E|f| (a 32×32
+    Gauss–Hermite estimate): for an odd σ at ρ ≈ 0 the inner integrals are rounding
+    noise (~1e-17), and so is σ' = 1 − tanh² in the far tails, which a purely relative
+    rule would bisect forever. An inner error below 1e-14·E|f| at every x keeps the
+    outer integral within 1e-14·E|f|.
     """
     s1, s2, rho = (t.to(DTYPE).reshape(-1) for t in (s1, s2, rho))
     c = (1 - rho * rho).clamp_min(0).sqrt()
@@ -326,7 +328,8 @@ def pair_expectations(f: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], to
             for s in range(0, z1.numel(), OUTER_CHUNK):
                 zc, pc = z1[s:s + OUTER_CHUNK], p[s:s + OUTER_CHUNK]
                 mean = (s2[pc] * rho[pc] / s1[pc]) * zc
-                parts.append(normal_expectation(lambda z2, j: f(zc[j], z2, pc[j]), mean, s2[pc] * c[pc], breakpoints))
+                parts.append(normal_expectation(lambda z2, j: f(zc[j], z2, pc[j]), mean, s2[pc] * c[pc], breakpoints,
+                                                floor=scale[pc]))
             return torch.cat(parts)
 
         return normal_expectation(outer, torch.zeros_like(s1), s1, breakpoints, floor=scale, x_edges=x_edges)
