@@ -113,9 +113,19 @@ def coefficients(target: Elementwise, scales: np.ndarray, slopes: bool = True) -
     The interpolant is accepted when the one on the (m+1)/2 nested points agrees with it
     at the requested scales to INTERP_TOL of √⟨σ²⟩ (resp. √⟨σ'²⟩); else m doubles."""
     lo, hi, m = float(scales.min()), float(scales.max()), 9
+    values = None
     while 2 * m < len(scales) and hi > lo:
         nodes = 0.5 * (lo + hi) - 0.5 * (hi - lo) * np.cos(np.pi * np.arange(m) / (m - 1))
-        values = _direct(target, nodes, slopes)
+        if values is None:
+            values = _direct(target, nodes, slopes)
+        else:  # the previous points are the even ones of these (nested Chebyshev–Lobatto): compute only the odd
+            new = _direct(target, nodes[1::2], slopes)
+            merged = []
+            for old, add in zip(values, new):
+                both = np.empty((m,) + old.shape[1:])
+                both[::2], both[1::2] = old, add
+                merged.append(both)
+            values = tuple(merged)
         fine, coarse = _barycentric(nodes, scales), _barycentric(nodes[::2], scales)
         out = [fine @ v for v in values]
         scale = np.sqrt(np.concatenate([out[2], out[3]]).max())
