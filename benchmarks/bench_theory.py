@@ -4,8 +4,9 @@
     python3 benchmarks/bench_theory.py [--json bench_theory.json] [--depth 50] [--n 256]
                                        [--nt-python /work/wt/ntenv/bin/python]
 
-torch runs with --threads intra-op threads (default 1). Each activation runs at its own accuracy (the `tol` column: the bound on the Hermite
-truncation relative to √(K_ii K_jj); closed forms are exact to rounding). Also timed:
+torch runs with --threads intra-op threads (default 1). Each activation runs at its accuracy: the `tol` column is the bound on the Hermite
+truncation relative to √(K_ii K_jj) (pairs beyond it go to the adaptive quadrature);
+closed forms are exact to rounding. Also timed:
 the adaptive two-input quadrature `pair_trajectory` (the reference), per layer.
 
 neural-tangents is compared when a separate Python environment with it is given
@@ -42,8 +43,8 @@ ACTIVATIONS = {  # name: (tol, neural-tangents layer or None)
     "erf": (1e-9, "Erf()"),
     "tanh": (1e-9, "ElementwiseNumerical(jnp.tanh, deg=25)"),
     "gelu": (1e-9, "Gelu(approximate=False)"),
-    "zorro": (1e-6, None),
-    "mrepu": (1e-6, None),
+    "zorro": (1e-9, None),
+    "mrepu": (1e-9, None),
 }
 NT_DEFAULT = Path("/work/wt/ntenv/bin/python")
 
