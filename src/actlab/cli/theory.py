@@ -198,6 +198,8 @@ def finite_width_lines(act, C_b: float, C_W: float, K0: float, args: argparse.Na
                  f"{float(measured.kernel_variance_measured[-1]):.4g} ± {float(measured.kernel_variance_error[-1]):.2g}")
     lines.append(f"    excess kurtosis of z⁽{L}⁾: 1/n theory {float(p.kurtosis[-1]):.3g}")
     return lines
+
+
 def plain_answer(act, crit, C_b: float, C_W: float, K0: float, depth: int, label: str, width) -> "dict | None":
     """The init to use, its depth scale, and whether `depth` is inside it (elementwise σ)."""
     from ..theory.depth import depth_scales, depth_verdict
