@@ -103,6 +103,14 @@ def test_vectorised_equals_scalar_and_k_zero():
     close(gaussian_expectation(torch.cos, 2.0), math.exp(-1.0))
 
 
+def test_kernel_trajectory_starts_at_the_first_layer():
+    """Entry 0 is K⁽¹⁾ itself, entry l the kernel of layer l+1 (the book's and the CLI's numbering)."""
+    traj = kernel_trajectory("tanh", 0.1, 1.2, 0.8, 2)
+    assert traj[0] == 0.8 and len(traj) == 3
+    close(traj[1], kernel_map("tanh", 0.8, 0.1, 1.2), 1e-15)
+    close(traj[2], kernel_map("tanh", traj[1], 0.1, 1.2), 1e-15)
+
+
 def test_relu_kernel_trajectory_and_repu_double_exponential():
     close(kernel_trajectory("relu", 0.0, 2.0, 1.7, 5), np.full(6, 1.7))
     # RePU_2 at C_b = 0: K' = (3/2) C_W K², K* = 1/(1.5 C_W); K⁽ˡ⁾ = K*(K⁽⁰⁾/K*)^(2^l)

@@ -29,6 +29,9 @@ class ActivationInfo:
         f(z) = z·ρ(‖z‖)/‖z‖, the size g of a group (0 = the whole vector).
     radial: ρ(r) for group activations, as a callable on float64 tensors; their
         breakpoints are radii where ρ has a kink.
+    dual: closed-form two-input moments (q₁, q₂, c) ↦ (E σ(z₁)σ(z₂), E σ'(z₁)σ'(z₂)) for
+        (z₁, z₂) ~ N(0, [[q₁, c], [c, q₂]]) where one exists (see activations/duals.py);
+        the theory engine's N×N kernels use it instead of quadrature.
     """
 
     name: str
@@ -43,11 +46,13 @@ class ActivationInfo:
     source: str = ""
     group_size: Optional[int] = None
     radial: Optional[Callable[[torch.Tensor], torch.Tensor]] = field(default=None, compare=False)
+    dual: Optional[Callable] = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
         """JSON-ready dict (infinities as strings, no callables)."""
         d = asdict(self)
         d.pop("radial")
+        d.pop("dual")
 
         def clean(v):
             if isinstance(v, float) and math.isinf(v):

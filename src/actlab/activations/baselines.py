@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from .base import Activation, ActivationInfo, check_param
 from .describe import describe
+from .duals import ab_relu_dual, erf_dual
 from .registry import register
 
 INF = math.inf
@@ -44,12 +45,12 @@ class Baseline(Activation):
 
     def __init__(self, name: str, fn: Callable[[torch.Tensor], torch.Tensor], formula: str, *,
                  breakpoints: tuple[float, ...] = (), smoothness: float = INF,
-                 bounds=(None, None), lipschitz=None, source: str = "", inplace: bool = False,
+                 bounds=(None, None), lipschitz=None, source: str = "", dual=None, inplace: bool = False,
                  **params: float) -> None:
         super().__init__(inplace)
         self.name, self.fn, self.formula = name, fn, formula
         self._meta = dict(breakpoints=breakpoints, smoothness=smoothness, bounds=bounds,
-                          lipschitz=lipschitz, source=source)
+                          lipschitz=lipschitz, source=source, dual=dual)
         self.kwargs = params
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,7 +68,8 @@ def _baseline(name: str, fn, formula: str, *aliases: str, **meta) -> None:
     register(name, *aliases)(lambda inplace=False: Baseline(name, fn, formula, inplace=inplace, **meta))
 
 
-_baseline("relu", F.relu, "max(0, x)", breakpoints=(0.0,), smoothness=0, bounds=(0.0, INF), lipschitz=1.0)
+_baseline("relu", F.relu, "max(0, x)", breakpoints=(0.0,), smoothness=0, bounds=(0.0, INF), lipschitz=1.0,
+          dual=ab_relu_dual(0.0, 1.0))
 _baseline("gelu", F.gelu, "x·Φ(x)", bounds=(None, INF), source="Hendrycks & Gimpel 2016")
 _baseline("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), "½x(1 + tanh(√(2/π)(x + 0.044715x³)))",
           bounds=(None, INF), source="Hendrycks & Gimpel 2016")
@@ -75,7 +77,9 @@ _baseline("silu", F.silu, "x·σ(x)", "swish", bounds=(None, INF), source="Elfwi
 _baseline("mish", F.mish, "x·tanh(softplus(x))", bounds=(None, INF), source="Misra 2019")
 _baseline("tanh", torch.tanh, "tanh(x)", bounds=(-1.0, 1.0), lipschitz=1.0)
 _baseline("sigmoid", torch.sigmoid, "1/(1 + e^{−x})", bounds=(0.0, 1.0), lipschitz=0.25)
-_baseline("identity", lambda x: x, "x", bounds=(-INF, INF), lipschitz=1.0)
+_baseline("identity", lambda x: x, "x", bounds=(-INF, INF), lipschitz=1.0, dual=ab_relu_dual(1.0, 1.0))
+_baseline("erf", torch.erf, "erf(x) = (2/√π)∫₀ˣ e^{−t²} dt", bounds=(-1.0, 1.0), lipschitz=2 / math.sqrt(math.pi),
+          source="Williams 1997 (its arcsin kernel)", dual=erf_dual)
 _baseline("dsilu", dsilu, "σ(x)·(1 + x·(1 − σ(x)))", source="Elfwing et al. 2018")
 _baseline("dgelu", dgelu, "Φ(x) + x·φ(x)", source="derivative of GELU")
 
@@ -86,7 +90,7 @@ def _leaky_relu(negative_slope: float = 0.01, inplace: bool = False) -> Baseline
     return Baseline("leaky_relu", F.leaky_relu, "max(0, x) + negative_slope·min(0, x)", breakpoints=(0.0,),
                     smoothness=0, bounds=(-INF if negative_slope > 0 else 0.0, INF),
                     lipschitz=max(1.0, abs(float(negative_slope))), inplace=inplace,
-                    negative_slope=float(negative_slope))
+                    negative_slope=float(negative_slope), dual=ab_relu_dual(float(negative_slope), 1.0))
 
 
 @register("elu")

@@ -33,6 +33,7 @@ def describe(
     source: str = "",
     group_size: Optional[int] = None,
     radial: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
+    dual: Optional[Callable] = None,
 ) -> ActivationInfo:
     """Metadata for elementwise `fn`. A bound or Lipschitz constant given as None is
     estimated on the float64 grid GRID (exact for functions whose extremes lie inside)."""
@@ -49,5 +50,5 @@ def describe(
         name=name, formula=formula, breakpoints=tuple(float(b) for b in breakpoints),
         smoothness=smoothness, bounds=(float(bounds[0]), float(bounds[1])), lipschitz=lipschitz,
         value_at_0=float(y0), slope_at_0=None if kink_at_0 else float(d0),
-        provenance=provenance, source=source, group_size=group_size, radial=radial,
+        provenance=provenance, source=source, group_size=group_size, radial=radial, dual=dual,
     )

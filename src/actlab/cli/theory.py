@@ -53,6 +53,42 @@ def cmd_table(args: argparse.Namespace) -> None:
     emit(args, [c.as_dict() for c in rows], text)
 
 
+def cmd_phase(args: argparse.Namespace, act, crit) -> None:
+    """`actlab theory NAME --phase`: ξ_c over a (C_W, C_b) grid and the order-to-chaos line."""
+    import numpy as np
+
+    from ..theory.depth import order_chaos_line, scales_grid
+
+    centre = crit.C_W if crit.C_W else 1.0
+    C_W = np.geomspace(centre / 4, args.cw_max or 4 * centre, args.grid)
+    C_b = np.linspace(0.0, args.cb_max, max(3, args.grid // 2 + 1))
+    grid = scales_grid(act, C_b[None, :], C_W[:, None])
+    line_C_b = np.linspace(0.0, args.cb_max, 41)
+    line_C_W = order_chaos_line(act, line_C_b)
+    clean = lambda a: [[None if not np.isfinite(v) else float(v) for v in row] for row in a]  # noqa: E731
+    data = {"name": args.name, "C_W": C_W.tolist(), "C_b": C_b.tolist(),
+            "phase": grid["phase"].tolist(), "q_star": clean(grid["q_star"]), "c_star": clean(grid["c_star"]),
+            "chi_1": clean(grid["chi_1"]), "xi_q": clean(grid["xi_q"]), "xi_c": clean(grid["xi_c"]),
+            "order_chaos_line": {"C_b": line_C_b.tolist(), "C_W": [None if not np.isfinite(v) else float(v)
+                                                                  for v in line_C_W]},
+            "index": "arrays are [C_W index][C_b index]"}
+    lines = [f"{args.name}: phase diagram over C_W ∈ [{C_W[0]:.4g}, {C_W[-1]:.4g}] ({len(C_W)} points), "
+             f"C_b ∈ [0, {args.cb_max:g}] ({len(C_b)} points)",
+             "  order-to-chaos line (χ₁ = 1):  " + ", ".join(
+                 f"C_b = {b:.3g}: C_W = {_num(w) if np.isfinite(w) else '—'}" for b, w in
+                 zip(line_C_b[::10], line_C_W[::10]))]
+    counts = {ph: int((grid["phase"] == ph).sum()) for ph in ("ordered", "chaotic", "critical", "unbounded")}
+    lines.append("  grid points: " + ", ".join(f"{n} {ph}" for ph, n in counts.items()))
+    if args.plot:
+        from ..theory.plot import phase_figure
+
+        fig = phase_figure(args.name, C_W, C_b, grid, line_C_b, line_C_W, depth=args.depth)
+        fig.savefig(args.plot, dpi=150)
+        data["plot"] = args.plot
+        lines.append(f"  plot           {args.plot}")
+    emit(args, data, "\n".join(lines))
+
+
 def cmd_theory(args: argparse.Namespace) -> None:
     from ..theory import critical_init, kernel_trajectory, susceptibilities
     from ..theory.plot import default_k0
@@ -61,6 +97,8 @@ def cmd_theory(args: argparse.Namespace) -> None:
         return cmd_table(args)
     act = load_activation(args.name)
     crit = critical_init(act, width=args.width)
+    if args.phase:
+        return cmd_phase(args, act, crit)
     data: dict = {"name": args.name, "critical": crit.as_dict()}
     lines = [f"{args.name}: class {crit.cls}",
              f"  critical init  C_b = {_num(crit.C_b)}, C_W = {_num(crit.C_W)}, K* = {_num(crit.K_star)}"]
@@ -105,6 +143,10 @@ def cmd_theory(args: argparse.Namespace) -> None:
                      f"(predicted {_num(float(measured.kernel_predicted[-1]))})")
     if K0 > 0:
         lines += finite_width_lines(act, C_b, C_W, K0, args, measured, data)
+    answer = plain_answer(act, crit, C_b, C_W, K0, args.depth, label, args.width)
+    if answer is not None:
+        data["answer"] = answer
+        lines.append(f"  answer         {answer['text']}")
     if args.plot:
         from ..theory.plot import theory_figure
 
@@ -158,6 +200,28 @@ def finite_width_lines(act, C_b: float, C_W: float, K0: float, args: argparse.Na
     return lines
 
 
+def plain_answer(act, crit, C_b: float, C_W: float, K0: float, depth: int, label: str, width) -> "dict | None":
+    """The init to use, its depth scale, and whether `depth` is inside it (elementwise σ)."""
+    from ..theory.depth import depth_scales, depth_verdict
+    from ..theory.target import Elementwise, as_target
+
+    if not isinstance(as_target(act, width), Elementwise):
+        return None  # group activations: no two-input kernel, so no ξ_c
+    here = depth_scales(act, C_b, C_W, q0=K0)
+    text = depth_verdict(here, depth)
+    if crit.cls == "K*=0" and crit.a1 and crit.a1 > 0 and label == "critical":  # marginal: 1/K⁽ˡ⁾ ≈ 1/K⁽¹⁾ − a₁l
+        blow_up = 1 / (crit.a1 * K0)
+        text = (f"marginal: the kernel grows and blows up near depth 1/(a₁K⁽¹⁾) = {blow_up:.4g}: depth {depth} is "
+                f"{'inside' if depth < blow_up else 'beyond'} it")
+    if label == "chosen init" and crit.C_W is not None and here.phase != "critical":
+        text += f"; the critical init C_b = {crit.C_b:.6g}, C_W = {crit.C_W:.6g} has ξ_c = ∞"
+    head = (f"use C_b = {C_b:.6g}, C_W = {C_W:.6g} ({label}, K⁽¹⁾ = {K0:.4g}): "
+            if label != "chosen init" else f"at C_b = {C_b:.6g}, C_W = {C_W:.6g}: ")
+    if crit.cls == "none":
+        head = f"no init is critical; {head}"
+    return {"text": head + text, "depth_scales": here.as_dict()}
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -196,5 +260,10 @@ def add_commands(sub) -> None:
     p.add_argument("--accuracy", type=_fraction, default=0.1,
                    help="relative accuracy for the width recommendation of the 1/n theory (default 0.1)")
     p.add_argument("--plot", default=None, metavar="FILE", help="write the figure (χ vs K, kernel and gradients vs depth)")
+    p.add_argument("--phase", action="store_true",
+                   help="the (C_W, C_b) phase diagram: ξ_c on a grid and the order-to-chaos line (--plot draws it)")
+    p.add_argument("--grid", type=_positive_int, default=25, help="--phase: C_W points (C_b gets half; default 25)")
+    p.add_argument("--cb-max", type=float, default=0.5, help="--phase: largest C_b (default 0.5)")
+    p.add_argument("--cw-max", type=float, default=None, help="--phase: largest C_W (default 4 × the critical C_W, or 4)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_theory)

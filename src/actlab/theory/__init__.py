@@ -8,20 +8,25 @@
 
 Layers: `quadrature` (Gaussian expectations), `target` (what the theory needs from an
 activation, elementwise or group), `kernels` (kernel map, susceptibilities,
-trajectories), `criticality` (critical init, universality class), `fluctuations` (the 1/n theory
-of finite width: four-point vertex, kernel shift), `finite_width` (measurements on
-real networks), `plot` (the figure of `actlab theory --plot`).
+trajectories), `dual` (N×N two-input moments: closed forms, Hermite expansion),
+`stax` (NNGP and NTK as composed layer maps), `depth` (q*, c*, ξ_q, ξ_c, phases),
+`criticality` (critical init, universality class),
+`fluctuations` (the 1/n theory of finite width: four-point vertex, kernel shift), `finite_width`
+(measurements on real networks), `plot` (the figure of `actlab theory --plot`).
 """
 from .criticality import CLASSES, CriticalInit, critical_init, universality_class
+from .depth import DepthScales, depth_scales, order_chaos_line
 from .finite_width import compare_trajectories
 from .fluctuations import FiniteWidthPrediction, finite_width_prediction
 from .kernels import (kernel_map, kernel_map_pair, kernel_trajectory, pair_trajectory, second_moment,
                       susceptibilities)
 from .quadrature import bivariate_gaussian_expectation, gaussian_expectation
+from .stax import nngp, ntk
 
 __all__ = [
     "CLASSES", "CriticalInit", "critical_init", "universality_class", "compare_trajectories",
     "FiniteWidthPrediction", "finite_width_prediction",
+    "DepthScales", "depth_scales", "order_chaos_line",
     "kernel_map", "kernel_map_pair", "kernel_trajectory", "pair_trajectory", "second_moment", "susceptibilities",
-    "bivariate_gaussian_expectation", "gaussian_expectation",
+    "bivariate_gaussian_expectation", "gaussian_expectation", "nngp", "ntk",
 ]

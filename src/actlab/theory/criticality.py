@@ -6,12 +6,12 @@ where χ∥(K*) = χ⊥(K*) = 1. The classes, tested in this order:
 - scale-invariant: σ(λz) = λσ(z) for λ > 0, i.e. a₊z / a₋z; χ∥ = χ⊥ = C_W(a₊² + a₋²)/2
   for every K: a line of fixed points at C_b = 0, C_W = 2/(a₊² + a₋²).
 - none (homogeneous of degree p ≠ 1, e.g. RePU): χ∥/χ⊥ = (2p−1)/p for every K, so
-  K⁽ˡ⁾ = K*(K⁽⁰⁾/K*)^{p^l} explodes or vanishes double-exponentially whatever C_W.
+  K⁽ˡ⁾ = K*(K⁽¹⁾/K*)^{p^(l−1)} explodes or vanishes double-exponentially whatever C_W.
 - K*=0: σ(0) = 0, σ'(0) = σ₁ ≠ 0: C_b = 0, C_W = 1/σ₁²; with Taylor coefficients σ_n
   (derivatives at 0), ⟨σ²⟩ = σ₁²(K + a₁K² + …), χ∥ = 1 + 2a₁K + …, χ⊥ = 1 + b₁K + …,
       a₁ = σ₃/σ₁ + ¾(σ₂/σ₁)²,   b₁ = σ₃/σ₁ + (σ₂/σ₁)².
   a₁ < 0: K⁽ˡ⁾ ≈ 1/(−a₁l) (tanh: 1/(2l)); a₁ > 0: marginal, the kernel blows up
-  near depth 1/(a₁K⁽⁰⁾) (MRePU).
+  near depth 1/(a₁K⁽¹⁾) (MRePU).
 - half-stable: a K* > 0 with χ∥(K*)/χ⊥(K*) = 1 (found on a log grid of K, refined by
   brentq), C_W = 1/⟨σ'²⟩_{K*}, C_b = K* − C_W⟨σ²⟩_{K*} >= 0 (GELU, SWISH). Preferred
   over a marginal (a₁ >= 0) K*=0 point, as in the book; a stable K*=0 point wins.
@@ -49,7 +49,7 @@ class CriticalInit:
     a1, b1: K*=0 class coefficients (None elsewhere, or when σ is not C³ at 0).
     depth_scale: layers over which the kernel departs from its fixed point: inf for a
         power-law (critical) approach; 1/a₁ for the marginal K*=0 class (the blow-up depth
-        of K⁽⁰⁾ = 1, in general 1/(a₁K⁽⁰⁾)); 1/ln p for degree-p homogeneous functions
+        of K⁽¹⁾ = 1, in general 1/(a₁K⁽¹⁾)); 1/ln p for degree-p homogeneous functions
         (ln K/K* grows by p per layer); None when undefined.
     ratio: χ∥/χ⊥ where it is constant (scale-invariant, homogeneous), else at K*.
     verdict: one human sentence.
@@ -212,7 +212,7 @@ def _homogeneous(target: Target, name: str, p: float) -> CriticalInit:
     return CriticalInit(
         name, "none", None, None, None, None, None, 1 / math.log(p),
         f"no criticality: σ is homogeneous of degree p = {p:g}, so χ∥/χ⊥ = (2p−1)/p = {ratio:.6g} for every K "
-        f"and K⁽ˡ⁾ = K*(K⁽⁰⁾/K*)^(p^l) explodes or vanishes double-exponentially whatever C_W", ratio=ratio)
+        f"and K⁽ˡ⁾ = K*(K⁽¹⁾/K*)^(p^(l−1)) explodes or vanishes double-exponentially whatever C_W", ratio=ratio)
 
 
 def _k_zero(name: str, slope: float, a1: Optional[float], b1: Optional[float], trend: Optional[float],

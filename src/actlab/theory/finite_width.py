@@ -146,7 +146,7 @@ def sample_kernels(act, C_b: float, C_W: float, width: int, depth: int, K0: floa
                    n_inputs: int = 2, n_nets: int = 200, seed: int = 0, per_input: bool = False) -> np.ndarray:
     """K̂⁽ˡ⁾ (mean of z² over units and inputs) for `n_nets` independent networks by
     exact Gram-matrix sampling (see module docstring): shape (n_nets, depth+1), entry l
-    the kernel of layer l+1, entry 0 the first layer (K⁽⁰⁾ = K0 in kernel_trajectory).
+    the kernel of layer l+1, entry 0 the first layer (K⁽¹⁾ = K0, entry 0 of kernel_trajectory).
     per_input=True keeps each input's K̂ (mean over units only): shape (n_nets, depth+1, n_inputs)."""
     C_b, C_W = check_weights(C_b, C_W)
     width, depth = _check_positive_int(width, "width"), check_depth(depth)

@@ -74,17 +74,19 @@ def susceptibilities(act, K, C_W: float = 1.0, width: Optional[int] = None):
     return _shape_like(K, C_W * par), _shape_like(K, C_W * perp)
 
 
-def kernel_trajectory(act, C_b: float, C_W: float, K0: float, depth: int, width: Optional[int] = None) -> np.ndarray:
-    """[K⁽⁰⁾, K⁽¹⁾, …, K⁽ᵈᵉᵖᵗʰ⁾] with K⁽ˡ⁺¹⁾ = C_b + C_W⟨σ²⟩_{K⁽ˡ⁾}.
+def kernel_trajectory(act, C_b: float, C_W: float, K1: float, depth: int, width: Optional[int] = None) -> np.ndarray:
+    """[K⁽¹⁾, K⁽²⁾, …, K⁽ᵈᵉᵖᵗʰ⁺¹⁾] with K⁽ˡ⁺¹⁾ = C_b + C_W⟨σ²⟩_{K⁽ˡ⁾}.
 
-    In a network K⁽⁰⁾ is the first layer's pre-activation kernel C_b + C_W|x|²/n₀, and
-    entry l is the kernel of layer l+1. A kernel that passes 1e250 (double-exponential
-    blow-up) is reported as inf from there on.
+    K1 is the first layer's pre-activation kernel K⁽¹⁾ = C_b + C_W|x|²/n₀ (the book's
+    numbering, and the CLI's --k0); `depth` counts the layers after it, so entry l is the
+    kernel of layer l+1 and a network of L layers is kernel_trajectory(…, K1, L − 1).
+    A kernel that passes 1e250 (double-exponential blow-up) is reported as inf from
+    there on.
     """
     C_b, C_W = check_weights(C_b, C_W)
     depth = check_depth(depth)
     target = as_target(act, width)
-    K = float(check_kernels(K0, "K0"))
+    K = float(check_kernels(K1, "K1"))
     out = [K]
     for _ in range(depth):
         if not math.isfinite(K) or K > OVERFLOW:
@@ -113,13 +115,14 @@ def kernel_map_pair(act, K, C_b: float = 0.0, C_W: float = 1.0) -> np.ndarray:
     return C_b + C_W * np.array([[diag[0], off], [off, diag[1]]])
 
 
-def pair_trajectory(act, C_b: float, C_W: float, K0, depth: int) -> np.ndarray:
-    """The 2×2 kernel of two inputs through `depth` layers: shape (depth+1, 2, 2).
+def pair_trajectory(act, C_b: float, C_W: float, K1, depth: int) -> np.ndarray:
+    """The 2×2 kernel of two inputs from the first layer's K1 = K⁽¹⁾ through `depth` more
+    layers: shape (depth+1, 2, 2), entry l the kernel of layer l+1 (as kernel_trajectory).
 
     The correlation ρ⁽ˡ⁾ = K₁₂/√(K₁₁K₂₂) tells whether inputs stay distinguishable.
     """
     depth = check_depth(depth)
-    out = [np.asarray(K0, dtype=np.float64)]
+    out = [np.asarray(K1, dtype=np.float64)]
     for _ in range(depth):
         out.append(kernel_map_pair(act, out[-1], C_b, C_W))
     return np.stack(out)

@@ -96,3 +96,37 @@ def default_k0(cls: str, K_star: Optional[float], a1: Optional[float], depth: in
     if cls == "K*=0" and a1 and a1 > 0:
         return 1.0 / (2 * a1 * depth)
     return 1.0 if not (K_star and math.isfinite(K_star) and K_star > 0) else float(K_star)
+
+
+def phase_figure(act_label: str, C_W: np.ndarray, C_b: np.ndarray, grid: dict, line_C_b: np.ndarray,
+                 line_C_W: np.ndarray, depth: Optional[int] = None):
+    """The (C_W, C_b) phase diagram: log₁₀ ξ_c as colour with contours, the order-to-chaos
+    line (χ₁ = 1), the unbounded region (q* = ∞) blank; with `depth`, the contour ξ_c = depth/6
+    (Schoenholz et al. 2017: trainable while depth ≲ 6ξ_c)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.8, 4.8), constrained_layout=True)
+    xi = np.asarray(grid["xi_c"], dtype=float)
+    shown = np.log10(np.clip(np.where(np.isfinite(xi), xi, 1e4), 1e-1, 1e4))
+    shown[np.asarray(grid["phase"]) == "unbounded"] = np.nan
+    W, B = np.meshgrid(C_W, C_b, indexing="ij")
+    mesh = ax.pcolormesh(W, B, shown, shading="auto", cmap="viridis", vmin=-0.5, vmax=3)
+    fig.colorbar(mesh, ax=ax, label=r"$\log_{10}\xi_c$ (layers)")
+    levels = [1, 2, 5, 10, 20, 50, 100]
+    cs = ax.contour(W, B, np.where(np.isfinite(xi), xi, 1e4), levels=levels, colors="w", linewidths=0.7)
+    ax.clabel(cs, fmt="%g", fontsize=7)
+    if depth:
+        ax.contour(W, B, np.where(np.isfinite(xi), xi, 1e4), levels=[depth / 6], colors="r", linewidths=1.2)
+        ax.plot([], [], color="r", label=rf"$\xi_c = L/6$, L = {depth}")
+    ok = np.isfinite(line_C_W)
+    ax.plot(line_C_W[ok], line_C_b[ok], color="k", lw=2, label=r"order–chaos line ($\chi_1 = 1$)")
+    ax.set_xscale("log")
+    ax.set_xlim(C_W.min(), C_W.max())
+    ax.set_ylim(C_b.min(), C_b.max())
+    ax.set_xlabel(r"$C_W$ (weight variance × fan-in)")
+    ax.set_ylabel(r"$C_b$ (bias variance)")
+    ax.set_title(f"{act_label}: ordered (left) / chaotic (right), blank = kernel unbounded")
+    ax.legend(frameon=True, fontsize=8, loc="upper left")
+    return fig

@@ -11,9 +11,14 @@ panels whose edges include
 - the declared breakpoints b mapped to x = b/√K, so each panel is smooth.
 
 Each panel gets 16-point Gauss–Legendre; a panel is accepted when its 16-point
-value and the sum over its two halves agree to 1e-14 of the integral's L1 size,
+value and the sum over its two halves agree to 1e-14 of the integral's scale,
 otherwise it is bisected (all panels of all problems in one vectorised pass per
-level). Known breakpoints give machine precision on the first pass; an unknown
+level). The scale is the L1 size Σ|panel values| of the integral, floored by an
+absolute scale the caller may pass (`floor`): an integral that is pure rounding
+noise (the inner integrals of an odd σ at input correlation ρ ≈ 0 are ~1e-17, so
+the outer integrand is noise) would otherwise never meet a relative rule and be
+bisected everywhere. The work is capped: more than MAX_PANELS live panels raise
+ActlabError instead of exhausting memory. Known breakpoints give machine precision on the first pass; an unknown
 kink (a user's callable without metadata) is found by the bisection, which still
 reaches ~1e-13 (it costs ~20 more levels near each kink). An integral that has not
 converged after 60 levels gets a RuntimeWarning with its error estimate.
@@ -42,6 +47,7 @@ X_GRID = tuple(float(v) for v in range(-8, 9, 2)) + (-37.0, -28.0, -20.0, -14.0,
 Z_GRID = (0.0, -0.5, 0.5, -1.0, 1.0, -2.0, 2.0, -4.0, 4.0, -8.0, 8.0)
 REL_TOL = 1e-14
 MAX_LEVEL = 60
+MAX_PANELS = 1 << 18  # live panels per pass (~0.5 GB of nodes): past this the bisection is not converging
 CHUNK = 1 << 21  # nodes per integrand call: bounds memory in the nested 2-D case
 
 # F(x, pid) -> values: x flat float64 nodes, pid the problem index of each node; the
@@ -65,10 +71,13 @@ def chi_log_weight(g: int) -> LogWeight:
     return logw
 
 
-def integrate(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+def integrate(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: float, hi: float,
+              floor: Optional[torch.Tensor] = None) -> torch.Tensor:
     """∫_lo^hi F(x, i) w(x) dx for problems i = 0..P−1, by adaptive panels.
 
     edges: (P, M) candidate panel edges (clipped to [lo, hi]; duplicates are harmless).
+    floor: (P,) absolute scale of each integrand (e.g. E|f|): a panel whose error is
+    below 1e-14 of it is accepted even when the integral itself is ~0.
     Returns (P,) or (P, m) float64.
     """
     P = edges.shape[0]
@@ -79,9 +88,15 @@ def integrate(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: floa
     keep = b > a
     a, b, pid = a[keep], b[keep], pid[keep]
     coarse = None
+    floor = torch.zeros(P, dtype=DTYPE) if floor is None else floor.to(DTYPE).reshape(P)
     for level in range(MAX_LEVEL + 1):
         mid = 0.5 * (a + b)
         m = a.numel()
+        if m > MAX_PANELS:
+            raise ActlabError(
+                f"Gaussian quadrature did not converge: {m} panels still unresolved after {level} bisections "
+                f"(cap {MAX_PANELS}); the integrand may be discontinuous without declared breakpoints, wildly "
+                "oscillating, or rounding noise around 0")
         if coarse is None:  # first pass: the panels and their halves in one call
             vals = _panels(F, log_weight, torch.cat([a, a, mid]), torch.cat([b, mid, b]), pid.repeat(3))
             coarse, left, right = vals[:m], vals[m:2 * m], vals[2 * m:]
@@ -93,6 +108,7 @@ def integrate(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: floa
         fine = left + right
         diff = (fine - coarse).abs()
         size = l1.index_add(0, pid, fine.abs())  # L1 size of each integral so far
+        size = torch.maximum(size, floor.reshape((P,) + (1,) * (size.dim() - 1)))
         ok = diff <= REL_TOL * size[pid]
         if ok.dim() > 1:
             ok = ok.all(dim=1)
@@ -107,8 +123,9 @@ def integrate(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: floa
         a, mid, b, pid = a[ok_not], mid[ok_not], b[ok_not], pid[ok_not]
         coarse = torch.cat([left[ok_not], right[ok_not]])
         a, b, pid = torch.cat([a, mid]), torch.cat([mid, b]), torch.cat([pid, pid])
-    if bool((err > 1e-9 * l1.clamp_min(1e-300)).any()):
-        worst = float((err / l1.clamp_min(1e-300)).max())
+    scale = torch.maximum(l1, floor.reshape((P,) + (1,) * (l1.dim() - 1))).clamp_min(1e-300)
+    if bool((err > 1e-9 * scale).any()):
+        worst = float((err / scale).max())
         warnings.warn(f"Gaussian quadrature did not converge (relative error estimate {worst:.1e}); "
                       "the integrand may be discontinuous or wildly oscillating", RuntimeWarning, stacklevel=3)
     return total
@@ -137,17 +154,21 @@ def _panels(F: Integrand, log_weight: LogWeight, a: torch.Tensor, b: torch.Tenso
 
 
 def normal_expectation(F: Integrand, mean: torch.Tensor, scale: torch.Tensor,
-                       breakpoints: Sequence[float] = ()) -> torch.Tensor:
+                       breakpoints: Sequence[float] = (), floor: Optional[torch.Tensor] = None,
+                       x_edges: Optional[torch.Tensor] = None) -> torch.Tensor:
     """E_{x~N(0,1)} F(mean_i + scale_i·x, i) for each problem i (scale_i > 0).
 
-    F receives z = mean + scale·x (flat) and the problem index of each z.
+    F receives z = mean + scale·x (flat) and the problem index of each z. floor: see
+    `integrate`; x_edges: (P, k) extra panel edges in x, per problem.
     """
     mean, scale = mean.to(DTYPE), scale.to(DTYPE)
     zpts = torch.tensor(tuple(Z_GRID) + tuple(breakpoints), dtype=DTYPE)
     edges = torch.cat([torch.tensor(X_GRID, dtype=DTYPE).expand(mean.numel(), -1),
                        (zpts.unsqueeze(0) - mean.unsqueeze(1)) / scale.unsqueeze(1)], dim=1)
+    if x_edges is not None:
+        edges = torch.cat([edges, x_edges.to(DTYPE)], dim=1)
     return integrate(lambda x, pid: F(mean[pid] + scale[pid] * x, pid), normal_log_weight,
-                     edges, -NORMAL_EDGE, NORMAL_EDGE)
+                     edges, -NORMAL_EDGE, NORMAL_EDGE, floor)
 
 
 def chi_expectation(F: Integrand, g: int, scale: torch.Tensor, radii: Sequence[float] = ()) -> torch.Tensor:
@@ -268,13 +289,47 @@ def bivariate_gaussian_expectation(f: Callable, K, breakpoints: Optional[Iterabl
         if c < 1e-12:  # z₂ = ±(s2/s1)·z₁
             t = math.copysign(s2 / s1, rho)
             return gaussian_expectation(lambda z: pair(z, t * z), k11, bps + tuple(b / t for b in bps))
-        outer_bps = bps + tuple(b * s1 / (s2 * rho) for b in bps if rho != 0)
-        inner_scale = s2 * c
+        one = lambda v: torch.tensor([v], dtype=DTYPE)  # noqa: E731
+        return float(pair_expectations(lambda z1, z2, _p: pair(z1, z2), one(s1), one(s2), one(rho), bps)[0])
 
-        def outer(z1: torch.Tensor, _pid: torch.Tensor) -> torch.Tensor:
-            mean = (s2 * rho / s1) * z1
-            return normal_expectation(lambda z2, j: pair(z1[j], z2), mean,
-                                      torch.full_like(mean, inner_scale), bps)
 
-        return float(normal_expectation(outer, torch.zeros(1, dtype=DTYPE), torch.full((1,), s1, dtype=DTYPE),
-                                        outer_bps)[0])
+OUTER_CHUNK = 4096  # outer nodes per batch of inner integrals: keeps the nested pass under MAX_PANELS
+_GH_X, _GH_W = (torch.tensor(v, dtype=DTYPE) for v in np.polynomial.hermite_e.hermegauss(32))
+
+
+def pair_expectations(f: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor], s1: torch.Tensor,
+                      s2: torch.Tensor, rho: torch.Tensor, breakpoints: Sequence[float] = ()) -> torch.Tensor:
+    """E f(z₁, z₂, p) for pairs p = 0..P−1 with z₁ = s1_p·x, z₂ = s2_p(ρ_p x + √(1−ρ_p²)·y), x, y ~ N(0, 1).
+
+    Needs s1, s2 > 0 and |ρ| < 1 (the caller handles the degenerate cases). Nested
+    adaptive quadrature: the inner integral over y is split at the breakpoints in z₂,
+    the outer one at the breakpoints in z₁ and at x = b/(s2ρ), where the inner kinks
+    sit as ρ → ±1. Both stopping rules are floored by the pair's scale E|f| (a 32×32
+    Gauss–Hermite estimate): for an odd σ at ρ ≈ 0 the inner integrals are rounding
+    noise (~1e-17), and so is σ' = 1 − tanh² in the far tails, which a purely relative
+    rule would bisect forever. An inner error below 1e-14·E|f| at every x keeps the
+    outer integral within 1e-14·E|f|.
+    """
+    s1, s2, rho = (t.to(DTYPE).reshape(-1) for t in (s1, s2, rho))
+    c = (1 - rho * rho).clamp_min(0).sqrt()
+    gx, gy = _GH_X.view(-1, 1, 1), _GH_X.view(1, -1, 1)
+    ww = (_GH_W.view(-1, 1) * _GH_W.view(1, -1)).unsqueeze(-1) / (2 * math.pi)
+    P = s1.numel()
+    pid = torch.arange(P).expand(32, 32, P)
+    with torch.no_grad():
+        scale = (ww * f((s1 * gx).expand(32, 32, P).reshape(-1), (s2 * (rho * gx + c * gy)).reshape(-1),
+                        pid.reshape(-1)).reshape(32, 32, P).abs()).sum(dim=(0, 1))
+        safe = torch.where(rho == 0, torch.ones_like(rho), rho)
+        x_edges = torch.stack([torch.where(rho == 0, torch.full_like(rho, NORMAL_EDGE), b / (s2 * safe))
+                               for b in breakpoints], dim=1) if breakpoints else None
+
+        def outer(z1: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+            parts = []
+            for s in range(0, z1.numel(), OUTER_CHUNK):
+                zc, pc = z1[s:s + OUTER_CHUNK], p[s:s + OUTER_CHUNK]
+                mean = (s2[pc] * rho[pc] / s1[pc]) * zc
+                parts.append(normal_expectation(lambda z2, j: f(zc[j], z2, pc[j]), mean, s2[pc] * c[pc], breakpoints,
+                                                floor=scale[pc]))
+            return torch.cat(parts)
+
+        return normal_expectation(outer, torch.zeros_like(s1), s1, breakpoints, floor=scale, x_edges=x_edges)

@@ -78,12 +78,14 @@ def has_kink_at(fn: Callable[[Tensor], Tensor], z0: float, order: int = 3, h: fl
 
 @dataclass
 class Elementwise:
-    """An elementwise activation σ with its breakpoints (None when undeclared)."""
+    """An elementwise activation σ with its breakpoints (None when undeclared) and, where
+    the activation declares one, its closed-form two-input moments (`dual`)."""
 
     fn: Callable[[Tensor], Tensor]
     breakpoints: Optional[tuple[float, ...]]
     label: str
     smoothness: float = math.inf
+    dual: Optional[Callable] = None
 
     group_size = None
 
@@ -199,7 +201,7 @@ def as_target(act, width: Optional[int] = None) -> Target:
     fn = as_float64_function(act)
     if info is not None:
         return Elementwise(fn=fn, breakpoints=tuple(float(b) for b in info.breakpoints), label=label,
-                           smoothness=float(info.smoothness))
+                           smoothness=float(info.smoothness), dual=getattr(info, "dual", None))
     return Elementwise(fn=fn, breakpoints=None, label=label)
 
 

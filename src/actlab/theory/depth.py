@@ -1,0 +1,302 @@
+"""Depth scales of signal propagation: how many layers a network keeps inputs apart
+(Poole et al. 2016, "Exponential expressivity in deep neural networks through transient
+chaos"; Schoenholz et al. 2017, "Deep information propagation").
+
+With K⁽ˡ⁺¹⁾ = C_b + C_W⟨σ²⟩_{K⁽ˡ⁾} (their q map, C_W = σ_w², C_b = σ_b²):
+
+- q*: the stable fixed point that the kernel reaches from K⁽¹⁾ = q0 (default 1); inf
+  when the kernel grows without bound, 0 when it decays to 0 (C_b = 0, σ(0) = 0);
+- c*: the stable fixed point of the correlation map at q*,
+      c ↦ (C_b + C_W E σ(u₁)σ(u₂))/q*,  (u₁, u₂) ~ N(0, q*[[1, c], [c, 1]]);
+  c = 1 is always fixed, and stable when χ₁ < 1;
+- χ₁ = C_W⟨σ'²⟩_{q*} (= χ⊥(q*)): the slope of the correlation map at c = 1, and the
+  per-layer growth of squared gradients;
+- χ_q = C_W d⟨σ²⟩/dq at q* (= χ∥(q*)): the slope of the q map;
+- ξ_q = −1/ln χ_q and ξ_c = −1/ln χ_c with χ_c = C_W E σ'(u₁)σ'(u₂) at c* (= χ₁ when
+  c* = 1): |K⁽ˡ⁾ − q*| and |c⁽ˡ⁾ − c*| decay as e^{−l/ξ}.
+- phase: 'ordered' (χ₁ < 1: all inputs end up correlated, c* = 1), 'chaotic' (χ₁ > 1:
+  nearby inputs decorrelate, c* < 1), 'critical' (|χ₁ − 1| ≤ 1e-9: ξ_c = ∞, power
+  laws), 'unbounded' (q* = inf). Schoenholz et al. find that networks train only when
+  depth ≲ 6ξ_c.
+
+At q* = 0 the quantities are the limits q → 0 (χ₁ = χ_c = C_W σ'(0)², as in Poole et
+al.). A fixed point with χ_q > 1 is unstable (kept only when the start sits on it, as for
+RePU at its K0-fixing init); then ξ_q = 1/ln χ_q is the depth over which it is lost.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ..errors import ActlabError
+from .dual import coefficients, pair_moments
+from .kernels import check_weights
+from .quadrature import DTYPE
+from .target import Elementwise, Target, as_target, value_and_slope
+
+Q_GRID = np.logspace(-10, 10, 201)   # where the q map is scanned for a bracket of q*
+C_GRID = 1 - 2 * np.logspace(-9, 0, 181)  # correlations scanned (descending from 1) for a bracket of c*
+CRITICAL = 1e-9                      # |χ₁ − 1| below this is the critical line
+PHASES = ("ordered", "chaotic", "critical", "unbounded")
+TRAINABLE = 6.0                      # Schoenholz et al. 2017: trainable while depth ≲ 6ξ_c
+
+
+@dataclass(frozen=True)
+class DepthScales:
+    """Signal-propagation depth scales at one initialisation (see the module docstring)."""
+
+    name: str
+    C_b: float
+    C_W: float
+    q_star: float
+    c_star: float
+    chi_1: float
+    chi_q: float
+    chi_c: float
+    xi_q: float
+    xi_c: float
+    phase: str
+    q_stable: bool = True
+
+    def as_dict(self) -> dict:
+        return {k: (None if isinstance(v, float) and math.isnan(v) else
+                    ("inf" if v == math.inf else v)) for k, v in asdict(self).items()}
+
+
+def _elementwise(act) -> Elementwise:
+    target = as_target(act)
+    if not isinstance(target, Elementwise):
+        raise ActlabError(f"{target.label} acts on groups of features: its two-input kernel (needed for c* and ξ_c) "
+                          "is not implemented; use critical_init / susceptibilities for its one-input theory")
+    return target
+
+
+def fixed_points(target: Target, C_b: np.ndarray, C_W: np.ndarray, q0: float = 1.0) -> np.ndarray:
+    """q* for each (C_b, C_W): the stable fixed point of q ↦ C_b + C_W⟨σ²⟩_q reached from q0.
+    The q map is scanned on Q_GRID for the first sign change of f(q) = C_b + C_W⟨σ²⟩_q − q
+    in the direction the iteration moves, then refined by vectorised Illinois regula falsi."""
+    C_b, C_W = np.broadcast_arrays(np.asarray(C_b, float), np.asarray(C_W, float))
+    C_b, C_W = C_b.reshape(-1), C_W.reshape(-1)
+    m_grid = target.second_moment(Q_GRID)
+    m0 = float(target.second_moment(np.array([q0]))[0])
+    f_grid = C_b[:, None] + C_W[:, None] * m_grid[None, :] - Q_GRID[None, :]
+    f0 = C_b + C_W * m0 - q0
+    P = len(C_b)
+    lo, hi = np.zeros(P), np.zeros(P)
+    out = np.full(P, np.nan)
+    out[np.abs(f0) <= 1e-12 * q0] = q0  # the start is a fixed point (stable or not)
+    zero_value = float(target.second_moment(np.array([0.0]))[0])
+    for p in range(P):
+        if not np.isnan(out[p]):
+            continue
+        if f0[p] > 0:
+            above = np.nonzero((Q_GRID > q0) & (f_grid[p] <= 0))[0]
+            if len(above) == 0:
+                out[p] = math.inf
+                continue
+            k = above[0]
+            lo[p], hi[p] = max(q0, Q_GRID[k - 1]) if k > 0 else q0, Q_GRID[k]
+        elif f0[p] < 0:
+            below = np.nonzero((Q_GRID < q0) & (f_grid[p] >= 0))[0]
+            if len(below):
+                k = below[-1]
+                lo[p], hi[p] = Q_GRID[k], min(q0, Q_GRID[k + 1])
+            elif C_b[p] + C_W[p] * zero_value > 0:
+                lo[p], hi[p] = 0.0, min(q0, Q_GRID[0])
+            else:
+                out[p] = 0.0
+    todo = np.isnan(out)
+    if todo.any():
+        out[todo] = _illinois(lambda q, i: C_b[todo][i] + C_W[todo][i] * target.second_moment(q) - q,
+                              lo[todo], hi[todo])
+    return out
+
+
+def _illinois(f, lo: np.ndarray, hi: np.ndarray, iterations: int = 60) -> np.ndarray:
+    """Roots of f(x, idx) (vectorised) in brackets [lo, hi] with a sign change; Illinois
+    regula falsi, stopped when the bracket or the step is at rounding level."""
+    idx = np.arange(len(lo))
+    flo, fhi = f(lo, idx), f(hi, idx)
+    x = lo.copy()
+    side = np.zeros(len(lo))
+    for _ in range(iterations):
+        x = np.where(fhi != flo, (lo * fhi - hi * flo) / (fhi - flo), 0.5 * (lo + hi))
+        x = np.clip(x, np.minimum(lo, hi), np.maximum(lo, hi))
+        fx = f(x, idx)
+        left = np.sign(fx) == np.sign(flo)
+        lo, flo = np.where(left, x, lo), np.where(left, fx, flo)
+        hi, fhi = np.where(left, hi, x), np.where(left, fhi, fx)
+        fhi = np.where(left & (side == 1), 0.5 * fhi, fhi)
+        flo = np.where(~left & (side == -1), 0.5 * flo, flo)
+        side = np.where(left, 1, -1)
+        if np.all((np.abs(hi - lo) <= 4e-16 * np.abs(x) + 1e-300) | (fx == 0)):
+            break
+    return x
+
+
+def _slopes_at(target: Elementwise, q: np.ndarray) -> np.ndarray:
+    """Rows (d⟨σ²⟩/dq, ⟨σ'²⟩) at each q >= 0 (q = 0: the limit, from σ'(0))."""
+    out = np.empty((len(q), 2))
+    pos = q > 0
+    if pos.any():
+        m = target.moments(q[pos])
+        out[pos] = m[:, 1:3]
+    if (~pos).any():
+        y, d = value_and_slope(target.fn, torch.zeros(1, dtype=DTYPE))
+        if abs(float(y[0])) > 0:  # σ(0) ≠ 0 and q* = 0 cannot happen: C_b + C_W σ(0)² > 0
+            raise ActlabError("q* = 0 needs σ(0) = 0")
+        t = target.taylor()
+        if t is not None:  # χ∥(0)/C_W = σ₁² + σ₀σ₂, χ⊥(0)/C_W = σ₁²
+            out[~pos] = (t[1] ** 2 + t[0] * t[2], t[1] ** 2)
+        else:  # a kink at 0: the limit from q → 0⁺
+            out[~pos] = target.moments(np.array([1e-12]))[0][1:3]
+    return out
+
+
+def _series(target: Elementwise, q: np.ndarray, c: np.ndarray, which: int) -> np.ndarray:
+    """E σσ (which = 0) or E σ'σ' (1) at variance q_p and correlation c_pk, for all p, k
+    (closed form if declared, else the Hermite series at √q_p)."""
+    if target.dual is not None:
+        qq = q[:, None] * np.ones_like(c)
+        return target.dual(qq, qq, qq * c)[which]
+    a, b, _, _ = coefficients(target, np.sqrt(q), slopes=which == 1)
+    coef = (a, b)[which]
+    out = np.zeros_like(c)
+    for n in range(coef.shape[1] - 1, -1, -1):
+        out = out * c + (coef[:, n] ** 2)[:, None]
+    return out
+
+
+def _correlation_fixed_points(target: Elementwise, C_b: np.ndarray, C_W: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """c* < 1 of the correlation map at q* for chaotic points (q* > 0 finite)."""
+    grid = np.broadcast_to(C_GRID, (len(q), len(C_GRID)))
+    h = (C_b[:, None] + C_W[:, None] * _series(target, q, grid, 0)) / q[:, None] - grid
+    lo, hi = np.empty(len(q)), np.empty(len(q))
+    for p in range(len(q)):
+        k = np.nonzero(h[p] >= 0)[0]
+        k = k[0] if len(k) else len(C_GRID) - 1
+        lo[p], hi[p] = C_GRID[k], C_GRID[k - 1] if k > 0 else 1.0
+    return _illinois(lambda c, i: (C_b[i] + C_W[i] * _series(target, q[i], c[:, None], 0)[:, 0]) / q[i] - c, lo, hi)
+
+
+def scales_grid(act, C_b, C_W, q0: float = 1.0) -> dict:
+    """Depth scales for arrays of (C_b, C_W) (broadcast together), vectorised: a dict of
+    arrays q_star, c_star, chi_1, chi_q, chi_c, xi_q, xi_c and phase (strings)."""
+    target = _elementwise(act)
+    C_b, C_W = np.broadcast_arrays(np.asarray(C_b, float), np.asarray(C_W, float))
+    shape = C_b.shape
+    C_b, C_W = C_b.reshape(-1), C_W.reshape(-1)
+    if np.any(C_b < 0) or np.any(C_W <= 0) or not np.all(np.isfinite(C_b) & np.isfinite(C_W)):
+        raise ActlabError("C_b must be >= 0 and C_W > 0, both finite")
+    q = fixed_points(target, C_b, C_W, q0)
+    P = len(q)
+    chi_q, chi_1, chi_c, c_star = (np.full(P, np.nan) for _ in range(4))
+    finite = np.isfinite(q)
+    if finite.any():
+        s = _slopes_at(target, q[finite])
+        chi_q[finite], chi_1[finite] = C_W[finite] * s[:, 0], C_W[finite] * s[:, 1]
+    phase = np.full(P, "unbounded", dtype=object)
+    critical = finite & (np.abs(chi_1 - 1) <= CRITICAL)
+    ordered = finite & ~critical & (chi_1 < 1)
+    chaotic = finite & ~critical & (chi_1 > 1) & (q > 0)
+    phase[critical], phase[ordered] = "critical", "ordered"
+    phase[finite & ~critical & (chi_1 > 1)] = "chaotic"
+    c_star[critical | ordered | (finite & (q == 0))] = 1.0
+    chi_c[critical] = 1.0
+    chi_c[ordered] = chi_1[ordered]
+    chi_c[finite & (q == 0) & ~critical] = chi_1[finite & (q == 0) & ~critical]
+    if chaotic.any():
+        c_star[chaotic] = _correlation_fixed_points(target, C_b[chaotic], C_W[chaotic], q[chaotic])
+        chi_c[chaotic] = C_W[chaotic] * _series(target, q[chaotic], c_star[chaotic][:, None], 1)[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi_q = np.where(chi_q == 1, math.inf, 1 / np.abs(np.log(chi_q)))
+        xi_c = np.where(chi_c >= 1, math.inf, -1 / np.log(chi_c))
+    return dict(q_star=q.reshape(shape), c_star=c_star.reshape(shape), chi_1=chi_1.reshape(shape),
+                chi_q=chi_q.reshape(shape), chi_c=chi_c.reshape(shape), xi_q=xi_q.reshape(shape),
+                xi_c=xi_c.reshape(shape), phase=phase.reshape(shape), q_stable=(chi_q <= 1).reshape(shape))
+
+
+def depth_scales(act, C_b: float, C_W: float, q0: float = 1.0) -> DepthScales:
+    """q*, c*, χ₁, χ_q, χ_c, ξ_q, ξ_c and the phase at one initialisation; c* and χ_c are
+    polished with the full two-input kernel (closed form, Hermite with bound, quadrature).
+
+        >>> d = depth_scales("tanh", 0.05, 2.0)
+        >>> d.phase, round(d.q_star, 6), round(d.xi_c, 3)
+        ('chaotic', 1.008087, 3.484)
+    """
+    C_b, C_W = check_weights(C_b, C_W)
+    target = _elementwise(act)
+    g = scales_grid(target, C_b, C_W, q0)
+    v = {k: (g[k].item() if hasattr(g[k], "item") else g[k]) for k in g}
+    if v["phase"] == "chaotic":
+        q = v["q_star"]
+
+        def pair(c: float) -> tuple[float, float]:
+            S, D = pair_moments(target, q * np.array([[1.0, c], [c, 1.0]]))
+            return S[0, 1], D[0, 1]
+
+        c = v["c_star"]
+        for _ in range(3):  # Newton on h(c) = (C_b + C_W S(c))/q − c, h' = C_W D(c) − 1 (Price's theorem)
+            S, D = pair(c)
+            c = c - ((C_b + C_W * S) / q - c) / (C_W * D - 1)
+        v["c_star"], v["chi_c"] = c, C_W * pair(c)[1]
+        v["xi_c"] = math.inf if v["chi_c"] >= 1 else -1 / math.log(v["chi_c"])
+    return DepthScales(name=target.label, C_b=C_b, C_W=C_W, q_star=v["q_star"], c_star=v["c_star"],
+                       chi_1=v["chi_1"], chi_q=v["chi_q"], chi_c=v["chi_c"], xi_q=v["xi_q"], xi_c=v["xi_c"],
+                       phase=v["phase"], q_stable=bool(v["q_stable"]))
+
+
+def order_chaos_line(act, C_b) -> np.ndarray:
+    """The critical C_W (χ₁ = 1 at q*) for each C_b, nan where the transition does not exist.
+
+    Parametrised by q* (Poole et al. 2016): on the line C_W = 1/⟨σ'²⟩_q and
+    C_b = q − C_W⟨σ²⟩_q; for each requested C_b the q with C_b(q) = C_b (the smallest,
+    scanned on Q_GRID) is refined by regula falsi. C_b = 0 with σ(0) = 0 is met at the
+    smallest q of the grid (1e-10): C_W = 1/⟨σ'²⟩ there, σ'(0)⁻² to 1e-10."""
+    target = _elementwise(act)
+    C_b = np.asarray(C_b, float)
+    flat = C_b.reshape(-1)
+    if np.any(flat < 0) or not np.all(np.isfinite(flat)):
+        raise ActlabError("C_b must be finite and >= 0")
+    m = target.moments(Q_GRID)
+    cb_line = Q_GRID - m[:, 0] / m[:, 2]
+
+    def cb_of(q: np.ndarray, i: np.ndarray) -> np.ndarray:
+        mm = target.moments(q)
+        return q - mm[:, 0] / mm[:, 2] - flat[i]
+
+    out = np.full(len(flat), np.nan)
+    lo, hi, todo = np.zeros(len(flat)), np.zeros(len(flat)), np.zeros(len(flat), bool)
+    for p, cb in enumerate(flat):
+        on = np.nonzero(np.abs(cb_line - cb) <= 1e-12 * Q_GRID)[0]
+        above = np.nonzero(cb_line >= cb)[0]
+        if len(on) and (not len(above) or on[0] <= above[0]):  # on the line at a grid point (e.g. C_b = 0, q → 0)
+            out[p] = 1 / m[on[0], 2]
+        elif len(above) and above[0] > 0:
+            k = above[0]
+            lo[p], hi[p], todo[p] = Q_GRID[k - 1], Q_GRID[k], True
+    if todo.any():
+        idx = np.nonzero(todo)[0]
+        q = _illinois(lambda x, i: cb_of(x, idx[i]), lo[todo], hi[todo])
+        out[todo] = 1 / target.moments(q)[:, 2]
+    return out.reshape(C_b.shape)
+
+
+def depth_verdict(scales: DepthScales, depth: int) -> str:
+    """One plain sentence: is `depth` inside the trainable range ≈ 6ξ_c (Schoenholz et al. 2017)?"""
+    if scales.phase == "unbounded":
+        return f"the kernel grows without bound at this init: depth {depth} will overflow or saturate"
+    if not scales.q_stable:
+        return (f"the kernel sits on an unstable fixed point and leaves it within ~{scales.xi_q:.3g} layers: "
+                f"depth {depth} is {'inside' if depth <= scales.xi_q else 'beyond'} that")
+    if math.isinf(scales.xi_c):
+        return (f"ξ_c = ∞ ({scales.phase}: correlations move as a power law): depth {depth} is inside the "
+                "depth scale")
+    limit = TRAINABLE * scales.xi_c
+    where = "inside" if depth <= limit else "beyond"
+    return (f"ξ_c = {scales.xi_c:.3g} layers ({scales.phase}): depth {depth} is {where} the trainable "
+            f"range ≈ 6ξ_c = {limit:.3g} layers")

@@ -1,0 +1,149 @@
+"""Infinite-width NNGP and NTK of a deep MLP for a batch of inputs, as composed layer maps.
+
+Each layer is a map of a `Kernels` state (nngp, ntk), composed by `serial` the way
+neural-tangents' stax.serial composes kernel functions. With the spec's network
+z⁽¹⁾ = b + Wx, z⁽ˡ⁺¹⁾ = b + Wσ(z⁽ˡ⁾), W ~ N(0, C_W/fan_in), b ~ N(0, C_b):
+
+    dense:        K ↦ C_b + C_W·K,            Θ ↦ λ_b + λ_W·K + C_W·Θ
+    nonlinearity: K ↦ E σ(z)σ(z)ᵀ,            Θ ↦ E σ'(z)σ'(z)ᵀ ⊙ Θ       (z ~ N(0, K))
+
+starting from K = XXᵀ/n₀, Θ = 0, so that K⁽¹⁾ = C_b + C_W XXᵀ/n₀ and
+
+    K⁽ˡ⁺¹⁾ = C_b + C_W E σσᵀ,   Θ⁽ˡ⁺¹⁾ = λ_b + λ_W E σσᵀ + C_W (E σ'σ'ᵀ) ⊙ Θ⁽ˡ⁾
+
+(Jacot et al. 2018; Lee et al. 2019; Roberts, Yaida & Hanin 2022, ch. 8–9, whose
+learning-rate tensors are λ_b, λ_W). `parameterization="ntk"` (W = √(C_W/n)·ω with ω
+trained): λ_b = C_b, λ_W = C_W. `"standard"` (W itself trained, each layer's learning
+rate scaled by 1/fan_in so the limit exists; Sohl-Dickstein et al. 2020): λ_b = λ_W = 1.
+The two-input moments come from actlab.theory.dual (closed form, Hermite expansion
+with an error bound, or adaptive quadrature).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+
+from ..errors import ActlabError
+from .dual import TOL, pair_moments
+from .kernels import OVERFLOW, check_depth, check_weights
+from .target import Elementwise, as_target
+
+PARAMETERIZATIONS = ("ntk", "standard")
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """The state between layers: the NNGP kernel and the NTK (None when not tracked), N×N."""
+
+    nngp: np.ndarray
+    ntk: Optional[np.ndarray] = None
+
+
+LayerMap = Callable[[Kernels], Kernels]
+
+
+def dense(C_b: float, C_W: float, parameterization: str = "ntk") -> LayerMap:
+    """K ↦ C_b + C_W·K and Θ ↦ λ_b + λ_W·K + C_W·Θ (see the module docstring)."""
+    C_b, C_W = check_weights(C_b, C_W)
+    if parameterization not in PARAMETERIZATIONS:
+        raise ActlabError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+    lam_b, lam_W = (C_b, C_W) if parameterization == "ntk" else (1.0, 1.0)
+
+    def apply(k: Kernels) -> Kernels:
+        ntk = None if k.ntk is None else lam_b + lam_W * k.nngp + C_W * k.ntk
+        return Kernels(C_b + C_W * k.nngp, ntk)
+
+    return apply
+
+
+def nonlinearity(act, tol: float = TOL) -> LayerMap:
+    """K ↦ E σσᵀ and Θ ↦ E σ'σ'ᵀ ⊙ Θ, for any elementwise activation (`tol`: see dual.pair_moments)."""
+    target = as_target(act)
+    if not 0 < tol < 1:
+        raise ActlabError(f"tol must be in (0, 1), got {tol!r}")
+    if not isinstance(target, Elementwise):
+        raise ActlabError(f"{target.label} acts on groups of features: N×N kernels are for elementwise activations")
+
+    def apply(k: Kernels) -> Kernels:
+        if not np.all(np.isfinite(k.nngp)) or np.abs(k.nngp).max() > OVERFLOW:
+            raise ActlabError("the kernel has diverged (past 1e250): the network's signal explodes at this init")
+        S, D = pair_moments(target, k.nngp, slopes=k.ntk is not None, tol=tol)
+        return Kernels(S, None if k.ntk is None else D * k.ntk)
+
+    return apply
+
+
+def serial(*layers: LayerMap) -> LayerMap:
+    """The composition: the layers' maps applied in order."""
+    def apply(k: Kernels) -> Kernels:
+        for layer in layers:
+            k = layer(k)
+        return k
+
+    return apply
+
+
+def input_kernels(X=None, K1=None, C_b: float = 0.0, C_W: float = 1.0, parameterization: str = "ntk",
+                  ntk: bool = True) -> tuple[Kernels, bool]:
+    """The state entering the first dense layer: from inputs X (N × n₀), K = XXᵀ/n₀, Θ = 0;
+    from a given first-layer kernel K1 (N×N, PSD), the state after the first layer
+    (returned with True: skip it), Θ⁽¹⁾ = λ_b + λ_W (K1 − C_b)/C_W."""
+    if (X is None) == (K1 is None):
+        raise ActlabError("give the inputs X (N × n₀) or the first layer's kernel K1 (N × N), not both")
+    if X is not None:
+        x = X.detach().double().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X, dtype=np.float64)
+        if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1 or not np.all(np.isfinite(x)):
+            raise ActlabError(f"X must be a finite (N, n₀) array of inputs, got shape {x.shape}")
+        gram = x @ x.T / x.shape[1]
+        return Kernels(gram, np.zeros_like(gram) if ntk else None), False
+    K = K1.detach().double().cpu().numpy() if isinstance(K1, torch.Tensor) else np.asarray(K1, dtype=np.float64)
+    if K.ndim != 2 or K.shape[0] != K.shape[1] or not np.all(np.isfinite(K)):
+        raise ActlabError(f"K1 must be a finite N×N matrix, got shape {K.shape}")
+    if not np.allclose(K, K.T, rtol=1e-12, atol=0) or np.any(np.diag(K) < 0) or \
+            np.any(K * K > np.outer(np.diag(K), np.diag(K)) * (1 + 1e-12)):
+        raise ActlabError("K1 must be symmetric with |K_ij| <= √(K_ii K_jj) (a covariance)")
+    K = 0.5 * (K + K.T)
+    C_b, C_W = check_weights(C_b, C_W)
+    lam_b, lam_W = (C_b, C_W) if parameterization == "ntk" else (1.0, 1.0)
+    return Kernels(K, lam_b + lam_W * (K - C_b) / C_W if ntk else None), True
+
+
+def _run(act, X, K1, C_b, C_W, depth, parameterization, ntk: bool, layers: bool, tol: float) -> list[Kernels]:
+    depth = check_depth(depth)
+    if depth < 1:
+        raise ActlabError("depth must be >= 1 (the first layer's kernel is K⁽¹⁾)")
+    state, skip_first = input_kernels(X, K1, C_b, C_W, parameterization, ntk)
+    first, step = dense(C_b, C_W, parameterization), serial(nonlinearity(act, tol), dense(C_b, C_W, parameterization))
+    state = state if skip_first else first(state)
+    out = [state]
+    for _ in range(depth - 1):
+        state = step(state)
+        if layers:
+            out.append(state)
+    return out if layers else [state]
+
+
+def nngp(act, X=None, C_b: float = 0.0, C_W: float = 1.0, depth: int = 1, *, K1=None,
+         layers: bool = False, tol: float = TOL) -> np.ndarray:
+    """The NNGP kernel K⁽ᵈᵉᵖᵗʰ⁾ (N×N) of an MLP with `depth` layers on the inputs X (N × n₀),
+    or from the first layer's kernel K1; layers=True gives all of K⁽¹⁾…K⁽ᵈᵉᵖᵗʰ⁾, (depth, N, N).
+    tol: the Hermite truncation bound relative to √(K_ii K_jj) (see actlab.theory.dual).
+
+        >>> import numpy as np
+        >>> K = nngp("relu", np.eye(2), C_b=0.0, C_W=2.0, depth=3)   # orthogonal unit inputs, n₀ = 2
+        >>> np.round(K, 6).tolist()
+        [[1.0, 0.502551], [0.502551, 1.0]]
+    """
+    out = _run(act, X, K1, C_b, C_W, depth, "ntk", False, layers, tol)
+    return np.stack([k.nngp for k in out]) if layers else out[0].nngp
+
+
+def ntk(act, X=None, C_b: float = 0.0, C_W: float = 1.0, depth: int = 1, *, K1=None,
+        parameterization: str = "ntk", layers: bool = False, tol: float = TOL) -> np.ndarray:
+    """The NTK Θ⁽ᵈᵉᵖᵗʰ⁾ (N×N) of an MLP with `depth` layers (see the module docstring);
+    layers=True gives Θ⁽¹⁾…Θ⁽ᵈᵉᵖᵗʰ⁾, (depth, N, N)."""
+    out = _run(act, X, K1, C_b, C_W, depth, parameterization, True, layers, tol)
+    return np.stack([k.ntk for k in out]) if layers else out[0].ntk
