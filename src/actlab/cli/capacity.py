@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from ..errors import ActlabError
+from ..places import plot_file
 from .output import emit
 
 
@@ -113,12 +114,14 @@ def _simulate(args) -> int:
         raise ActlabError(f"--K must be a positive integer for simulations, got {args.K!r}") from None
     if args.instances < 1 or args.N < 1 or args.bootstrap < 1:
         raise ActlabError("--N, --instances and --bootstrap must be positive integers")
+    alphas = _alphas(args.alphas)
+    if args.plot:
+        plot_file(args.plot)
     if args.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
             raise ActlabError("--device cuda requested but no CUDA device is available; use --device cpu")
-    alphas = _alphas(args.alphas)
     run = dict(instances=args.instances, patterns=args.patterns, tree=not args.fully_connected, seed=args.seed,
                device=args.device, progress=sys.stderr.isatty(), bootstrap=args.bootstrap)
     if args.reference:

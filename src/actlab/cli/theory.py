@@ -13,6 +13,7 @@ import sys
 
 from ..activations import get_activation
 from ..errors import ActlabError
+from ..places import plot_file
 from .output import emit
 
 
@@ -60,6 +61,8 @@ def cmd_theory(args: argparse.Namespace) -> None:
     if args.name == "all":
         return cmd_table(args)
     act = load_activation(args.name)
+    if args.plot:
+        plot_file(args.plot)
     crit = critical_init(act, width=args.width)
     data: dict = {"name": args.name, "critical": crit.as_dict()}
     lines = [f"{args.name}: class {crit.cls}",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from ..errors import ActlabError
+from ..places import prepare_dir
 from .store import load, read_run_file
 
 VERDICTS = ("reproduced", "not reproduced", "not measured")
@@ -27,23 +28,26 @@ MAX_LISTED_RUNS = 30
 
 
 def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = None,
-                 sections: Sequence[str] = (), figures: Sequence[tuple] = ()) -> Path:
-    """Write RUN_DIR/report/index.md (+ figures and CSVs) and return its path.
+                 sections: Sequence[str] = (), figures: Sequence[tuple] = (),
+                 out: Optional[Union[str, Path]] = None) -> Path:
+    """Write RUN_DIR/report/index.md (+ figures and CSVs), or OUT/index.md, and return its path.
 
     claims: rows with keys claim, paper, measured, command, verdict (one of
     reproduced / not reproduced / not measured). sections: Markdown lines placed
     right after the claims table. figures: (title, PNG, CSV) already drawn into
-    RUN_DIR/report, placed before the generic figures. A suite's report passes its
+    the report folder, placed before the generic figures. A suite's report passes its
     own (actlab.suites.suite_report).
+    out: the report folder (default RUN_DIR/report, see `report_dir`); the run
+    directory itself is only read, so a report of a running sweep or of read-only
+    media goes there.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     run_dir = Path(run_dir)
     df = load(run_dir)
+    out = report_dir(run_dir, out)
     meta = df.attrs["meta"]
-    out = run_dir / "report"
-    out.mkdir(parents=True, exist_ok=True)
     hints = meta.get("report", {})
     view = _ReportView(df, hints)
 
@@ -77,6 +81,14 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     path = out / "index.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def report_dir(run_dir: Union[str, Path], out: Optional[Union[str, Path]] = None) -> Path:
+    """The report folder, created and checked writable: `out`, or RUN_DIR/report."""
+    try:
+        return prepare_dir(out if out is not None else Path(run_dir) / "report", "report directory")
+    except ActlabError as exc:
+        raise ActlabError(f"{exc}; write the report elsewhere with --out DIR") from None
 
 
 def _claims_table(claims: Sequence[dict]) -> list:

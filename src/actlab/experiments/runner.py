@@ -1,14 +1,16 @@
 """Run a spec: expand it, store the runs, execute what is left to do, record each result once."""
 from __future__ import annotations
 
+import contextlib
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
 from ..errors import ActlabError
+from ..places import RunLock, prepare_dir
+from ..progress import Progress
 from . import backends
 from .spec import Spec, load_spec
 from .store import ResultStore
@@ -40,6 +42,10 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
     resume: continue a run directory that already holds this sweep: runs done,
         diverged or collapsed are kept, every other run (pending, failed, or left running by a
         killed sweep) runs again. Without it an existing run directory is an error.
+        The run directory is locked for the whole call (actlab.places.RunLock): a
+        second sweep on it, resumed or not, is an ActlabError naming the holder's pid.
+    progress: False for silence; otherwise a bar on a terminal, log lines elsewhere
+        (actlab.progress).
     tensorboard: also write TensorBoard scalars per run (default: the spec's flag).
     timeout: seconds a run may take before it is killed and recorded failed (not with workers=0).
     meta: extra keys stored with the sweep (e.g. the suite that launched it).
@@ -62,7 +68,8 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
         require_tensorboard()
     run_dir = Path(out) if out is not None else Path("runs") / spec.name
     runs = spec.runs()
-    with ResultStore(run_dir) as store:
+    session = backends.ray_session(address, workers) if backend == "ray" else contextlib.nullcontext()
+    with session, RunLock(prepare_dir(run_dir, "run directory")), ResultStore(run_dir) as store:
         _check_resumable(store, spec, run_dir, resume)
         store.set_meta(name=spec.name, task=spec.task, axes=spec.axes, report=spec.report,
                        description=spec.description, **(meta or {}))
@@ -77,7 +84,7 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
         configs = {j.run_id: j.config for j in jobs}
         done_before = len(runs) - len(todo)
 
-        bar = _progress_bar(len(runs), done_before, spec.name, progress)
+        bar = Progress(len(runs), spec.name, "run", initial=done_before, enabled=progress)
         failed = []
 
         def on_start(rid: str) -> None:
@@ -93,17 +100,14 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
                 from .tblog import log_run
 
                 log_run(run_dir, rid, config, msg["history"], msg["metrics"])
-            if bar is not None:
-                bar.update(1)
-                counts = store.counts()
-                bar.set_postfix({s: counts[s] for s in ("done", "diverged", "collapsed", "failed")}, refresh=False)
+            counts = store.counts()
+            bar.update(1, {s: counts[s] for s in ("done", "diverged", "collapsed", "failed")})
 
         cores = _usable_cores()
         n_workers = cores if workers is None else workers
         try:
             if backend == "ray":
-                backends.run_ray(jobs, on_start, on_finish, address=address, workers=workers,
-                                 gpus_per_run=gpus_per_run, timeout=timeout)
+                backends.run_ray(jobs, on_start, on_finish, gpus_per_run=gpus_per_run, timeout=timeout)
             elif n_workers == 0:
                 backends.run_inline(jobs, on_start, on_finish)
             else:
@@ -114,8 +118,7 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
             store.requeue_interrupted()  # Ctrl-C or a backend error: unfinished runs are pending again
             raise
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         return SweepSummary(run_dir, len(runs), len(jobs), store.counts(), time.perf_counter() - start, failed)
 
 
@@ -137,12 +140,3 @@ def _check_resumable(store: ResultStore, spec: Spec, run_dir: Path, resume: bool
     if stored_task not in (None, spec.task):
         raise ActlabError(f"{run_dir} holds a sweep of task '{stored_task}', not '{spec.task}'; "
                           f"choose another --out")
-
-
-def _progress_bar(total: int, initial: int, name: str, enabled: Optional[bool]):
-    if enabled is False or (enabled is None and not sys.stderr.isatty()):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, desc=name, unit="run", file=sys.stderr)
-

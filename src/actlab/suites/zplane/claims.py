@@ -183,7 +183,7 @@ def _baseline(df):
 def _figures(df, run_dir: Path) -> list:
     from ..figures import line_figure, run_history, run_profile
 
-    out = run_dir / "report"
+    out = Path(df.attrs.get("report_dir", run_dir / "report"))  # suite_report sets it (report --out)
     main = _baseline(df)
     lines = []
     acc = {}
