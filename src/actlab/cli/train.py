@@ -105,6 +105,7 @@ def run_train(args) -> int:
     from ..train.plots import plot_run
 
     cfg = TrainConfig.from_dict(_config_dict(args))
+    cfg.check_buildable()
     if args.threads:
         torch.set_num_threads(args.threads)
     out = _out_dir(args, cfg)

@@ -25,6 +25,12 @@ CLAIM_COLUMNS = (("claim", "claim"), ("paper", "paper's figure"), ("measured", "
 MAX_DEFAULT_METRICS = 6
 MAX_DEFAULT_CURVES = 4
 MAX_LISTED_RUNS = 30
+# One display of runs that did not finish cleanly, in every table (generic and suites'):
+# a diverged run's metrics are never shown as results; a collapsed run's are, marked.
+STATUS_MARKS = {"diverged": "†", "collapsed": "‡"}
+STATUS_NOTE = ("† marks diverged runs (listed under Runs; their metrics are not results and are never "
+               "averaged in), ‡ collapsed runs (trained to the end at chance: their metrics are final and "
+               "averaged in)")
 
 
 def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = None,
@@ -60,7 +66,7 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
         lines += ["## Claims", "", *_claims_table(claims), ""]
     if sections:
         lines += [*sections, ""]
-    lines += ["## Runs", "", *_status_section(df, view.group_axes), ""]
+    lines += ["## Runs", "", *_status_section(df, view.group_axes + view.seed_axes), ""]
     missing = [m for m in hints.get("metrics", []) if m not in df.attrs["metric_keys"]]
     if missing:
         lines += [f"Note: no run recorded the metric(s) {', '.join(missing)} named in the spec's [report] "
@@ -68,8 +74,9 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     summary = view.summary()
     if summary is not None:
         summary.to_csv(out / "summary.csv", index=False)
-        lines += ["## Summary", "", f"Mean ± std over {view.seed_note()}; `n` = runs done or collapsed of runs in the group. "
-                  "Data: [summary.csv](summary.csv).", "", _markdown_table(summary), ""]
+        lines += ["## Summary", "", f"Mean ± std over {view.seed_note()} of the runs done or collapsed; `n` = those "
+                  f"runs of runs in the group; {STATUS_NOTE}. Data: [summary.csv](summary.csv).", "",
+                  _markdown_table(summary), ""]
     figures = [tuple(f) for f in figures]
     if hints.get("metric_figures", True):  # a suite with its own figures may turn the generic grid off
         figures += view.metric_figures(out)
@@ -203,7 +210,8 @@ class _ReportView:
                 group_key = group_key if isinstance(group_key, tuple) else (group_key,)
                 sel = _select(self.done, keys, group_key)
             row = {k: _fmt_value(v) for k, v in zip(keys, group_key)} if keys else {}
-            row["n"] = f"{len(sel)}/{n_all}"
+            group = _select(self.df, keys, group_key) if keys else self.df
+            row["n"] = f"{len(sel)}/{n_all}{status_marks(group['status'])}"
             for m in self.metrics:
                 row[m] = _mean_std(sel[m])
             rows.append(row)
@@ -325,7 +333,7 @@ class _ReportView:
         for ax in axes[:, 0]:
             ax.set_ylabel(ylabel)
         fig.suptitle(title)
-        handles, names = axes.flat[0].get_legend_handles_labels()
+        handles, names = _legend_entries(axes.flat, labels)
         if xcol and line_axes and handles:
             fig.legend(handles, names, title=" / ".join(line_axes), loc="center left", bbox_to_anchor=(1.0, 0.5),
                        fontsize=8, title_fontsize=8)
@@ -333,6 +341,30 @@ class _ReportView:
         fig.savefig(out / f"{name}.png", dpi=100, bbox_inches="tight")
         plt.close(fig)
         return title, f"{name}.png", f"{name}.csv"
+
+
+def status_marks(statuses) -> str:
+    """" †" / " ‡" / " † ‡" when any of `statuses` is diverged / collapsed, else ""."""
+    present = set(statuses)
+    return "".join(f" {mark}" for status, mark in STATUS_MARKS.items() if status in present)
+
+
+def run_cell(text: str, status: str) -> str:
+    """A single run's metric cell: "diverged †" in place of a diverged run's value (not a
+    result), the value marked ‡ for a collapsed run (final, at chance), else the value."""
+    if status == "diverged":
+        return f"diverged {STATUS_MARKS['diverged']}"
+    return f"{text} {STATUS_MARKS['collapsed']}" if status == "collapsed" else text
+
+
+def _legend_entries(axes, order: list) -> tuple:
+    """One legend entry per line label over every panel (a panel may lack some groups), in `order`."""
+    found: dict = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            found.setdefault(label, handle)
+    names = [label for label in order if label in found]
+    return [found[n] for n in names], names
 
 
 def _varying(data, axes: list) -> list:

@@ -99,7 +99,7 @@ def load_spec(path: Union[str, Path]) -> Spec:
     except UnicodeDecodeError as exc:
         raise ActlabError(f"{path}: not UTF-8 text (byte {exc.start}); a spec is a UTF-8 TOML file") from None
     except OSError as exc:
-        raise ActlabError(f"cannot read spec file {path}: {exc}") from None
+        raise ActlabError(f"cannot read spec file {path}: {exc.strerror or exc}") from None
     return parse_spec(text, origin=str(path), default_name=path.stem)
 
 
