@@ -289,3 +289,10 @@ def test_names_specs_and_option_errors():
         load_dataset("poly(target=xyz)", target="sin")
     with pytest.raises(ActlabError, match="malformed dataset spec"):
         load_dataset("poly(target)")
+
+
+def test_input_shapes_known_without_loading_match_the_loaders():
+    from actlab.data.registry import dataset_input_shape
+
+    for name in ("digits", "mnist1d(length=24)", "poly(target=x2y2)", "poly"):
+        assert dataset_input_shape(name) == load_dataset(name).input_shape, name

@@ -104,8 +104,6 @@ def _table(args) -> int:
 
 
 def _simulate(args) -> int:
-    import sys
-
     from ..capacity.empirical import capacity_scan
 
     try:
@@ -123,7 +121,7 @@ def _simulate(args) -> int:
         if not torch.cuda.is_available():
             raise ActlabError("--device cuda requested but no CUDA device is available; use --device cpu")
     run = dict(instances=args.instances, patterns=args.patterns, tree=not args.fully_connected, seed=args.seed,
-               device=args.device, progress=sys.stderr.isatty(), bootstrap=args.bootstrap)
+               device=args.device, progress=True, bootstrap=args.bootstrap)
     if args.reference:
         _check_reference(args, K)
     scan = capacity_scan(args.act, K, args.weights, args.N, alphas, solver=args.solver,
