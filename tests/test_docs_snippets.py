@@ -37,8 +37,7 @@ SKIP = [
     (r"gpu_check\.sh", "needs a CUDA GPU"),
     (r"train_depth100/run\.sh", "eleven 100-layer training runs, 35 min"),
     (r"run_suite\('quick'", "the capacity suite: minutes"),
-    (r"load_dataset\('fashion_mnist'\)|\"fashion_mnist\"",
-     "reads Fashion-MNIST, which only some machines have (Debian dataset-fashion-mnist)"),
+    (r"model=\"zplane\", depth=100", "trains a 100-layer, width-256 network on Fashion-MNIST: minutes"),
     (r"LogisticRegression", "fits a logistic regression on 4,000 signals: a minute on a busy machine"),
     (r"runs/toy-depth", "reads the run directory of the spec above; tests/test_experiments_* cover load()"),
     (r"random_mlp\('radial_bounding', 256", "Jacobians of width-256 networks: tests/test_theory_finite_width.py"),
@@ -89,8 +88,14 @@ def _snippets() -> list:
     return found
 
 
+# (pattern, files the snippet reads): run where the files are, skipped elsewhere
+NEEDS = [(r"fashion_mnist", Path("/usr/share/datasets/fashion-mnist"))]
+
+
 def _skip_reason(code: str):
-    return next((reason for pattern, reason in SKIP if re.search(pattern, code, re.M)), None)
+    reason = next((reason for pattern, reason in SKIP if re.search(pattern, code, re.M)), None)
+    missing = [str(path) for pattern, path in NEEDS if re.search(pattern, code) and not path.exists()]
+    return reason or (f"needs {missing[0]} (Debian dataset-fashion-mnist)" if missing else None)
 
 
 def _scratch(tmp_path_factory, path: Path) -> Path:

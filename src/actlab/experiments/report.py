@@ -298,8 +298,7 @@ class _ReportView:
         fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 + 4.2 * ncols, 0.8 + 3.2 * nrows), squeeze=False,
                                  sharey=True)
         labels = [label for label, _ in _groups(data, line_axes)]
-        colours = {label: plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")(i % 20)
-                   for i, label in enumerate(labels)}
+        colours = line_colours(labels)
         for ax, (panel, part) in zip(axes.flat, panels):
             if xcol is None:
                 groups = list(_groups(part, line_axes))
@@ -333,7 +332,7 @@ class _ReportView:
         for ax in axes[:, 0]:
             ax.set_ylabel(ylabel)
         fig.suptitle(title)
-        handles, names = _legend_entries(axes.flat, labels)
+        handles, names = legend_entries(axes.flat, labels)
         if xcol and line_axes and handles:
             fig.legend(handles, names, title=" / ".join(line_axes), loc="center left", bbox_to_anchor=(1.0, 0.5),
                        fontsize=8, title_fontsize=8)
@@ -357,8 +356,17 @@ def run_cell(text: str, status: str) -> str:
     return f"{text} {STATUS_MARKS['collapsed']}" if status == "collapsed" else text
 
 
-def _legend_entries(axes, order: list) -> tuple:
-    """One legend entry per line label over every panel (a panel may lack some groups), in `order`."""
+def line_colours(labels: Sequence[str]) -> dict:
+    """One colour per line label, the same in every panel of a figure."""
+    import matplotlib.pyplot as plt
+
+    cmap = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")
+    return {label: cmap(i % 20) for i, label in enumerate(labels)}
+
+
+def legend_entries(axes, order: Sequence[str]) -> tuple:
+    """(handles, labels) for one figure legend: each line label of every panel once (a panel may
+    lack some groups; a legend of the first panel alone would leave them unlabelled), in `order`."""
     found: dict = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
