@@ -42,6 +42,7 @@ SKIP = [
     (r"runs/toy-depth", "reads the run directory of the spec above; tests/test_experiments_* cover load()"),
     (r"random_mlp\('radial_bounding', 256", "Jacobians of width-256 networks: tests/test_theory_finite_width.py"),
     (r"capacity simulate --act relu --K 4 --weights binary --N 48", "an annealing scan: minutes"),
+    (r"actlab capacity table", "the whole alpha_c(K) table: 149 s"),
 ]
 
 

@@ -149,6 +149,8 @@ CASES = [
                                     "--alphas", "1", "--plot", "{tmp}/p.txt"], None),
     ("capacity-act-choice", ["capacity", "theory", "--act", "tanh", "--K", "2"], None),
     ("capacity-missing-K", ["capacity", "theory", "--act", "relu"], None),
+    ("capacity-table-out-unwritable", ["capacity", "table", "--out", "{nowhere}"], None),
+    ("capacity-table-out-is-a-file", ["capacity", "table", "--out", "{tmp}/file"], "a_file"),
     ("bench-json-unwritable", ["bench", "activations", "--json", "{nowhere}/b.json"], None),
     ("bench-dtype", ["bench", "activations", "--dtype", "float8", "--size", "1024", "--repeats", "1"], None),
     # ---- the command line itself

@@ -4,7 +4,8 @@ from __future__ import annotations
 import math
 
 from ..errors import ActlabError
-from ..places import plot_file
+from ..places import plot_file, prepare_dir
+from ..progress import Progress
 from .output import emit
 
 
@@ -56,11 +57,7 @@ def _table(args) -> int:
     import csv
     import json
     import platform
-    import sys
     import time
-    from pathlib import Path
-
-    from tqdm.auto import tqdm
 
     from ..capacity.plots import plot_theory_table
     from ..capacity.replica import theory_table
@@ -76,14 +73,10 @@ def _table(args) -> int:
         check_architecture("relu", K)
     for K in sign_K:
         check_architecture("sign", K)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ActlabError(f"--out {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_dir(args.out, "--out directory")
     t0 = time.perf_counter()
-    bar = tqdm(total=len(relu_K) + len(sign_K) + 7, desc="alpha_c table", mininterval=1.0, file=sys.stderr)
-    rows = theory_table(relu_K, sign_K, points=args.points, scrambles=args.scrambles, progress=bar.update)
-    bar.close()
+    with Progress(len(relu_K) + len(sign_K) + 7, "alpha_c table", "row") as bar:  # log lines off a terminal
+        rows = theory_table(relu_K, sign_K, points=args.points, scrambles=args.scrambles, progress=bar.update)
     fields = ["activation", "weights", "ansatz", "K", "alpha_c", "uncertainty", "method"]
     with open(out / "theory_alpha_c.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
