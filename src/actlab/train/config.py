@@ -97,8 +97,8 @@ class TrainConfig:
         the model's options (the model is built once per distinct shape, at depth 1: every
         error is already in one block, and one block costs milliseconds)."""
         shape = dataset_input_shape(self.data)
-        _check_model(self.model, shape, self.width, self.act, self.norm, self.residual, self.group_size,
-                     self.complex_weights)
+        _check_model(self.model, shape, self.width, self.act, self.norm, self.norm_position, self.residual,
+                     self.group_size, self.complex_weights)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -154,13 +154,14 @@ class TrainConfig:
 
 
 @functools.lru_cache(maxsize=256)
-def _check_model(model: str, shape: tuple, width: int, act: Optional[str], norm: Optional[str], residual: bool,
-                 group_size: Optional[int], complex_weights: bool) -> None:
+def _check_model(model: str, shape: tuple, width: int, act: Optional[str], norm: Optional[str],
+                 norm_position: Optional[str], residual: bool, group_size: Optional[int],
+                 complex_weights: bool) -> None:
     if act is not None:
         get_activation(act)
     # init "xavier": no QR decomposition (orthogonal) for a check; the scheme's name is checked by validate
-    build_model(model, shape, 2, depth=1, width=width, act=act, norm=norm, residual=residual, init="xavier",
-                group_size=group_size, complex_weights=complex_weights)
+    build_model(model, shape, 2, depth=1, width=width, act=act, norm=norm, norm_position=norm_position,
+                residual=residual, init="xavier", group_size=group_size, complex_weights=complex_weights)
 
 
 def _int(key: str, value: Any, lower: int) -> int:
