@@ -33,6 +33,13 @@ def _actlab(*args, cwd, **kw) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
+def _some_run_started(out: Path) -> bool:
+    try:
+        return not load(out)["status"].eq("pending").all()
+    except ActlabError:  # no store yet, or its tables not yet created
+        return False
+
+
 def test_two_concurrent_runs_on_one_directory(tmp_path):
     """The second `run --resume` exits 2 naming the first's pid; the first completes; each run is recorded once;
     `load` and `report` work while the first holds the directory."""
@@ -40,7 +47,7 @@ def test_two_concurrent_runs_on_one_directory(tmp_path):
     out = tmp_path / "runs"
     first = _actlab("run", "slow.toml", "--out", out, "--workers", "1", cwd=tmp_path)
     deadline = time.monotonic() + 120
-    while not (out / "results.sqlite").exists() or load(out)["status"].eq("pending").all():
+    while not _some_run_started(out):
         assert first.poll() is None and time.monotonic() < deadline, first.communicate()
         time.sleep(0.1)
     first.send_signal(signal.SIGSTOP)  # hold the first mid-sweep, however slow the second is to start

@@ -74,9 +74,8 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     summary = view.summary()
     if summary is not None:
         summary.to_csv(out / "summary.csv", index=False)
-        lines += ["## Summary", "", f"Mean ± std over {view.seed_note()} of the runs done or collapsed; `n` = those "
-                  f"runs of runs in the group; {STATUS_NOTE}. Data: [summary.csv](summary.csv).", "",
-                  _markdown_table(summary), ""]
+        lines += ["## Summary", "", f"Mean ± std over {view.seed_note()}; `n` = runs done or collapsed of runs in "
+                  f"the group; {STATUS_NOTE}. Data: [summary.csv](summary.csv).", "", _markdown_table(summary), ""]
     figures = [tuple(f) for f in figures]
     if hints.get("metric_figures", True):  # a suite with its own figures may turn the generic grid off
         figures += view.metric_figures(out)

@@ -183,6 +183,9 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
             error = exc
             if db is not None:
                 db.close()
+            if "no such table" in str(exc):  # a sweep that has only just created the file
+                raise ActlabError(f"{path.parent} holds no runs yet (its sweep may be starting); "
+                                  "try again in a moment") from None
         except sqlite3.DatabaseError as exc:  # not a database at all: no point in trying immutable
             raise ActlabError(f"{path} is not a readable results database: {exc}") from None
     raise ActlabError(f"cannot read {path}: {error}") from None
