@@ -43,6 +43,7 @@ SKIP = [
     (r"random_mlp\('radial_bounding', 256", "Jacobians of width-256 networks: tests/test_theory_finite_width.py"),
     (r"capacity simulate --act relu --K 4 --weights binary --N 48", "an annealing scan: minutes"),
     (r"actlab capacity table", "the whole alpha_c(K) table: 149 s"),
+    (r"--reference", "1000 annealing sweeps per instance plus the exact enumeration: minutes"),
 ]
 
 
