@@ -63,7 +63,7 @@ def test_two_concurrent_runs_on_one_directory(tmp_path):
     df = load(out)
     assert len(df) == 4 and (df["status"] == "done").all() and (df["attempts"] == 1).all()
     progress = [line for line in stderr.splitlines() if line.startswith("actlab: slow ")]
-    assert len(progress) == 4 and progress[-1].startswith("actlab: slow 4/4 runs (4 done, 0 diverged, 0 failed)")
+    assert len(progress) == 4 and progress[-1].startswith("actlab: slow 4/4 runs (4 done, 0 diverged, 0 collapsed, 0 failed)")
 
 
 def test_the_lock_dies_with_its_holder(tmp_path):

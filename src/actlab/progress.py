@@ -5,7 +5,7 @@ nothing, so each finished item prints one line on stderr instead, at most one li
 every ACTLAB_PROGRESS_SECONDS seconds (default 10; 0: a line per item), and always
 the last one::
 
-    actlab: zplane-quick 12/40 runs (11 done, 1 diverged, 0 failed), 0:45 elapsed, ~2:30 left
+    actlab: zplane-quick 12/40 runs (10 done, 1 diverged, 1 collapsed, 0 failed), 0:45 elapsed, ~2:30 left
 
     with Progress(total=40, desc="zplane-quick", unit="run") as bar:
         for ...:
