@@ -312,3 +312,10 @@ def test_validation_split_is_carved_from_train_seeded_and_leaves_test_alone():
 def test_validation_fraction_outside_0_1_is_an_error(fraction):
     with pytest.raises(ActlabError, match=r"val_fraction must be a number in \(0, 1\)"):
         load_dataset("digits", val_fraction=fraction)
+
+
+def test_input_shapes_known_without_loading_match_the_loaders():
+    from actlab.data.registry import dataset_input_shape
+
+    for name in ("digits", "mnist1d(length=24)", "poly(target=x2y2)", "poly"):
+        assert dataset_input_shape(name) == load_dataset(name).input_shape, name

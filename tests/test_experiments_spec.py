@@ -114,7 +114,7 @@ def test_train_task_follows_the_training_contract(monkeypatch, tmp_path):
 
     from actlab.experiments import load, run_sweep
 
-    class TrainConfig:
+    class TrainConfig(dict):
         @staticmethod
         def allowed_keys():
             return ("depth", "activation")
@@ -123,7 +123,11 @@ def test_train_task_follows_the_training_contract(monkeypatch, tmp_path):
         def from_dict(cls, config):
             if config.get("depth", 1) < 1:
                 raise ActlabError("'depth' must be >= 1")
-            return dict(config)
+            return cls(config)
+
+        def check_buildable(self):  # what a run would hit after loading its data
+            if self.get("activation") == "nosuch":
+                raise ActlabError("unknown activation 'nosuch'")
 
     def fit(cfg, out_dir, progress, on_epoch=None):
         assert progress is False and out_dir.is_dir() and callable(on_epoch)
@@ -138,6 +142,8 @@ def test_train_task_follows_the_training_contract(monkeypatch, tmp_path):
         parse_spec('task = "train"\n[base]\nwidth = 3\n')
     with pytest.raises(ActlabError, match=r"run \(depth=0\): 'depth' must be >= 1"):
         parse_spec('task = "train"\n[sweep]\ndepth = [0]\n')
+    with pytest.raises(ActlabError, match=r"run \(activation='nosuch'\): unknown activation 'nosuch'"):
+        parse_spec('task = "train"\n[sweep]\nactivation = ["relu", "nosuch"]\n')
     spec = parse_spec('task = "train"\n[sweep]\nactivation = ["relu", "tanh"]\ndepth = [2, 10]\n')
     run_sweep(spec, out=tmp_path, workers=0, progress=False)
     df = load(tmp_path).set_index(["activation", "depth"])

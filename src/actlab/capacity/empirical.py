@@ -27,9 +27,9 @@ import numpy as np
 import torch
 from scipy import optimize, special
 from torch import Tensor
-from tqdm.auto import tqdm
 
 from ..errors import ActlabError
+from ..progress import track
 from .machine import CommitteeMachine, Problem, random_problem, spherical_normalize
 from .solvers import solve
 
@@ -121,7 +121,7 @@ def capacity_scan(activation: str, K: int, weights: str, N: int, alphas: Sequenc
         raise ActlabError(f"alphas must be positive, got {list(alphas)}")
     machine = CommitteeMachine(activation, K, N, tree=tree)
     solved, seconds = [], 0.0
-    for i, alpha in enumerate(tqdm(list(alphas), desc=f"{activation} K={K} {weights} N={N}", disable=not progress)):
+    for i, alpha in enumerate(track(alphas, f"{activation} K={K} {weights} N={N}", "alpha", enabled=progress)):
         gen = torch.Generator(device=device or "cpu").manual_seed(seed * 1000 + i)
         problem = random_problem(machine, max(1, round(alpha * N)), instances, patterns=patterns, generator=gen,
                                  device=device)

@@ -2,13 +2,21 @@
 
 Every subcommand lives in a module of this package that defines
 `add_commands(subparsers)`; each parser sets `func(args) -> int | None`.
-Bad input (an ActlabError or an argparse error) prints one line and exits 2.
+Bad input (an ActlabError or an argparse error) and environment faults (an
+OSError: a full disk, a file that vanished) print one line and exit 2. Any other
+exception is a bug in actlab: one line saying where its traceback was written
+(ACTLAB_LOG_DIR, default ~/.cache/actlab/logs, else the temporary directory), exit 1.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
 from typing import Optional, Sequence
 
 from .. import __version__
@@ -47,8 +55,36 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ActlabError as exc:
-        print(f"actlab: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{exc.strerror}{where}" if exc.strerror else f"{type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
         print("actlab: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: keep the traceback, show one line
+        log = _write_traceback()
+        first = (str(exc).splitlines() or [""])[0]
+        print(f"actlab: internal error: {type(exc).__name__}: {first} (traceback in {log}; please report it)",
+              file=sys.stderr)
+        return 1
+
+
+def _fail(message: str) -> int:
+    print("actlab: error: " + " ".join(message.split()), file=sys.stderr)
+    return 2
+
+
+def _write_traceback() -> str:
+    text = f"actlab {' '.join(sys.argv[1:])}\n\n{traceback.format_exc()}"
+    name = f"actlab-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    env = os.environ.get("ACTLAB_LOG_DIR")
+    for folder in ([Path(env)] if env else []) + [Path.home() / ".cache" / "actlab" / "logs",
+                                                   Path(tempfile.gettempdir())]:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text)
+            return str(folder / name)
+        except OSError:
+            continue
+    return "nowhere: no writable log directory"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
 from ..activations import fit_zorro, get_activation, list_activations
+from ..places import plot_file, prepare_dir
 from .output import emit
 
 
@@ -29,6 +29,8 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 def cmd_show(args: argparse.Namespace) -> None:
     act = get_activation(args.name)
+    if args.plot:
+        plot_file(args.plot)
     info = act.info
     data = {"repr": repr(act), **info.as_dict()}
     lines = [repr(act)] + [f"  {k:<12} {_fmt(getattr(info, k))}" for k in (
@@ -45,7 +47,7 @@ def cmd_show(args: argparse.Namespace) -> None:
 def cmd_gallery(args: argparse.Namespace) -> None:
     from ..viz import plot_activation
 
-    out = Path(args.out)
+    out = prepare_dir(args.out, "gallery directory")
     index = ["# Activation gallery", "", "| activation | provenance | formula | plot |", "|---|---|---|---|"]
     written = []
     for name in list_activations():

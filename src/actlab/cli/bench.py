@@ -5,6 +5,7 @@ import json
 import sys
 
 from ..bench import ACTIVATIONS, bench_activations, bench_models, format_activations, format_models
+from ..places import prepare_file
 from .output import _jsonable, emit
 
 
@@ -23,13 +24,20 @@ def _finish(args, result: dict, text: str) -> None:
         emit(args, result, text)
 
 
+def _check_json_file(args) -> None:
+    if isinstance(args.json, str):
+        prepare_file(args.json, "--json file")
+
+
 def _activations(args) -> None:
+    _check_json_file(args)
     result = bench_activations(args.device, args.dtype, args.size, args.repeats, args.warmup, args.threads,
                                args.only or ACTIVATIONS, args.rounds, progress=_progress(args))
     _finish(args, result, format_activations(result))
 
 
 def _models(args) -> None:
+    _check_json_file(args)
     batch = args.batch or (64 if args.device == "cpu" else 256)
     result = bench_models(args.device, args.dtype, args.depth, args.width, batch, args.repeats, args.warmup, args.threads,
                           args.only or ("relu", "gelu", *ACTIVATIONS), args.rounds, progress=_progress(args))

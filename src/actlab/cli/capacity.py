@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 
 from ..errors import ActlabError
+from ..places import plot_file, prepare_dir
+from ..progress import Progress
 from .output import emit
 
 
@@ -55,11 +57,7 @@ def _table(args) -> int:
     import csv
     import json
     import platform
-    import sys
     import time
-    from pathlib import Path
-
-    from tqdm.auto import tqdm
 
     from ..capacity.plots import plot_theory_table
     from ..capacity.replica import theory_table
@@ -75,14 +73,10 @@ def _table(args) -> int:
         check_architecture("relu", K)
     for K in sign_K:
         check_architecture("sign", K)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ActlabError(f"--out {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_dir(args.out, "--out directory")
     t0 = time.perf_counter()
-    bar = tqdm(total=len(relu_K) + len(sign_K) + 7, desc="alpha_c table", mininterval=1.0, file=sys.stderr)
-    rows = theory_table(relu_K, sign_K, points=args.points, scrambles=args.scrambles, progress=bar.update)
-    bar.close()
+    with Progress(len(relu_K) + len(sign_K) + 7, "alpha_c table", "row") as bar:  # log lines off a terminal
+        rows = theory_table(relu_K, sign_K, points=args.points, scrambles=args.scrambles, progress=bar.update)
     fields = ["activation", "weights", "ansatz", "K", "alpha_c", "uncertainty", "method"]
     with open(out / "theory_alpha_c.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
@@ -103,8 +97,6 @@ def _table(args) -> int:
 
 
 def _simulate(args) -> int:
-    import sys
-
     from ..capacity.empirical import capacity_scan
 
     try:
@@ -113,14 +105,16 @@ def _simulate(args) -> int:
         raise ActlabError(f"--K must be a positive integer for simulations, got {args.K!r}") from None
     if args.instances < 1 or args.N < 1 or args.bootstrap < 1:
         raise ActlabError("--N, --instances and --bootstrap must be positive integers")
+    alphas = _alphas(args.alphas)
+    if args.plot:
+        plot_file(args.plot)
     if args.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
             raise ActlabError("--device cuda requested but no CUDA device is available; use --device cpu")
-    alphas = _alphas(args.alphas)
     run = dict(instances=args.instances, patterns=args.patterns, tree=not args.fully_connected, seed=args.seed,
-               device=args.device, progress=sys.stderr.isatty(), bootstrap=args.bootstrap)
+               device=args.device, progress=True, bootstrap=args.bootstrap)
     if args.reference:
         _check_reference(args, K)
     scan = capacity_scan(args.act, K, args.weights, args.N, alphas, solver=args.solver,

@@ -19,8 +19,11 @@ def add_commands(sub) -> None:
     p.set_defaults(func=_run)
 
     p = sub.add_parser("report", help="write the Markdown report (tables, PNG figures, CSV) of a run directory",
-                       description="Write RUN_DIR/report/index.md with its figures and their data as CSV.")
+                       description="Write RUN_DIR/report/index.md with its figures and their data as CSV "
+                                   "(or into --out: the run directory is only read, so this works while a sweep "
+                                   "runs and on read-only media).")
     p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--out", metavar="DIR", help="report folder (default: RUN_DIR/report)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_report)
 
@@ -80,7 +83,7 @@ def _run(args) -> int:
 def _report(args) -> int:
     from ..suites import suite_report
 
-    path = suite_report(args.run_dir)
+    path = suite_report(args.run_dir, out=args.out)
     emit(args, {"report": str(path)}, f"wrote {path}")
     return 0
 

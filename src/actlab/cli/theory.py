@@ -13,6 +13,7 @@ import sys
 
 from ..activations import get_activation
 from ..errors import ActlabError
+from ..places import plot_file
 from .output import emit
 
 
@@ -96,6 +97,8 @@ def cmd_theory(args: argparse.Namespace) -> None:
     if args.name == "all":
         return cmd_table(args)
     act = load_activation(args.name)
+    if args.plot:
+        plot_file(args.plot)
     crit = critical_init(act, width=args.width)
     if args.phase:
         return cmd_phase(args, act, crit)

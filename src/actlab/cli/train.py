@@ -38,7 +38,8 @@ def add_commands(sub) -> None:
     p.add_argument("--group-size", dest="group_size", help="zplane: Radial Bounding group size, or 'none' for the whole vector")
     p.add_argument("--complex-weights", dest="complex_weights", action="store_true", help="zplane: complex-structured weights")
     p.add_argument("--data", help="dataset name or spec (default digits)")
-    p.add_argument("--data-root", dest="data_root", help="directory of the data set's files")
+    p.add_argument("--data-root", "--data-dir", dest="data_root", metavar="DIR",
+                   help="directory of the data set's files (default: $ACTLAB_DATA, then the system's)")
     p.add_argument("--n-train", dest="n_train", type=int, help="random training subset size")
     p.add_argument("--n-test", dest="n_test", type=int, help="random test subset size")
     p.add_argument("--epochs", type=int, help="epochs (default 10)")
@@ -58,7 +59,8 @@ def add_commands(sub) -> None:
     p.add_argument("--checkpoint-every-steps", dest="checkpoint_every_steps", type=int, help="also every N steps")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--out", help="run directory (default runs/train/MODEL-ACT-dDEPTH-wWIDTH-sSEED)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its last checkpoint (begins it if it never started)")
     p.add_argument("--no-plots", dest="plots", action="store_false", help="do not write PNG figures")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run_train)
@@ -101,14 +103,12 @@ def run_train(args) -> int:
 
     from ..train import TrainConfig, fit
     from ..train.plots import plot_run
-    from ..train.store import RunStore
 
     cfg = TrainConfig.from_dict(_config_dict(args))
+    cfg.check_buildable()
     if args.threads:
         torch.set_num_threads(args.threads)
     out = _out_dir(args, cfg)
-    if args.resume and not RunStore(out).has_run():
-        raise ActlabError(f"--resume: {out} holds no run to resume")
     result = fit(cfg, out_dir=out, progress=not args.json, resume=args.resume)
     figures = [str(p) for p in plot_run(result, out)] if args.plots else []
     data = {**result.to_dict(), "figures": figures}

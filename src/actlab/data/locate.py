@@ -58,5 +58,5 @@ def find_files(dataset: str, files: Mapping[str, Sequence[str]], dirs: Sequence[
         f"{dataset}: files not found; expected {expected}; looked in {tried}"
         + (f" ({'; '.join(partial)})" if partial else "")
         + f". Point at the directory holding them with load_dataset({dataset!r}, root=DIR) "
-        f"(CLI: --data-dir DIR) or set {ENV_VAR}=DIR."
+        f"(CLI: --data-root DIR) or set {ENV_VAR}=DIR."
     )

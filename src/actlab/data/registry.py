@@ -16,7 +16,7 @@ from typing import Any, Callable
 from ..errors import ActlabError
 from .dataset import Dataset, RawSplit, build_dataset
 from .mnist1d import mnist1d
-from .synthetic import poly
+from .synthetic import TARGETS, poly, target_function
 from .vision import cifar10, digits, fashion_mnist, mnist
 
 _LOADERS: dict[str, Callable[..., RawSplit]] = {
@@ -54,6 +54,50 @@ def parse_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
     return m.group(1).lower(), params
 
 
+def _resolve(name: str, opts: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(registry key, options) of a name or spec string, its name and option names checked."""
+    if not isinstance(name, str):
+        raise ActlabError(f"a dataset is a name or spec string, got {name!r}")
+    key, spec_opts = parse_dataset_spec(name)
+    clash = set(spec_opts) & set(opts)
+    if clash:
+        raise ActlabError(f"dataset option(s) {', '.join(sorted(clash))} given both in {name!r} and as keywords")
+    opts = {**spec_opts, **opts}
+    key = _ALIASES.get(key, key)
+    if key not in _LOADERS:
+        raise ActlabError(f"unknown dataset {name!r}; known: {', '.join(list_datasets())}")
+    accepted = inspect.signature(_LOADERS[key]).parameters
+    unknown = [k for k in opts if k not in accepted or k in ("root", "seed")]
+    if unknown:
+        allowed = [p for p in accepted if p not in ("root", "seed")]
+        raise ActlabError(f"dataset {key!r} has no option {', '.join(unknown)}; allowed: {', '.join(allowed) or 'none'}")
+    return key, opts
+
+
+# Per-example input shape of each dataset from its options, without reading or generating
+# the data (tests check each against the loader).
+_SHAPES: dict[str, Callable[..., tuple[int, ...]]] = {
+    "digits": lambda **o: (1, 8, 8),
+    "fashion_mnist": lambda **o: (1, 28, 28),
+    "mnist": lambda **o: (1, 28, 28),
+    "cifar10": lambda **o: (3, 32, 32),
+    "mnist1d": lambda length=40, **o: (1, int(length)),
+    "poly": lambda target="xyz", **o: _poly_dim(target),
+}
+
+
+def _poly_dim(target: str) -> tuple[int]:
+    target_function(target)  # an unknown target is an ActlabError naming the allowed ones
+    return (TARGETS[target][0],)
+
+
+def dataset_input_shape(name: str) -> tuple[int, ...]:
+    """The per-example input shape load_dataset(name) would give, found without loading:
+    checks the name and the options' names as load_dataset does (ActlabError otherwise)."""
+    key, opts = _resolve(name, {})
+    return _SHAPES[key](**opts)
+
+
 def load_dataset(
     name: str, root: str | os.PathLike | None = None, seed: int = 0,
     subset: tuple[int | None, int | None] | None = None, normalize: bool | None = None,
@@ -71,20 +115,9 @@ def load_dataset(
         split is untouched (see actlab.data.dataset.validation_split).
     opts: dataset options (e.g. target="xyz" for poly, test_fraction for digits).
     """
-    key, spec_opts = parse_dataset_spec(name)
-    clash = set(spec_opts) & set(opts)
-    if clash:
-        raise ActlabError(f"dataset option(s) {', '.join(sorted(clash))} given both in {name!r} and as keywords")
-    opts = {**spec_opts, **opts}
-    key = _ALIASES.get(key, key)
-    if key not in _LOADERS:
-        raise ActlabError(f"unknown dataset {name!r}; known: {', '.join(list_datasets())}")
+    key, opts = _resolve(name, opts)
     loader = _LOADERS[key]
     accepted = inspect.signature(loader).parameters
-    unknown = [k for k in opts if k not in accepted or k in ("root", "seed")]
-    if unknown:
-        allowed = [p for p in accepted if p not in ("root", "seed")]
-        raise ActlabError(f"dataset {key!r} has no option {', '.join(unknown)}; allowed: {', '.join(allowed) or 'none'}")
     if root is not None and "root" in accepted:
         opts["root"] = os.path.expanduser(os.fspath(root))
     if "seed" in accepted:

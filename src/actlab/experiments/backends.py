@@ -10,6 +10,7 @@ its next trial then).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from ..errors import ActlabError
 from .tasks import RunResult
@@ -254,60 +255,84 @@ def _next_deadline(busy: list, timeout: Optional[float]) -> Optional[float]:
 # ---------------------------------------------------------------- ray
 
 
-def run_ray(jobs: list, on_start: StartFn, on_finish: FinishFn, address: Optional[str] = None,
-            workers: Optional[int] = None, gpus_per_run: float = 0.0, timeout: Optional[float] = None) -> None:
-    """Run jobs as Ray tasks (1 CPU and `gpus_per_run` GPUs each, no retries).
-
-    Uses the Ray instance already initialised in this process if any; else
-    connects to `address` (e.g. "auto"), else starts a local instance limited to
-    `workers` CPUs, shut down again at the end. At most as many runs are in
-    flight as the cluster can start at once, so `running` in the store means
-    running; a run longer than `timeout` seconds is killed and failed.
-    """
+@contextlib.contextmanager
+def ray_session(address: Optional[str] = None, workers: Optional[int] = None) -> Iterator[None]:
+    """Ray for the length of a sweep: the instance already initialised in this process if any;
+    else the cluster at `address` (e.g. "auto"); else a local instance limited to `workers`
+    CPUs, shut down again at the end. A cluster that cannot be reached is an ActlabError,
+    raised before the sweep writes anything."""
     try:
         import ray
     except ImportError:
         raise ActlabError("the ray backend needs Ray: pip install 'actlab[ray]'") from None
     started_here = not ray.is_initialized()
     if started_here:
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, log_to_driver=False)
+        try:
+            if address:
+                ray.init(address=address, log_to_driver=False, logging_level="error")
+            else:
+                ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, log_to_driver=False,
+                         logging_level="error")
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            where = f"at --address {address}" if address else "locally"
+            raise ActlabError(f"cannot start or reach a Ray cluster {where}: {first}"
+                              + (" (start one with `ray start --head`, or leave out --address)" if address else "")
+                              ) from None
     try:
-        resources = ray.cluster_resources()
-        capacity = int(resources.get("CPU", 1))
-        if gpus_per_run > 0:
-            if resources.get("GPU", 0) < gpus_per_run:
-                raise ActlabError(f"--gpus-per-run {gpus_per_run:g} but the Ray cluster has "
-                                  f"{resources.get('GPU', 0):g} GPUs")
-            capacity = min(capacity, int(resources["GPU"] / gpus_per_run))
-        remote = ray.remote(num_cpus=1, num_gpus=gpus_per_run, max_retries=0)(_execute_with_limit).options(
-            runtime_env={"env_vars": {"PYTHONPATH": _pythonpath_with_actlab()}})
-        queue = _Queue(jobs)
-        in_flight = {}  # object ref -> (run id, submission time)
-        while in_flight or queue:
-            while len(in_flight) < max(1, capacity) and queue:
-                job = queue.popleft()
-                ref = remote.remote(job.execute, job.config, job.run_dir, timeout, job.trial)
-                in_flight[ref] = (job.run_id, time.monotonic())
-                on_start(job.run_id)
-            ready, _ = ray.wait(list(in_flight), num_returns=1)
-            for ref in ready:
-                rid, submitted = in_flight.pop(ref)
-                try:
-                    msg = ray.get(ref)
-                except ray.exceptions.RayError as exc:  # the worker process died, or Ray lost the task
-                    if timeout is not None and time.monotonic() - submitted >= timeout:
-                        msg = failure(f"TimeoutError: the run passed the time limit of {timeout:g} s and its Ray "
-                                      f"worker was killed (or crashed)\n\n{exc}")
-                    else:
-                        text = str(exc)
-                        msg = failure(f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}\n\n{text}")
-                on_finish(rid, msg)
+        yield
     finally:
         if started_here:
             ray.shutdown()
+
+
+def run_ray(jobs: list, on_start: StartFn, on_finish: FinishFn, address: Optional[str] = None,
+            workers: Optional[int] = None, gpus_per_run: float = 0.0, timeout: Optional[float] = None) -> None:
+    """Run jobs as Ray tasks (1 CPU and `gpus_per_run` GPUs each, no retries), inside a
+    `ray_session(address, workers)`.
+
+    At most as many runs are in flight as the cluster can start at once, so
+    `running` in the store means running; a run longer than `timeout` seconds is
+    killed and failed.
+    """
+    with ray_session(address, workers):
+        _run_ray(jobs, on_start, on_finish, gpus_per_run, timeout)
+
+
+def _run_ray(jobs: list, on_start: StartFn, on_finish: FinishFn, gpus_per_run: float,
+             timeout: Optional[float]) -> None:
+    import ray
+
+    resources = ray.cluster_resources()
+    capacity = int(resources.get("CPU", 1))
+    if gpus_per_run > 0:
+        if resources.get("GPU", 0) < gpus_per_run:
+            raise ActlabError(f"--gpus-per-run {gpus_per_run:g} but the Ray cluster has "
+                              f"{resources.get('GPU', 0):g} GPUs")
+        capacity = min(capacity, int(resources["GPU"] / gpus_per_run))
+    remote = ray.remote(num_cpus=1, num_gpus=gpus_per_run, max_retries=0)(_execute_with_limit).options(
+        runtime_env={"env_vars": {"PYTHONPATH": _pythonpath_with_actlab()}})
+    queue = _Queue(jobs)
+    in_flight = {}  # object ref -> (run id, submission time)
+    while in_flight or queue:
+        while queue and len(in_flight) < max(1, capacity):
+            job = queue.popleft()
+            ref = remote.remote(job.execute, job.config, job.run_dir, timeout, job.trial)
+            in_flight[ref] = (job.run_id, time.monotonic())
+            on_start(job.run_id)
+        ready, _ = ray.wait(list(in_flight), num_returns=1)
+        for ref in ready:
+            rid, submitted = in_flight.pop(ref)
+            try:
+                msg = ray.get(ref)
+            except ray.exceptions.RayError as exc:  # the worker process died, or Ray lost the task
+                if timeout is not None and time.monotonic() - submitted >= timeout:
+                    msg = failure(f"TimeoutError: the run passed the time limit of {timeout:g} s and its Ray "
+                                  f"worker was killed (or crashed)\n\n{exc}")
+                else:
+                    text = str(exc)
+                    msg = failure(f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}\n\n{text}")
+            on_finish(rid, msg)
 
 
 def _execute_with_limit(execute: Callable, config: dict, run_dir: str, timeout: Optional[float],

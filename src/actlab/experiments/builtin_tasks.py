@@ -44,13 +44,14 @@ def _per_layer_lists(probes: dict) -> dict:
 
 
 def train_schema() -> TaskSchema:
-    """Keys come from TrainConfig itself; TrainConfig.from_dict checks the values."""
+    """Keys come from TrainConfig itself; each run's config gets the checks `actlab train` makes
+    before loading data (TrainConfig.from_dict, then check_buildable)."""
     try:
         from ..train import TrainConfig
     except ImportError as exc:
         raise ActlabError(f"the 'train' task needs actlab.train, which failed to import: {exc}") from None
 
-    return TaskSchema(keys=list(TrainConfig.allowed_keys()), check=TrainConfig.from_dict)
+    return TaskSchema(keys=list(TrainConfig.allowed_keys()), check=lambda d: TrainConfig.from_dict(d).check_buildable())
 
 
 # ---------------------------------------------------------------- toy

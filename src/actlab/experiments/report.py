@@ -20,6 +20,7 @@ from typing import Optional, Sequence, Union
 from ..errors import ActlabError
 from .markdown import fmt_value as _fmt_value
 from .markdown import md_row as _md_row
+from ..places import prepare_dir
 from .store import load, read_run_file
 
 # reproduced / contradicted / inconclusive: actlab.experiments.verdicts' rules on finals with seeds;
@@ -30,27 +31,36 @@ CLAIM_COLUMNS = (("claim", "claim"), ("paper", "paper's figure"), ("measured", "
 MAX_DEFAULT_METRICS = 6
 MAX_DEFAULT_CURVES = 4
 MAX_LISTED_RUNS = 30
+# One display of runs that did not finish cleanly, in every table (generic and suites'):
+# a diverged run's metrics are never shown as results; a collapsed run's are, marked.
+STATUS_MARKS = {"diverged": "†", "collapsed": "‡"}
+STATUS_NOTE = ("† marks diverged runs (listed under Runs; their metrics are not results and are never "
+               "averaged in), ‡ collapsed runs (trained to the end at chance: their metrics are final and "
+               "averaged in)")
 
 
 def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = None,
-                 sections: Sequence[str] = (), figures: Sequence[tuple] = ()) -> Path:
-    """Write RUN_DIR/report/index.md (+ figures and CSVs) and return its path.
+                 sections: Sequence[str] = (), figures: Sequence[tuple] = (),
+                 out: Optional[Union[str, Path]] = None) -> Path:
+    """Write RUN_DIR/report/index.md (+ figures and CSVs), or OUT/index.md, and return its path.
 
     claims: rows with keys claim, paper, measured, command, verdict (one of
     VERDICTS; reproduced / contradicted / inconclusive by the rules of
     actlab.experiments.verdicts). sections: Markdown lines placed
     right after the claims table. figures: (title, PNG, CSV) already drawn into
-    RUN_DIR/report, placed before the generic figures. A suite's report passes its
+    the report folder, placed before the generic figures. A suite's report passes its
     own (actlab.suites.suite_report).
+    out: the report folder (default RUN_DIR/report, see `report_dir`); the run
+    directory itself is only read, so a report of a running sweep or of read-only
+    media goes there.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     run_dir = Path(run_dir)
     df = load(run_dir)
+    out = report_dir(run_dir, out)
     meta = df.attrs["meta"]
-    out = run_dir / "report"
-    out.mkdir(parents=True, exist_ok=True)
     hints = meta.get("report", {})
     protocol_lines, protocol_figures = [], []
     if meta.get("tune"):
@@ -69,7 +79,7 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     if sections:
         lines += [*sections, ""]
     lines += protocol_lines
-    lines += ["## Runs", "", *_status_section(df, view.group_axes), ""]
+    lines += ["## Runs", "", *_status_section(df, [a for a in view.group_axes + view.seed_axes if a in df.columns]), ""]
     missing = [m for m in hints.get("metrics", []) if m not in df.attrs["metric_keys"]]
     if missing:
         lines += [f"Note: no run recorded the metric(s) {', '.join(missing)} named in the spec's [report] "
@@ -77,8 +87,8 @@ def build_report(run_dir: Union[str, Path], claims: Optional[Sequence[dict]] = N
     summary = view.summary()
     if summary is not None:
         summary.to_csv(out / "summary.csv", index=False)
-        lines += ["## Summary", "", f"Mean ± std over {view.seed_note()}; `n` = runs done or collapsed of runs in the group. "
-                  "Data: [summary.csv](summary.csv).", "", _markdown_table(summary), ""]
+        lines += ["## Summary", "", f"Mean ± std over {view.seed_note()}; `n` = runs done or collapsed of runs in "
+                  f"the group; {STATUS_NOTE}. Data: [summary.csv](summary.csv).", "", _markdown_table(summary), ""]
     figures = protocol_figures + [tuple(f) for f in figures]
     if hints.get("metric_figures", True):  # a suite with its own figures may turn the generic grid off
         figures += view.metric_figures(out)
@@ -98,6 +108,14 @@ def _finals_only(df):
     finals.attrs.update(df.attrs)
     finals.attrs["axes"] = [*df.attrs["axes"], "seed"]
     return finals
+
+
+def report_dir(run_dir: Union[str, Path], out: Optional[Union[str, Path]] = None) -> Path:
+    """The report folder, created and checked writable: `out`, or RUN_DIR/report."""
+    try:
+        return prepare_dir(out if out is not None else Path(run_dir) / "report", "report directory")
+    except ActlabError as exc:
+        raise ActlabError(f"{exc}; write the report elsewhere with --out DIR") from None
 
 
 def _claims_table(claims: Sequence[dict]) -> list:
@@ -213,7 +231,8 @@ class _ReportView:
                 group_key = group_key if isinstance(group_key, tuple) else (group_key,)
                 sel = _select(self.done, keys, group_key)
             row = {k: _fmt_value(v) for k, v in zip(keys, group_key)} if keys else {}
-            row["n"] = f"{len(sel)}/{n_all}"
+            group = _select(self.df, keys, group_key) if keys else self.df
+            row["n"] = f"{len(sel)}/{n_all}{status_marks(group['status'])}"
             for m in self.metrics:
                 row[m] = _mean_std(sel[m])
             rows.append(row)
@@ -300,8 +319,7 @@ class _ReportView:
         fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 + 4.2 * ncols, 0.8 + 3.2 * nrows), squeeze=False,
                                  sharey=True)
         labels = [label for label, _ in _groups(data, line_axes)]
-        colours = {label: plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")(i % 20)
-                   for i, label in enumerate(labels)}
+        colours = line_colours(labels)
         for ax, (panel, part) in zip(axes.flat, panels):
             if xcol is None:
                 groups = list(_groups(part, line_axes))
@@ -335,7 +353,7 @@ class _ReportView:
         for ax in axes[:, 0]:
             ax.set_ylabel(ylabel)
         fig.suptitle(title)
-        handles, names = axes.flat[0].get_legend_handles_labels()
+        handles, names = legend_entries(axes.flat, labels)
         if xcol and line_axes and handles:
             fig.legend(handles, names, title=" / ".join(line_axes), loc="center left", bbox_to_anchor=(1.0, 0.5),
                        fontsize=8, title_fontsize=8)
@@ -343,6 +361,39 @@ class _ReportView:
         fig.savefig(out / f"{name}.png", dpi=100, bbox_inches="tight")
         plt.close(fig)
         return title, f"{name}.png", f"{name}.csv"
+
+
+def status_marks(statuses) -> str:
+    """" †" / " ‡" / " † ‡" when any of `statuses` is diverged / collapsed, else ""."""
+    present = set(statuses)
+    return "".join(f" {mark}" for status, mark in STATUS_MARKS.items() if status in present)
+
+
+def run_cell(text: str, status: str) -> str:
+    """A single run's metric cell: "diverged †" in place of a diverged run's value (not a
+    result), the value marked ‡ for a collapsed run (final, at chance), else the value."""
+    if status == "diverged":
+        return f"diverged {STATUS_MARKS['diverged']}"
+    return f"{text} {STATUS_MARKS['collapsed']}" if status == "collapsed" else text
+
+
+def line_colours(labels: Sequence[str]) -> dict:
+    """One colour per line label, the same in every panel of a figure."""
+    import matplotlib.pyplot as plt
+
+    cmap = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")
+    return {label: cmap(i % 20) for i, label in enumerate(labels)}
+
+
+def legend_entries(axes, order: Sequence[str]) -> tuple:
+    """(handles, labels) for one figure legend: each line label of every panel once (a panel may
+    lack some groups; a legend of the first panel alone would leave them unlabelled), in `order`."""
+    found: dict = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            found.setdefault(label, handle)
+    names = [label for label in order if label in found]
+    return [found[n] for n in names], names
 
 
 def _varying(data, axes: list) -> list:

@@ -5,14 +5,16 @@ trials, asked one by one, then its finals, through the same backends and store.
 """
 from __future__ import annotations
 
+import contextlib
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
 from ..errors import ActlabError
+from ..places import RunLock, prepare_dir
+from ..progress import Progress
 from . import backends
 from .protocol import Protocol, check_tune_unchanged
 from .spec import Spec, load_spec
@@ -48,6 +50,10 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
         diverged, collapsed or pruned are kept, every other run (pending, failed, or left
         running by a killed sweep) runs again. Without it an existing run directory is an error.
         A tuned spec resumes its studies too (see actlab.experiments.protocol).
+        The run directory is locked for the whole call (actlab.places.RunLock): a
+        second sweep on it, resumed or not, is an ActlabError naming the holder's pid.
+    progress: False for silence; otherwise a bar on a terminal, log lines elsewhere
+        (actlab.progress).
     tensorboard: also write TensorBoard scalars per run (default: the spec's flag).
     timeout: seconds a run may take before it is killed and recorded failed (not with workers=0).
     meta: extra keys stored with the sweep (e.g. the suite that launched it).
@@ -70,7 +76,8 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
         require_tensorboard()
     run_dir = Path(out) if out is not None else Path("runs") / spec.name
     runs = spec.runs()
-    with ResultStore(run_dir) as store:
+    session = backends.ray_session(address, workers) if backend == "ray" else contextlib.nullcontext()
+    with session, RunLock(prepare_dir(run_dir, "run directory")), ResultStore(run_dir) as store:
         _check_resumable(store, spec, run_dir, resume)
         check_tune_unchanged(store, spec, run_dir)
         store.set_meta(name=spec.name, task=spec.task, axes=spec.axes, report=spec.report,
@@ -90,7 +97,7 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
         else:
             total, upper = protocol.total, protocol.total
         finished = total - upper if protocol is None else min(total, sum(store.counts()[s] for s in FINISHED))
-        bar = _progress_bar(total, finished, spec.name, progress)
+        bar = Progress(total, spec.name, "run", initial=finished, enabled=progress)
 
         def on_start(rid: str) -> None:
             store.mark_running(rid)
@@ -107,11 +114,8 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
                 from .tblog import log_run
 
                 log_run(run_dir, rid, config, msg["history"], msg["metrics"])
-            if bar is not None:
-                bar.update(1)
-                counts = store.counts()
-                bar.set_postfix({s: counts[s] for s in ("done", "diverged", "collapsed", "pruned", "failed") if counts[s]},
-                                refresh=False)
+            counts = store.counts()
+            bar.update(1, {s: counts[s] for s in ("done", "diverged", "collapsed", "pruned", "failed") if counts[s]})
 
         def noted(jobs):
             for job in jobs:
@@ -123,8 +127,7 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
 
         def dispatch(jobs) -> None:
             if backend == "ray":
-                backends.run_ray(noted(jobs), on_start, on_finish, address=address, workers=workers,
-                                 gpus_per_run=gpus_per_run, timeout=timeout)
+                backends.run_ray(noted(jobs), on_start, on_finish, gpus_per_run=gpus_per_run, timeout=timeout)
             elif n_workers == 0:
                 backends.run_inline(noted(jobs), on_start, on_finish)
             else:
@@ -146,8 +149,7 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
             store.requeue_interrupted()  # Ctrl-C or a backend error: unfinished runs are pending again
             raise
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         return SweepSummary(run_dir, total, len(configs), store.counts(), time.perf_counter() - start, failed,
                             no_finals)
 
@@ -170,12 +172,3 @@ def _check_resumable(store: ResultStore, spec: Spec, run_dir: Path, resume: bool
     if stored_task not in (None, spec.task):
         raise ActlabError(f"{run_dir} holds a sweep of task '{stored_task}', not '{spec.task}'; "
                           f"choose another --out")
-
-
-def _progress_bar(total: int, initial: int, name: str, enabled: Optional[bool]):
-    if enabled is False or (enabled is None and not sys.stderr.isatty()):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, desc=name, unit="run", file=sys.stderr)
-

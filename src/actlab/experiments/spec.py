@@ -101,11 +101,13 @@ def load_spec(path: Union[str, Path]) -> Spec:
     """Read and validate a spec file; every error names the file and the bad key."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ActlabError(f"spec file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ActlabError(f"{path}: not UTF-8 text (byte {exc.start}); a spec is a UTF-8 TOML file") from None
     except OSError as exc:
-        raise ActlabError(f"cannot read spec file {path}: {exc}") from None
+        raise ActlabError(f"cannot read spec file {path}: {exc.strerror or exc}") from None
     return parse_spec(text, origin=str(path), default_name=path.stem)
 
 

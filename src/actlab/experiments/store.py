@@ -10,8 +10,12 @@
     RUN_DIR/runs/<id>/          config.json, history.json, artifacts.json and any
                                 files the task wrote itself.
 
-Only the parent process writes here (workers send results back), so SQLite sees
-one writer; WAL lets `load` read while a sweep is writing. A run's status moves
+Only the parent process writes here (workers send results back), and only the
+process holding the run directory's lock (actlab.places.RunLock), so SQLite sees
+one writer; WAL lets `load` read while a sweep is writing. Readers open the
+database read-only (URI mode=ro; immutable=1 on read-only media, where SQLite
+cannot create the WAL's shared-memory file), so reports work on a copy on a
+read-only disk as well. A run's status moves
 pending -> running -> done | diverged | collapsed | pruned | failed; a row left
 `running` by a killed sweep goes back to pending when the sweep resumes. done,
 diverged, collapsed and pruned (a tuning trial its pruner stopped) are results
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Union
 
 from ..errors import ActlabError
+from ..places import prepare_dir
 from .spec import Run
 
 STATUSES = ("pending", "running", "done", "diverged", "collapsed", "pruned", "failed")
@@ -56,13 +61,16 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 class ResultStore:
     """SQLite store of a sweep's runs; see the module docstring for the schema."""
 
-    def __init__(self, run_dir: Union[str, Path], create: bool = True) -> None:
+    def __init__(self, run_dir: Union[str, Path], create: bool = True, readonly: bool = False) -> None:
         self.run_dir = Path(run_dir)
         path = self.run_dir / DB_NAME
-        if not create and not path.exists():
+        if (readonly or not create) and not path.exists():
             raise ActlabError(f"{self.run_dir} is not a run directory (no {DB_NAME}); "
                               f"create one with `actlab run SPEC.toml --out {self.run_dir}`")
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if readonly:
+            self.db = _connect_readonly(path)
+            return
+        prepare_dir(self.run_dir, "run directory")
         self.db = sqlite3.connect(path, timeout=30.0)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -177,6 +185,28 @@ class ResultStore:
         (path / "artifacts.json").write_text(json.dumps(extra))
 
 
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """mode=ro sees a running sweep's latest commits; where SQLite cannot create the WAL's
+    -shm file (read-only media) the file is opened as immutable, which needs no write at all."""
+    uri = path.resolve().as_uri()
+    for query in ("mode=ro", "immutable=1"):
+        db = None
+        try:
+            db = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=30.0)
+            db.execute("SELECT COUNT(*) FROM runs").fetchone()
+            return db
+        except sqlite3.OperationalError as exc:
+            error = exc
+            if db is not None:
+                db.close()
+            if "no such table" in str(exc):  # a sweep that has only just created the file
+                raise ActlabError(f"{path.parent} holds no runs yet (its sweep may be starting); "
+                                  "try again in a moment") from None
+        except sqlite3.DatabaseError as exc:  # not a database at all: no point in trying immutable
+            raise ActlabError(f"{path} is not a readable results database: {exc}") from None
+    raise ActlabError(f"cannot read {path}: {error}") from None
+
+
 def read_run_file(run_dir: Union[str, Path], rid: str, name: str):
     """history.json / artifacts.json of one run, or None when the run wrote none."""
     path = Path(run_dir) / "runs" / rid / name
@@ -196,7 +226,7 @@ def load(run_dir: Union[str, Path]):
     """
     import pandas as pd
 
-    with ResultStore(run_dir, create=False) as store:
+    with ResultStore(run_dir, readonly=True) as store:
         rows, meta = store.rows(), store.meta()
     config_keys, metric_keys, records = [], [], []
     flat_configs = [_flatten(r["config"]) for r in rows]

@@ -90,6 +90,9 @@ def swap_activations(model: nn.Module, old: Matcher = "relu", new: ActSpec | Cal
     return swaps
 
 
+_REGISTERED: set = set()  # keys this process registered, told apart from Hugging Face's own
+
+
 def register_with_transformers(*specs: str) -> list[str]:
     """Make actlab's activations available where Hugging Face models look activations up by
     name (`transformers.activations.ACT2FN`, read for config.hidden_act and the like), so
@@ -101,16 +104,18 @@ def register_with_transformers(*specs: str) -> list[str]:
     specs: names or spec strings ("zorro(a=1.5,b=0.8)") to register under that string; by
         default every actlab name that Hugging Face does not define itself (its "relu",
         "gelu", ... stay its own). Registration lasts for the process: call it before
-        `from_pretrained` of a model saved with an actlab activation. Returns the keys added.
+        `from_pretrained` of a model saved with an actlab activation. Returns the keys
+        registered (again on a second call: registering is idempotent).
     """
     try:
         from transformers import activations as hf
     except ImportError:
         raise ActlabError("register_with_transformers needs Hugging Face transformers: pip install transformers") from None
-    keys = list(specs) or [n for n in list_activations() if n not in hf.ACT2FN]
+    keys = list(specs) or [n for n in list_activations() if n not in hf.ACT2FN or n in _REGISTERED]
     for spec in keys:
         get_activation(spec)  # a bad spec fails here, not inside a model's constructor
         factory = partial(get_activation, spec)  # ACT2FN[key] calls it with no arguments
         hf.ACT2FN[spec] = factory
         hf.ACT2CLS[spec] = factory
+        _REGISTERED.add(spec)
     return keys

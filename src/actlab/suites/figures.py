@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Optional
 
+from ..experiments.report import legend_entries, line_colours
 from ..experiments.store import read_run_file
 
 
@@ -40,13 +41,16 @@ def line_figure(out_dir: Path, name: str, panels: list, xlabel: str, ylabel: str
     if not panels:
         return []
     rows = [("panel", "label", "x", "y")]
+    labels = list(dict.fromkeys(label for _, series in panels for label in series))
+    colours = line_colours(labels)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
     for ax, (panel, series) in zip(axes[0], panels):
         for label, (xs, ys) in series.items():
             ys = [float(y) if y is not None else math.nan for y in ys]
             rows += [(panel, label, x, y) for x, y in zip(xs, ys)]
             shown = [y if (not logy or y > 0) else math.nan for y in ys]
-            ax.plot(xs, shown, marker="." if len(xs) > 12 else "o", markersize=3 if len(xs) > 12 else 5, label=label)
+            ax.plot(xs, shown, marker="." if len(xs) > 12 else "o", markersize=3 if len(xs) > 12 else 5, label=label,
+                    color=colours[label])
         ax.set_title(panel, fontsize=9)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
@@ -55,10 +59,10 @@ def line_figure(out_dir: Path, name: str, panels: list, xlabel: str, ylabel: str
             ax.set_xscale("log")
         if logy:
             ax.set_yscale("log")
-    axes[0][-1].legend(fontsize=7, loc="best")
+    fig.legend(*legend_entries(axes.flat, labels), fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(out_dir / f"{name}.png", dpi=100)
+    fig.savefig(out_dir / f"{name}.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerows(rows)

@@ -25,7 +25,7 @@ measured), verdict (reproduced / not reproduced / not measured) and optionally c
     def sections(df: pandas.DataFrame, profile: str) -> list[str]
 
 Markdown lines the report places right after the claims table (e.g. a table the suite
-computes beside its runs; figures it links go in df.attrs["run_dir"] / "report"), and
+computes beside its runs; figures it links go in df.attrs["report_dir"], the report folder), and
 
     def figures(df, run_dir: Path, out: Path) -> list[tuple[str, str, str]]
 
@@ -47,7 +47,7 @@ from types import ModuleType
 from typing import Optional, Union
 
 from ..errors import ActlabError
-from ..experiments.report import build_report
+from ..experiments.report import build_report, report_dir
 from ..experiments.runner import run_sweep
 from ..experiments.store import load
 
@@ -111,22 +111,23 @@ def suite_claims(suite: str, df, profile: str) -> Optional[list]:
     return claims
 
 
-def suite_report(run_dir: Union[str, Path]) -> Path:
-    """The report of RUN_DIR (`build_report`), with the claims, sections and figures of the
-    suite that made it (its stored meta "suite", by `reproduce`); a plain report otherwise."""
+def suite_report(run_dir: Union[str, Path], out: Optional[Union[str, Path]] = None) -> Path:
+    """The report of RUN_DIR (`build_report`, into `out` or RUN_DIR/report), with the claims,
+    sections and figures of the suite that made it (its stored meta "suite", by `reproduce`);
+    a plain report otherwise. Hooks draw into the report folder, df.attrs["report_dir"]."""
     run_dir = Path(run_dir)
     df = load(run_dir)
     meta = df.attrs["meta"]
     module = _load_hook(meta["suite"]) if meta.get("suite") else None
     if module is None:
-        return build_report(run_dir)
+        return build_report(run_dir, out=out)
     profile = meta.get("profile", "quick")
-    out = run_dir / "report"
-    out.mkdir(parents=True, exist_ok=True)  # the hook's figures go there
+    out = report_dir(run_dir, out)
+    df.attrs["report_dir"] = str(out)
     claims = suite_claims(meta["suite"], df, profile)
     sections = [str(line) for line in module.sections(df, profile)] if hasattr(module, "sections") else []
     figures = [tuple(f) for f in module.figures(df, run_dir, out)] if hasattr(module, "figures") else []
-    return build_report(run_dir, claims=claims, sections=sections, figures=figures)
+    return build_report(run_dir, claims=claims, sections=sections, figures=figures, out=out)
 
 
 def _load_hook(suite: str) -> Optional[ModuleType]:

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, fields
 from typing import Any, Optional
 
+from ..activations import get_activation
+from ..data.registry import dataset_input_shape
 from ..errors import ActlabError
-from ..nn.factory import MODELS, resolve_model_settings
+from ..nn.factory import MODELS, build_model, resolve_model_settings
 from ..nn.init import INIT_SCHEMES
 from ..nn.layers import NORM_POSITIONS, NORMS
 
@@ -96,6 +99,15 @@ class TrainConfig:
             raise ActlabError(f"unknown training key(s) {', '.join(unknown)}; allowed: {', '.join(cls.allowed_keys())}")
         return cls(**d)
 
+    def check_buildable(self) -> None:
+        """Raise the ActlabError a run of this config would hit after loading its data, without
+        loading it: the activation spec and its parameters, the dataset's name and options, and
+        the model's options (the model is built once per distinct shape, at depth 1: every
+        error is already in one block, and one block costs milliseconds)."""
+        shape = dataset_input_shape(self.data)
+        _check_model(self.model, shape, self.width, self.act, self.norm, self.norm_position, self.residual,
+                     self.group_size, self.complex_weights)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -151,6 +163,17 @@ class TrainConfig:
                                           self.residual, self.complex_weights)
         for key, value in resolved.items():
             setattr(self, key, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _check_model(model: str, shape: tuple, width: int, act: Optional[str], norm: Optional[str],
+                 norm_position: Optional[str], residual: bool, group_size: Optional[int],
+                 complex_weights: bool) -> None:
+    if act is not None:
+        get_activation(act)
+    # init "xavier": no QR decomposition (orthogonal) for a check; the scheme's name is checked by validate
+    build_model(model, shape, 2, depth=1, width=width, act=act, norm=norm, norm_position=norm_position,
+                residual=residual, init="xavier", group_size=group_size, complex_weights=complex_weights)
 
 
 def _int(key: str, value: Any, lower: int) -> int:

@@ -123,7 +123,9 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
 
     out_dir: where config, metrics (JSON/CSV), checkpoints and result.json go; a later
         call on the same out_dir resumes from the last checkpoint (or returns the finished
-        result). resume=False refuses a directory that already holds a run.
+        result). resume=False refuses a directory that already holds a run. Nothing is
+        written there before the data and the model are built, and the directory is
+        locked while training (a second process on it gets an ActlabError).
     dataset: an actlab.data.Dataset to use instead of loading cfg.data.
     callback: called after every step with {"step", "epoch", "loss", "total_steps"}.
     on_epoch: called with each new history row (train_loss, val_*, test_*, ...); when it
@@ -137,22 +139,32 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
     cfg = cfg if isinstance(cfg, TrainConfig) else TrainConfig.from_dict(cfg)
     device = pick_device(cfg.device)
     store = RunStore(out_dir) if out_dir is not None else None
-    if store is not None:
-        if not resume and store.has_run():
-            raise ActlabError(f"{out_dir} already holds a run; resume it or choose another output directory")
-        store.claim(cfg.to_dict())
+    if store is not None:  # reads only: out_dir is not touched before the data and model are built
+        store.check(cfg.to_dict(), resume)
         finished = store.load_result()
         if finished is not None:
             return TrainResult.from_dict(finished)
 
     data = load_data(cfg, dataset).to(device)
-    task = data.task
-    loss_fn = F.cross_entropy if task == "classification" else F.mse_loss
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model, data.input_shape, data.output_dim, depth=cfg.depth, width=cfg.width,
                         act=cfg.act, norm=cfg.norm, residual=cfg.residual, init=cfg.init,
                         group_size=cfg.group_size, complex_weights=cfg.complex_weights,
                         norm_position=cfg.norm_position).to(device)
+    if store is None:
+        return _train(cfg, data, model, device, None, progress, callback, on_epoch)
+    with store.open(cfg.to_dict()):
+        finished = store.load_result()  # finished by another process while this one was building
+        if finished is not None:
+            return TrainResult.from_dict(finished)
+        return _train(cfg, data, model, device, store, progress, callback, on_epoch)
+
+
+def _train(cfg: TrainConfig, data, model: nn.Module, device: torch.device, store: Optional[RunStore],
+           progress: bool, callback: Optional[Callable[[dict], Any]],
+           on_epoch: Optional[Callable[[dict], bool]]) -> TrainResult:
+    task = data.task
+    loss_fn = F.cross_entropy if task == "classification" else F.mse_loss
     opt = make_optimizer(cfg, model)
     n = data.n_train
     batch = min(cfg.batch_size, n)

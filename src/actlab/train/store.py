@@ -10,16 +10,18 @@ Non-finite floats are written to JSON as null and to CSV as nan.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import torch
 
 from ..errors import ActlabError
+from ..places import RunLock, prepare_dir
 
 
 def jsonable(obj: Any) -> Any:
@@ -42,11 +44,17 @@ def write_json(path: Path, data: Any) -> None:
 
 
 class RunStore:
-    """Reads and writes the files of one run directory."""
+    """Reads and writes the files of one run directory.
+
+    Reading (`has_run`, `check`, `load_result`) writes nothing. `open(config)` is the
+    first write: it creates the directory (parents too), takes its lock for this
+    process (actlab.places.RunLock; a second process gets an error naming the
+    holder) and writes the config; use it as a context manager to release the lock.
+    """
 
     def __init__(self, out_dir: str | os.PathLike) -> None:
         self.dir = Path(out_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock: Optional[RunLock] = None
 
     @property
     def checkpoint_path(self) -> Path:
@@ -56,8 +64,10 @@ class RunStore:
         """Whether a run already left files here (a config or a checkpoint)."""
         return (self.dir / "train_config.json").exists() or self.checkpoint_path.exists()
 
-    def claim(self, config: dict) -> None:
-        """Write the config, or check that the one already here is the same."""
+    def check(self, config: dict, resume: bool = True) -> None:
+        """Refuse a directory holding a run with another config (or any run, when not `resume`)."""
+        if not resume and self.has_run():
+            raise ActlabError(f"{self.dir} already holds a run; resume it (--resume) or choose another output directory")
         path = self.dir / "train_config.json"
         if path.exists():
             old = json.loads(path.read_text())
@@ -65,8 +75,15 @@ class RunStore:
             if diff:
                 raise ActlabError(f"{self.dir} holds a run with a different config ({', '.join(diff)}); "
                                   "use another output directory or remove it")
-        else:
-            write_json(path, config)
+
+    @contextlib.contextmanager
+    def open(self, config: dict) -> Iterator["RunStore"]:
+        """Own the directory for the length of the block (see the class docstring)."""
+        with RunLock(prepare_dir(self.dir, "run directory")):
+            self.check(config)
+            if not (self.dir / "train_config.json").exists():
+                write_json(self.dir / "train_config.json", config)
+            yield self
 
     def write_history(self, history: list[dict]) -> None:
         write_json(self.dir / "metrics.json", history)

@@ -145,7 +145,7 @@ def sections(df, profile: str) -> list:
 def _figures(df, run_dir: Path) -> list:
     from ..figures import line_figure, run_profile
 
-    out = run_dir / "report"
+    out = Path(df.attrs.get("report_dir", run_dir / "report"))  # suite_report sets it (report --out)
     fc = df[df["arch"].isin(["fc", "fc_bn"]) & df["status"].isin(FINISHED)]
     titles = {"fc": "no normalisation", "fc_bn": "BatchNorm"}
     acc_panels, dead_panels = [], []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...experiments.report import run_cell, status_marks
 from ..common import (FINISHED, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, best_over_init, by_setting, data_is,
                       data_name, mean_acc, own_init, pct, runs_note, with_variant)
 
@@ -138,23 +139,26 @@ def _tables(df) -> list:
         for d in depths:
             at = part[part["depth"] == d]
             acc = mean_acc(at)
-            marks = "".join(m for s, m in ((("diverged", " †"), ("collapsed", " ‡"))) if (at["status"] == s).any())
-            cells.append("" if acc is None else pct(acc) + marks)
+            cells.append("" if acc is None else pct(acc) + status_marks(at["status"]))
         if any(cells):
             lines.append(f"| {setting} | " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
                          + " | " + " | ".join(cells) + " |")
     deep = df[(df["depth"] == PAPER_DEPTH) & df["status"].isin(FINISHED)]
     if not deep.empty:
         cols = [c for c in DETAIL if c[0] in deep.columns]
+        if "seed" in deep.columns:  # per-seed rows would otherwise look like one run listed twice
+            keys = [*keys, "seed"]
         lines += ["", f"## Depth {PAPER_DEPTH}: diagnostics at the end of training", "",
                   "Per run, from the probes on one training batch: gradient norms of the first and last hidden "
                   "layer, the largest |activation|, NaN/Inf entries, the mean dead-unit fraction, the mean "
                   "|cos| between units (orthogonality) and the mean effective rank over layers. Per-layer "
-                  "profiles at initialisation and at the end are in the figures below.", "",
+                  "profiles at initialisation and at the end are in the figures below. A diverged run's "
+                  "test accuracy is not a result: its cell says so (†).", "",
                   "| activation | " + " | ".join(keys) + " | status | " + " | ".join(t for _, t, _ in cols) + " |",
                   "| --- |" + " --- |" * (len(keys) + 1 + len(cols))]
         for r in deep.to_dict("records"):
             cells = [fmt(r[key]) if r.get(key) is not None and r[key] == r[key] else "–" for key, _, fmt in cols]
+            cells = [run_cell(c, r["status"]) if key == "test_acc" else c for c, (key, _, _) in zip(cells, cols)]
             lines.append(f"| {r['setting']} | " + " | ".join(f"{r[k]:g}" if isinstance(r[k], float) else str(r[k])
                                                             for k in keys)
                          + f" | {r['status']} | " + " | ".join(cells) + " |")
@@ -183,7 +187,7 @@ def _baseline(df):
 def _figures(df, run_dir: Path) -> list:
     from ..figures import line_figure, run_history, run_profile
 
-    out = run_dir / "report"
+    out = Path(df.attrs.get("report_dir", run_dir / "report"))  # suite_report sets it (report --out)
     main = _baseline(df)
     lines = []
     acc = {}
