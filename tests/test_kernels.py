@@ -181,6 +181,8 @@ def test_radial_bounding_kernels_match_reference(group_size, width, dtype):
     scale = width ** 0.5 if group_size is None else (group_size ** 0.5)
     x = torch.randn(6, width) * rows / scale * 1.5
     x[2, 0] = float("nan")  # its group turns NaN, the others stay finite
+    x[4, :2] = torch.tensor([3e19, -4e19])  # Σx² overflows float32: the group's unit vector
+    x[5, -1] = float("inf")  # the limit along it
     xg = R._grouped(x.to(dtype), group_size, -1)
     g = torch.randn(xg.shape).to(dtype)
     y = kernels.radial_forward(xg.to(DEVICE))

@@ -287,35 +287,71 @@ def _rb_store(ptr, offs, mask, rows):
 
 
 @triton.jit
+def _rb_sums(x):
+    """(Σx², Σu², number of infinite components) of rows x, u = x·2⁻⁶⁶.
+
+    The CPU reference (radial.rb_scaled) divides a group by its largest |component|
+    before summing, which takes a read of the group first; here both sums come from
+    the one read: where Σx² overflows float32 (|x| ≳ 1.8e19), Σu² cannot (|u| would
+    need |x| > 1.3e39 > float32's max), and u has x's direction."""
+    u = x * 1.3552527156068805e-20  # 2⁻⁶⁶, exact
+    return tl.sum(x * x, axis=1), tl.sum(u * u, axis=1), tl.sum((tl.abs(x) == float("inf")).to(tl.float32), axis=1)
+
+
+@triton.jit
+def _rb_rows(x, sq, usq, n_inf):
+    """radial.rb_component: x·rsqrt(max(1, Σx²)); where Σx² overflowed u·rsqrt(Σu²), or
+    along the infinite components."""
+    big = (sq == float("inf"))[:, None]
+    finite = x * tl.rsqrt(tl.where(sq < 1, 1.0, sq))[:, None]  # max(1, sq) that keeps NaN, like clamp_min
+    scaled = x * 1.3552527156068805e-20 * tl.rsqrt(tl.where(sq == float("inf"), usq, 1.0))[:, None]
+    direction = tl.where(tl.abs(x) == float("inf"), tl.where(x > 0, 1.0, -1.0), 0.0) * \
+        tl.rsqrt(tl.maximum(n_inf, 1.0))[:, None]
+    return tl.where(big, tl.where((n_inf > 0)[:, None], direction, scaled), finite)
+
+
+@triton.jit
 def _rb_fwd(x_ptr, y_ptr, R, G_UNITS, BLOCK_R: tl.constexpr, BLOCK_G: tl.constexpr, CHUNKS: tl.constexpr,
             FLAT: tl.constexpr, G_DIV: tl.constexpr):
-    """y = x·rsqrt(max(1, Σx²)) per row of G; rows of more than BLOCK_G in CHUNKS passes."""
+    """y = RB(x) per row of G (_rb_rows); rows of more than BLOCK_G in CHUNKS passes."""
     pid = tl.program_id(0)
     if CHUNKS == 1:
         offs, mask = _rb_tile(pid, 0, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
         x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
-        sq = tl.sum(x * x, axis=1)
-        scale = tl.rsqrt(tl.where(sq < 1, 1.0, sq))  # max(1, sq) that keeps NaN, like clamp_min
-        _rb_store(y_ptr, offs, mask, x * scale[:, None])
+        sq, usq, n_inf = _rb_sums(x)
+        _rb_store(y_ptr, offs, mask, _rb_rows(x, sq, usq, n_inf))
     else:
         sq = tl.zeros((BLOCK_R,), dtype=tl.float32)
+        usq = tl.zeros((BLOCK_R,), dtype=tl.float32)
+        n_inf = tl.zeros((BLOCK_R,), dtype=tl.float32)
         for c in range(CHUNKS):
             offs, mask = _rb_tile(pid, c, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
-            x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
-            sq += tl.sum(x * x, axis=1)
-        scale = tl.rsqrt(tl.where(sq < 1, 1.0, sq))
+            c_sq, c_usq, c_inf = _rb_sums(_rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G))
+            sq += c_sq
+            usq += c_usq
+            n_inf += c_inf
         for c in range(CHUNKS):
             offs, mask = _rb_tile(pid, c, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
-            _rb_store(y_ptr, offs, mask, _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G) * scale[:, None])
+            _rb_store(y_ptr, offs, mask, _rb_rows(_rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G), sq, usq, n_inf))
 
 
 @triton.jit
-def _rb_vjp_rows(x, g, sq, dot):
-    """rb_vjp: g inside the ball, (g − x·(x·g)/‖x‖²)/‖x‖ outside."""
+def _rb_dots(x, g):
+    """(Σx·g, Σu·g) of rows x, g, u = x·2⁻⁶⁶ (see _rb_sums)."""
+    return tl.sum(x * g, axis=1), tl.sum(x * 1.3552527156068805e-20 * g, axis=1)
+
+
+@triton.jit
+def _rb_vjp_rows(x, g, sq, usq, n_inf, dot, udot):
+    """radial.rb_component_vjp: g inside the ball, (g − x·(x·g)/‖x‖²)/‖x‖ outside; where
+    Σx² overflowed the same in u = x·SCALE; 0 along infinite components."""
+    big = sq == float("inf")
     outside = sq > 1
-    s = tl.where(outside, sq, 1.0)
-    tangential = (g - x * (dot / s)[:, None]) * tl.rsqrt(s)[:, None]
-    return tl.where(outside[:, None], tangential, g)
+    s = tl.where(outside & (sq != float("inf")), sq, 1.0)
+    finite = tl.where(outside[:, None], (g - x * (dot / s)[:, None]) * tl.rsqrt(s)[:, None], g)
+    us = tl.where(big, usq, 1.0)
+    scaled = (g - x * 1.3552527156068805e-20 * (udot / us)[:, None]) * (tl.rsqrt(us) * 1.3552527156068805e-20)[:, None]
+    return tl.where(big[:, None], tl.where((n_inf > 0)[:, None], 0.0, scaled), finite)
 
 
 @triton.jit
@@ -326,21 +362,31 @@ def _rb_bwd(x_ptr, g_ptr, gx_ptr, R, G_UNITS, BLOCK_R: tl.constexpr, BLOCK_G: tl
         offs, mask = _rb_tile(pid, 0, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
         x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
         g = _rb_load(g_ptr, offs, mask, BLOCK_R, BLOCK_G)
-        _rb_store(gx_ptr, offs, mask, _rb_vjp_rows(x, g, tl.sum(x * x, axis=1), tl.sum(x * g, axis=1)))
+        sq, usq, n_inf = _rb_sums(x)
+        dot, udot = _rb_dots(x, g)
+        _rb_store(gx_ptr, offs, mask, _rb_vjp_rows(x, g, sq, usq, n_inf, dot, udot))
     else:
         sq = tl.zeros((BLOCK_R,), dtype=tl.float32)
+        usq = tl.zeros((BLOCK_R,), dtype=tl.float32)
+        n_inf = tl.zeros((BLOCK_R,), dtype=tl.float32)
         dot = tl.zeros((BLOCK_R,), dtype=tl.float32)
+        udot = tl.zeros((BLOCK_R,), dtype=tl.float32)
         for c in range(CHUNKS):
             offs, mask = _rb_tile(pid, c, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
             x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
             g = _rb_load(g_ptr, offs, mask, BLOCK_R, BLOCK_G)
-            sq += tl.sum(x * x, axis=1)
-            dot += tl.sum(x * g, axis=1)
+            c_sq, c_usq, c_inf = _rb_sums(x)
+            c_dot, c_udot = _rb_dots(x, g)
+            sq += c_sq
+            usq += c_usq
+            n_inf += c_inf
+            dot += c_dot
+            udot += c_udot
         for c in range(CHUNKS):
             offs, mask = _rb_tile(pid, c, R, G_UNITS, BLOCK_R, BLOCK_G, FLAT, G_DIV)
             x = _rb_load(x_ptr, offs, mask, BLOCK_R, BLOCK_G)
             g = _rb_load(g_ptr, offs, mask, BLOCK_R, BLOCK_G)
-            _rb_store(gx_ptr, offs, mask, _rb_vjp_rows(x, g, sq, dot))
+            _rb_store(gx_ptr, offs, mask, _rb_vjp_rows(x, g, sq, usq, n_inf, dot, udot))
 
 
 def _rb_launch(rows: torch.Tensor) -> tuple[tuple[int], tuple[int, int], dict]:
