@@ -115,7 +115,8 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
 
                 log_run(run_dir, rid, config, msg["history"], msg["metrics"])
             counts = store.counts()
-            bar.update(1, {s: counts[s] for s in ("done", "diverged", "collapsed", "pruned", "failed") if counts[s]})
+            bar.update(1, {s: counts[s] for s in ("done", "diverged", "collapsed", "pruned", "failed")
+                           if s != "pruned" or counts[s]})  # pruned exists only in tuned sweeps
 
         def noted(jobs):
             for job in jobs:
