@@ -33,6 +33,7 @@ SKIP = [
     (r"^(python -m venv|\. \.venv|pip install|sudo apt-get)", "the setup itself: these tests run inside it"),
     (r"actlab reproduce", "a suite takes minutes on 2 cores; tests/test_suites.py runs shrunken specs"),
     (r"actlab report runs/reproduce/", "reports the suite run above, which is not run here"),
+    (r"actlab report docs/results/finite_width", "the 1/n predictions of 74 sampled points: minutes"),
     (r"actlab bench|benchmarks/", "benchmarks take minutes and are measured, not tested (benchmarks/)"),
     (r"gpu_check\.sh", "needs a CUDA GPU"),
     (r"train_depth100/run\.sh", "eleven 100-layer training runs, 35 min"),

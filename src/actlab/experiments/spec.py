@@ -9,7 +9,8 @@
     activation = ["relu", "tanh"]
     depth = [2, 10, 30]
     seed = [0, 1, 2]
-    [[include]]                    # optional extra runs: base + these overrides
+    [[include]]                    # optional extra runs: base + these overrides (with no [sweep],
+                                   # the only runs: the base alone is then not a run)
     activation = "gelu"
     depth = 100
     [report]                       # optional hints for the report
@@ -82,8 +83,9 @@ class Spec:
         """Every run of the spec, in order; duplicates (same id) appear once."""
         configs = []
         keys = list(self.sweep)
-        for values in itertools.product(*(self.sweep[k] for k in keys)):
-            configs.append({**self.base, **dict(zip(keys, values))})
+        if keys or not self.include:  # a spec of [[include]] entries only runs exactly those
+            for values in itertools.product(*(self.sweep[k] for k in keys)):
+                configs.append({**self.base, **dict(zip(keys, values))})
         configs += [{**self.base, **extra} for extra in self.include]
         runs, seen = [], set()
         for config in configs:

@@ -5,11 +5,13 @@ claims and figures together (see `registry` for the layout and the hook function
     mrepu/      MRePU and the effective field theory of RePU networks (Kim & Kang, arXiv 2408.02697)
     zorro/      the Zorro family (Roodschild et al., arXiv 2409.19239)
     capacity/   capacity of ReLU committee machines (Baldassi, Malatesta & Zecchina, PRL 2019)
+    finite_width/  the 1/n theory of the kernel against sampled networks (docs/theory.md)
 
 This layer sits on top of actlab.experiments (the generic runner and report engine), which
-imports nothing from here. Importing it registers the suites' own task kinds (`mrepu`).
+imports nothing from here. Importing it registers the suites' own task kinds (`mrepu`, `finite_width`).
 """
 from . import registry
+from .finite_width import task as _finite_width_task  # noqa: F401  (registers the `finite_width` task kind)
 from .mrepu import task as _mrepu_task  # noqa: F401  (registers the `mrepu` task kind)
 from .registry import PROFILES, available_suites, reproduce, suite_claims, suite_report, suite_spec_path
 

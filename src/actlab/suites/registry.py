@@ -5,7 +5,7 @@ A built-in suite is a package `actlab/suites/<name>/` holding one work together:
     quick.toml, full.toml   the specs of its profiles (`quick`: minutes on a 2-core CPU,
                             `full`: the paper's scale)
     claims.py               its hook (below): claims table, extra report sections, figures
-    task.py                 its own task kind, where the suite needs one (mrepu)
+    task.py                 its own task kind, where the suite needs one (mrepu, finite_width)
 
 A suite whose work is not a sweep of runs (the capacity lab's scans) has instead a
 `suite.py` with `run_suite(profile, out_dir) -> index.md`.
