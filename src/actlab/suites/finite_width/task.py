@@ -57,9 +57,11 @@ def sample_point(name: str, init: dict, width: int, depth: int, nets: int, seed:
                        seed=seed)[:, [l - 1 for l in layers]]
     ok = np.isfinite(s)
     clean = np.where(ok, s, np.nan)
-    mean, se = _mean_se(clean)
-    var, var_se = variance_with_error(clean)
-    with np.errstate(invalid="ignore"):
+    # A runaway network's huge but finite K̂ overflows the moments to inf: a result the report shows
+    # (inf ± nan), not a warning for the log.
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, se = _mean_se(clean)
+        var, var_se = variance_with_error(clean)
         bulk = ok & (s <= RUNAWAY * np.nanmedian(clean, axis=0))
     bulk_mean, bulk_se = _mean_se(np.where(bulk, s, np.nan))
     return {"nets": nets, "layers": layers, "mean": _round(mean), "se": _round(se), "var": _round(var),
