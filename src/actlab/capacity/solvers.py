@@ -43,11 +43,11 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..errors import ActlabError
-from .annealing import anneal_instance
+from .annealing import ENERGIES, anneal_instance, replicated_anneal_instance, unit_kind
 from .enumeration import count_solutions
 from .machine import CommitteeMachine, Problem, WEIGHT_KINDS, random_weights, spherical_normalize
 
-SOLVERS = ("gd", "replicated", "anneal", "lp", "exact")
+SOLVERS = ("gd", "replicated", "anneal", "replicated-anneal", "lp", "exact")
 
 
 @dataclass
@@ -183,24 +183,46 @@ def gradient_descent(machine: CommitteeMachine, problem: Problem, weights: str, 
     return replicated(machine, problem, weights, **options)
 
 
-def anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary", *, sweeps: int = 200,
-           beta: tuple[float, float] = (0.5, 8.0), seed: int = 0, progress: bool = False) -> SolveResult:
-    """Simulated annealing on ±1 weights (`annealing.anneal_instance`, compiled, incremental local fields).
-
-    Energy = number of errors; `sweeps` sweeps of K·n single-flip proposals, β geometric from beta[0]
-    to beta[1]. Needs ±1 patterns (integer fields); runs on the CPU, one instance after another.
-    steps: proposals made until the instance was solved (or the budget).
-    """
+def _integer_instances(machine: CommitteeMachine, problem: Problem, weights: str, solver: str) -> tuple:
+    """(XT (B|1, G, n, P), y (B, P), c (K,)) as int64 for the compiled binary-weight walks; checks the input."""
     if weights != "binary":
-        raise ActlabError("anneal works on binary weights only; use solver 'gd' for spherical weights")
-    if sweeps < 1 or not (0 < beta[0] and 0 < beta[1]):
-        raise ActlabError(f"anneal needs sweeps >= 1 and positive inverse temperatures, got {sweeps}, {beta}")
+        raise ActlabError(f"{solver} works on binary weights only; use solver 'gd' for spherical weights")
     X = problem.patterns.detach().cpu().numpy()
     if not np.all((X == 1) | (X == -1)):
-        raise ActlabError("anneal needs ±1 patterns (exact integer fields); use --patterns pm1")
+        raise ActlabError(f"{solver} needs ±1 patterns (exact integer fields); use --patterns pm1")
     XT = np.ascontiguousarray(X.astype(np.int64).transpose(0, 1, 3, 2))        # (B, G, n, P)
     y = problem.labels.detach().cpu().numpy().astype(np.int64)
     c = machine.readout(dtype=torch.float64).numpy().astype(np.int64)
+    return XT, y, c
+
+
+def _check_schedule(solver: str, sweeps: int, energy: str, **pairs: tuple[float, float]) -> None:
+    if sweeps < 1:
+        raise ActlabError(f"{solver} needs sweeps >= 1, got {sweeps}")
+    if energy not in ENERGIES:
+        raise ActlabError(f"unknown energy {energy!r}; allowed: {', '.join(ENERGIES)}")
+    for name, pair in pairs.items():
+        if len(pair) != 2 or not (pair[0] > 0 and pair[1] > 0):
+            raise ActlabError(f"{solver} needs a {name} schedule of two positive numbers, got {pair}")
+
+
+def _result(W: np.ndarray, errors: np.ndarray, steps: np.ndarray, problem: Problem, seconds: float) -> SolveResult:
+    dev, dtype = problem.labels.device, problem.labels.dtype
+    return SolveResult(torch.from_numpy(W).to(dev, dtype), torch.from_numpy(errors).to(dev),
+                       torch.from_numpy(steps).to(dev), seconds)
+
+
+def anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary", *, sweeps: int = 200,
+           beta: tuple[float, float] = (0.5, 8.0), energy: str = "errors", seed: int = 0,
+           progress: bool = False) -> SolveResult:
+    """Simulated annealing on ±1 weights (`annealing.anneal_instance`, compiled, incremental local fields).
+
+    Energy 'errors' (count) or 'hinge' (Σ max(0, 1 − y·o)); `sweeps` sweeps of K·n single-flip proposals,
+    β geometric from beta[0] to beta[1]. Needs ±1 patterns (integer fields); runs on the CPU, one
+    instance after another. steps: proposals made until the instance was solved (or the budget).
+    """
+    XT, y, c = _integer_instances(machine, problem, weights, "anneal")
+    _check_schedule("anneal", sweeps, energy, beta=beta)
     gen = torch.Generator().manual_seed(seed)
     W = random_weights(machine, problem.B, "binary", generator=gen, dtype=torch.float64).numpy().astype(np.int64)
     errors = np.zeros(problem.B, dtype=np.int64)
@@ -208,11 +230,38 @@ def anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary",
     t0 = time.perf_counter()
     for b in tqdm(range(problem.B), desc="anneal binary", disable=not progress, leave=False):
         errors[b], steps[b] = anneal_instance(XT[b if XT.shape[0] > 1 else 0], y[b], c, W[b],
-                                              machine.tree, machine.activation == "relu", sweeps, float(beta[0]),
-                                              float(beta[1]), seed * 1_000_003 + b)
-    dev, dtype = problem.labels.device, problem.labels.dtype
-    return SolveResult(torch.from_numpy(W).to(dev, dtype), torch.from_numpy(errors).to(dev),
-                       torch.from_numpy(steps).to(dev), time.perf_counter() - t0)
+                                              machine.tree, unit_kind(machine.activation, machine.K), energy == "hinge",
+                                              sweeps, float(beta[0]), float(beta[1]), seed * 1_000_003 + b)
+    return _result(W, errors, steps, problem, time.perf_counter() - t0)
+
+
+def replicated_anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary", *, replicas: int = 3,
+                      sweeps: int = 200, beta: tuple[float, float] = (0.5, 8.0),
+                      gamma: tuple[float, float] = (0.05, 2.0), energy: str = "hinge", seed: int = 0,
+                      progress: bool = False) -> SolveResult:
+    """Robust-ensemble (replicated) annealing (`annealing.replicated_anneal_instance`, compiled).
+
+    `replicas` y (odd) coupled replicas, the centre traced out; one sweep = y·K·n proposals; β and the
+    coupling γ geometric over the sweeps. Reports a solving replica or the centre. steps: proposals made.
+    """
+    XT, y, c = _integer_instances(machine, problem, weights, "replicated-anneal")
+    _check_schedule("replicated-anneal", sweeps, energy, beta=beta, gamma=gamma)
+    if replicas < 3 or replicas % 2 == 0:
+        raise ActlabError(f"replicated-anneal needs an odd number of replicas >= 3 (the centre is their "
+                          f"majority), got {replicas}")
+    gen = torch.Generator().manual_seed(seed)
+    W = random_weights(machine, problem.B, "binary", replicas=replicas, generator=gen,
+                       dtype=torch.float64).numpy().astype(np.int64)
+    best = np.empty((problem.B, machine.K, machine.n), dtype=np.int64)
+    errors = np.zeros(problem.B, dtype=np.int64)
+    steps = np.zeros(problem.B, dtype=np.int64)
+    t0 = time.perf_counter()
+    for b in tqdm(range(problem.B), desc="replicated anneal", disable=not progress, leave=False):
+        errors[b], steps[b] = replicated_anneal_instance(
+            XT[b if XT.shape[0] > 1 else 0], y[b], c, W[b], machine.tree, unit_kind(machine.activation, machine.K),
+            energy == "hinge", sweeps, float(beta[0]), float(beta[1]), float(gamma[0]), float(gamma[1]),
+            seed * 1_000_003 + b, best[b])
+    return _result(best, errors, steps, problem, time.perf_counter() - t0)
 
 
 def _highs(c: np.ndarray, **constraints):
@@ -317,6 +366,8 @@ def solve(machine: CommitteeMachine, problem: Problem, weights: str, solver: str
         return replicated(machine, problem, weights, progress=progress, seed=seed, **options)
     if solver == "anneal":
         return anneal(machine, problem, weights, progress=progress, seed=seed, **options)
+    if solver == "replicated-anneal":
+        return replicated_anneal(machine, problem, weights, progress=progress, seed=seed, **options)
     if solver == "lp":
         return lp_solve(machine, problem, weights, progress=progress)
     if solver == "exact":

@@ -140,10 +140,12 @@ def _simulate(args) -> int:
 
 def _solver_options(args) -> dict:
     """Budget and schedule flags, each checked against the solver that uses it."""
-    given = {"sweeps": args.sweeps, "beta": args.beta, "max_steps": args.max_steps, "replicas": args.replicas,
-             "lr": args.lr}
-    uses = {"anneal": {"sweeps", "beta"}, "gd": {"max_steps", "lr", "beta"},
-            "replicated": {"max_steps", "lr", "beta", "replicas"}, "lp": set(), "exact": set()}[args.solver]
+    given = {"sweeps": args.sweeps, "beta": args.beta, "gamma": args.gamma, "energy": args.energy,
+             "max_steps": args.max_steps, "replicas": args.replicas, "lr": args.lr}
+    uses = {"anneal": {"sweeps", "beta", "energy"}, "gd": {"max_steps", "lr", "beta"},
+            "replicated": {"max_steps", "lr", "beta", "replicas", "gamma"},
+            "replicated-anneal": {"sweeps", "beta", "gamma", "energy", "replicas"},
+            "lp": set(), "exact": set()}[args.solver]
     opts = {}
     for key, value in given.items():
         if value is None:
@@ -152,11 +154,14 @@ def _solver_options(args) -> dict:
             raise ActlabError(f"--{key.replace('_', '-')} does not apply to --solver {args.solver}; "
                               f"it takes: {', '.join('--' + u.replace('_', '-') for u in sorted(uses)) or 'none'}")
         opts[key] = value
-    if "beta" in opts:
-        pair = _alphas(opts["beta"], "--beta")
-        if len(pair) != 2:
-            raise ActlabError(f"--beta takes two positive numbers START,END, got {opts['beta']!r}")
-        opts["beta"] = tuple(pair)
+    for key in ("beta", "gamma"):
+        if key in opts:
+            pair = _alphas(opts[key], f"--{key}")
+            if len(pair) != 2:
+                raise ActlabError(f"--{key} takes two positive numbers START,END, got {opts[key]!r}")
+            opts[key] = tuple(pair)
+    if args.solver == "replicated" and "gamma" in opts:
+        opts["coupling"] = opts.pop("gamma")
     for key in ("sweeps", "max_steps", "replicas"):
         if key in opts and opts[key] < 1:
             raise ActlabError(f"--{key.replace('_', '-')} must be a positive integer, got {opts[key]}")
@@ -217,19 +222,29 @@ def add_commands(sub) -> None:
     sim.add_argument("--N", type=int, required=True, help="number of inputs (a multiple of K for the tree)")
     sim.add_argument("--alphas", required=True, help="comma-separated loads α = P/N, e.g. 0.5,1,1.5")
     sim.add_argument("--instances", type=int, default=32, help="random instances per α (solved as one batch)")
-    sim.add_argument("--solver", choices=["gd", "replicated", "anneal", "lp", "exact"], default="gd",
-                     help="gd (spherical/binary), replicated (dense-region seeking), anneal (binary), "
-                          "lp (exact, spherical perceptron), exact (enumeration, binary, N <= 34)")
+    sim.add_argument("--solver", choices=["gd", "replicated", "anneal", "replicated-anneal", "lp", "exact"],
+                     default="gd",
+                     help="gd (spherical/binary), replicated (robust-ensemble GD, dense-region seeking), anneal "
+                          "(binary), replicated-anneal (robust-ensemble annealing, binary), lp (exact, spherical "
+                          "perceptron), exact (enumeration, binary, N <= 34)")
     sim.add_argument("--reference", action="store_true",
                      help="also enumerate the same instances exactly (binary, ±1 patterns, K·n <= 34): "
                           "P(solvable), drawn on the plot as the reference")
-    sim.add_argument("--sweeps", type=int, help="anneal: sweeps of K·n proposals (default 200)")
+    sim.add_argument("--sweeps", type=int, help="anneal: sweeps of K·n proposals; replicated-anneal: sweeps of "
+                                                "replicas·K·n proposals (default 200)")
     sim.add_argument("--beta", metavar="START,END",
-                     help="anneal: inverse temperature schedule (default 0.5,8); gd/replicated: surrogate "
-                          "sharpness schedule (default per machine)")
+                     help="anneal/replicated-anneal: inverse temperature schedule (default 0.5,8); gd/replicated: "
+                          "surrogate sharpness schedule (default per machine)")
+    sim.add_argument("--gamma", metavar="START,END",
+                     help="replicated-anneal: coupling of the replicas (default 0.05,2); replicated: elastic "
+                          "coupling (default 0.01,1); both grow geometrically")
+    sim.add_argument("--energy", choices=["errors", "hinge"],
+                     help="anneal/replicated-anneal: errors = number of errors (anneal's default), hinge = "
+                          "Σ max(0, 1 − y·o) on the integer output field (replicated-anneal's default)")
     sim.add_argument("--max-steps", type=int, help="gd/replicated: optimisation steps (default 2000)")
     sim.add_argument("--lr", type=float, help="gd/replicated: Adam learning rate (default 0.05)")
-    sim.add_argument("--replicas", type=int, help="replicated: number of coupled replicas (default 5)")
+    sim.add_argument("--replicas", type=int, help="replicated: number of coupled replicas (default 5); "
+                                                  "replicated-anneal: odd, >= 3 (default 3)")
     sim.add_argument("--patterns", choices=["pm1", "gaussian"], default="pm1")
     sim.add_argument("--fully-connected", action="store_true", help="every hidden unit sees all N inputs")
     sim.add_argument("--seed", type=int, default=0)
