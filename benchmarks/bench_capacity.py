@@ -1,6 +1,6 @@
 """Throughput of the batched capacity solvers: instances × patterns × weights processed per second.
 
-    python3 benchmarks/bench_capacity.py --json bench_capacity.json [--device cpu|cuda]
+    python3 benchmarks/bench_capacity.py --json bench_capacity.json [--device cpu|cuda] [--anneal-only]
 
 Gradient descent: one step touches every (instance, pattern, weight) triple (forward +
 backward), throughput = B × R × P × N × steps / seconds (N = K·n weights per network,
@@ -12,6 +12,10 @@ bare loop one would write for the sign perceptron (numba, fields kept, one pass 
 patterns per proposal, nothing else), on the same instances and schedule as the library's
 `anneal` (which adds committee machines, ties, schedules, batching and the Python wrapper);
 the ratio of their throughputs is reported (target: library within 3× of the plain loop).
+
+Replicated (robust-ensemble) annealing against plain annealing, in the same run, on the same unsolvable
+instances with the same energy: seconds per sweep (plain: K·n proposals; replicated: R·K·n) and per
+proposal; the per-proposal ratio is the coupling's overhead, the per-sweep ratio the price of R replicas.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from actlab.capacity.machine import CommitteeMachine, random_problem  # noqa: E402
-from actlab.capacity.solvers import anneal, gradient_descent, replicated  # noqa: E402
+from actlab.capacity.solvers import anneal, gradient_descent, replicated, replicated_anneal  # noqa: E402
 
 
 def _time(fn, device: str) -> float:
@@ -93,6 +97,33 @@ def bench_anneal_vs_plain(B: int, N: int, sweeps: int, alpha: float = 1.5, beta:
             (proposals / lib)}
 
 
+def bench_replicated_vs_plain(B: int, N: int, sweeps: int, replicas: int, alpha: float = 1.5) -> list[dict]:
+    """`replicated_anneal` vs `anneal` (hinge energy, fixed β and γ) on the same unsolvable instances."""
+    rows = []
+    for act, K in (("sign", 1), ("relu", 4)):
+        n_in = N - N % K
+        m = CommitteeMachine(act, K, n_in)
+        prob = random_problem(m, int(alpha * n_in), B, generator=torch.Generator().manual_seed(3))
+        small = random_problem(m, 3, 1)
+        anneal(m, small, sweeps=1, energy="hinge")                       # compile before timing
+        replicated_anneal(m, small, sweeps=1, replicas=replicas)
+        t = time.perf_counter()
+        plain = anneal(m, prob, sweeps=sweeps, beta=(1.0, 1.0), energy="hinge")
+        plain_s = time.perf_counter() - t
+        t = time.perf_counter()
+        rep = replicated_anneal(m, prob, sweeps=sweeps, beta=(1.0, 1.0), gamma=(0.5, 0.5), replicas=replicas,
+                                energy="hinge")
+        rep_s = time.perf_counter() - t
+        per_prop = (rep_s / int(rep.steps.sum())) / (plain_s / int(plain.steps.sum()))
+        rows.append({"solver": f"replicated-anneal(R={replicas}) vs anneal", "activation": act, "K": K, "N": n_in,
+                     "P": prob.P, "instances": B, "steps": sweeps, "seconds": rep_s, "plain_seconds": plain_s,
+                     "throughput": int(rep.steps.sum()) * prob.P / rep_s,
+                     "plain_throughput": int(plain.steps.sum()) * prob.P / plain_s,
+                     "seconds_per_sweep": rep_s / (B * sweeps), "plain_seconds_per_sweep": plain_s / (B * sweeps),
+                     "ratio_per_sweep": rep_s / plain_s, "ratio_per_proposal": per_prop})
+    return rows
+
+
 def bench(device: str, B: int, N: int, alpha: float, steps: int) -> list[dict]:
     rows = []
     for act, K in (("relu", 4), ("sign", 3)):
@@ -128,18 +159,26 @@ def main() -> int:
     ap.add_argument("--anneal-N", type=int, default=1001, help="perceptron size for annealing vs the plain loop")
     ap.add_argument("--anneal-instances", type=int, default=4)
     ap.add_argument("--sweeps", type=int, default=20, help="annealing sweeps (of N proposals)")
+    ap.add_argument("--replicas", type=int, default=3, help="replicas of the replicated annealing")
+    ap.add_argument("--anneal-only", action="store_true", help="skip the gradient-descent rows")
     args = ap.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         print("no CUDA device available", file=sys.stderr)
         return 2
-    rows = bench(args.device, args.instances, args.N, args.alpha, args.steps)
+    rows = [] if args.anneal_only else bench(args.device, args.instances, args.N, args.alpha, args.steps)
     rows.append(bench_anneal_vs_plain(args.anneal_instances, args.anneal_N, args.sweeps))
+    sa = rows[-1]
+    replicated_rows = bench_replicated_vs_plain(args.anneal_instances, args.anneal_N, args.sweeps, args.replicas)
+    rows.extend(replicated_rows)
     for r in rows:
         print(f"{r['solver']:<24} {r['activation']:<4} K={r['K']} N={r['N']} P={r['P']} B={r['instances']}: "
               f"{r['throughput']:.3e} instance·pattern·weight/s ({r['seconds']:.2f} s)")
-    sa = rows[-1]
     print(f"plain compiled SA loop: {sa['plain_throughput']:.3e} pattern·proposal/s ({sa['plain_seconds']:.2f} s); "
           f"plain/library = {sa['ratio_plain_over_library']:.2f}")
+    for r in replicated_rows:
+        print(f"replicated/plain annealing, {r['activation']} K={r['K']} N={r['N']}: "
+              f"{r['seconds_per_sweep'] * 1e3:.2f} vs {r['plain_seconds_per_sweep'] * 1e3:.2f} ms per sweep "
+              f"(ratio {r['ratio_per_sweep']:.2f}), per proposal ratio {r['ratio_per_proposal']:.2f}")
     meta = {"device": args.device, "torch": torch.__version__, "threads": torch.get_num_threads(),
             "machine": platform.machine(), "command": " ".join(sys.argv),
             "cuda_name": torch.cuda.get_device_name() if args.device == "cuda" else None}

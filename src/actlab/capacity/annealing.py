@@ -65,9 +65,7 @@ def output_fields(h: np.ndarray, c: np.ndarray, unit: int) -> np.ndarray:  # pra
 @numba.njit(cache=True, inline="always")
 def pattern_cost(yo: int, hinge: bool) -> int:  # pragma: no cover - compiled
     """Energy of one pattern from y·o: max(0, 1 − y·o) (hinge) or [y·o ≤ 0] (errors)."""
-    if hinge:
-        return max(1 - yo, 0)
-    return 1 if yo <= 0 else 0
+    return max(1 - yo, 0) if hinge else int(yo <= 0)
 
 
 @numba.njit(cache=True)
@@ -87,12 +85,10 @@ def flip_delta(hl: np.ndarray, xr: np.ndarray, out: np.ndarray, out_new: np.ndar
     for mu in range(y.shape[0]):                   # branch-free: the loop the compiler vectorises
         ho = hl[mu]
         hn = ho - two_w * xr[mu]
-        if unit == RELU:
-            d = max(hn, 0) - max(ho, 0)
-        elif unit == SIGN:
-            d = (hn > 0) - (hn < 0) - (ho > 0) + (ho < 0)
-        else:
-            d = hn - ho
+        # all three unit kinds, then a select on the loop-invariant kind: stays branch-free
+        d_relu = max(hn, 0) - max(ho, 0)
+        d_sign = (hn > 0) - (hn < 0) - (ho > 0) + (ho < 0)
+        d = d_relu if unit == RELU else (d_sign if unit == SIGN else hn - ho)
         o = out[mu]
         dn = o + cl * d
         out_new[mu] = dn

@@ -5,6 +5,9 @@
   maximum-likelihood logistic fit p(α) = 1/(1 + exp((α − α½)/w)) with a parametric
   bootstrap 95 % interval. The α½ of a heuristic solver is an ALGORITHMIC capacity,
   a lower estimate of the true one.
+- `extrapolate_threshold`: α½(N) → N = ∞ by the weighted least-squares fit α½(N) = α∞ + a N^(−ν)
+  (ν = ½ by default, the finite-size window of a sharp threshold; the fit form is a choice, stated
+  with the result), 95 % interval of α∞ by a parametric bootstrap of the α½ values.
 - `cover_probability`: Cover (1965): P random points in general position in R^N are
   separable through the origin with probability C(P, N)/2^P, C(P, N) = 2 Σ_{k<N} binom(P−1, k).
 - `weight_perturbation`: training error vs perturbation of a solution — spherical:
@@ -131,6 +134,35 @@ def capacity_scan(activation: str, K: int, weights: str, N: int, alphas: Sequenc
     scan = CapacityScan(activation, K, weights, N, solver, [float(a) for a in alphas], solved, instances, seconds)
     scan.alpha_half, scan.alpha_half_ci = alpha_at_half(scan.alphas, solved, instances, bootstrap=bootstrap, seed=seed)
     return scan
+
+
+def extrapolate_threshold(Ns: Sequence[int], values: Sequence[float], cis: Sequence[tuple[float, float]], *,
+                          power: float = 0.5, bootstrap: int = 2000, seed: int = 0) -> dict:
+    """Fit α½(N) = α∞ + a N^(−power) by weighted least squares (σ_i = 95 % interval width / 3.92).
+
+    Returns α∞, its 95 % interval (parametric bootstrap of the α½ values), a, χ² and the degrees of
+    freedom. Needs three sizes or more with finite values and intervals.
+    """
+    N = np.asarray(Ns, dtype=float)
+    v = np.asarray(values, dtype=float)
+    ci = np.asarray(cis, dtype=float).reshape(len(v), 2)
+    ok = np.isfinite(v) & np.isfinite(ci).all(1)
+    if int(ok.sum()) < 3:
+        raise ActlabError(f"extrapolation needs α½ at three sizes or more, got {int(ok.sum())}")
+    N, v, ci = N[ok], v[ok], ci[ok]
+    sigma = np.maximum((ci[:, 1] - ci[:, 0]) / 3.92, 1e-6)
+    A = np.stack([np.ones_like(N), N ** -power], 1) / sigma[:, None]
+
+    def fit(vals: np.ndarray) -> np.ndarray:
+        return np.linalg.lstsq(A, vals / sigma, rcond=None)[0]
+
+    coef = fit(v)
+    chi2 = float((((A @ coef) - v / sigma) ** 2).sum())
+    rng = np.random.default_rng(seed)
+    boots = np.array([fit(v + sigma * rng.standard_normal(len(v)))[0] for _ in range(bootstrap)])
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return {"alpha_inf": float(coef[0]), "alpha_inf_ci95": [float(lo), float(hi)], "slope": float(coef[1]),
+            "power": power, "chi2": chi2, "dof": int(len(v) - 2), "sizes": [int(n) for n in N]}
 
 
 # ----------------------------------------------------------------------------- robustness

@@ -69,3 +69,32 @@ def plot_theory_table(rows: Sequence[dict], path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def plot_alpha_half_vs_N(groups: Sequence[dict], path, theory: float | None = None) -> Path:
+    """α½ against N^(−½) with 95 % bars, one colour per solver group (each: label, N, alpha_half, ci, fit);
+    the fit α∞ + a N^(−ν) drawn to N = ∞ (x = 0), with α∞ and its interval at x = 0; `theory` as a line."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for k, g in enumerate(groups):
+        color = "k" if g["solver"] == "exact" else f"C{k}"
+        x = np.asarray(g["N"], dtype=float) ** -0.5
+        v = np.asarray(g["alpha_half"], dtype=float)
+        ci = np.asarray(g["ci"], dtype=float).reshape(len(v), 2)
+        ax.errorbar(x, v, yerr=[v - ci[:, 0], ci[:, 1] - v], marker="s" if color == "k" else "o", ls="none",
+                    capsize=2, color=color, label=g["label"])
+        fit = g.get("fit")
+        if fit:
+            grid = np.linspace(0, x.max(), 50)
+            ax.plot(grid, fit["alpha_inf"] + fit["slope"] * grid ** (2 * fit["power"]), color=color, lw=1, ls="--")
+            lo, hi = fit["alpha_inf_ci95"]
+            ax.errorbar([0], [fit["alpha_inf"]], yerr=[[fit["alpha_inf"] - lo], [hi - fit["alpha_inf"]]],
+                        marker="*", ms=9, capsize=3, color=color)
+    if theory is not None:
+        ax.axhline(theory, color="grey", ls=":", lw=1, label=f"RS capacity {theory:.3f}")
+    ax.set_xlabel("N^(−1/2)   (N → ∞ at 0; stars: extrapolation)")
+    ax.set_ylabel("α½ (half the instances solved)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

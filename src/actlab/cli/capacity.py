@@ -1,7 +1,10 @@
-"""`actlab capacity theory|table|simulate`: committee-machine storage capacity."""
+"""`actlab capacity theory|table|simulate|extrapolate`: committee-machine storage capacity."""
 from __future__ import annotations
 
+import csv
+import json
 import math
+from pathlib import Path
 
 from ..errors import ActlabError
 from ..places import plot_file, prepare_dir
@@ -54,8 +57,6 @@ def _theory(args) -> int:
 
 
 def _table(args) -> int:
-    import csv
-    import json
     import platform
     import time
 
@@ -117,8 +118,10 @@ def _simulate(args) -> int:
                device=args.device, progress=True, bootstrap=args.bootstrap)
     if args.reference:
         _check_reference(args, K)
-    scan = capacity_scan(args.act, K, args.weights, args.N, alphas, solver=args.solver,
-                         solver_options=_solver_options(args), **run)
+    options = _solver_options(args)
+    scan = capacity_scan(args.act, K, args.weights, args.N, alphas, solver=args.solver, solver_options=options,
+                         **run)
+    scan.extra["solver_options"] = options        # what ran, in the JSON: the study groups its cells by it
     # the same seed draws the same instances, so the reference is exact instance by instance
     ref = capacity_scan(args.act, K, args.weights, args.N, alphas, solver="exact", **run) if args.reference else None
     lines = [f"{args.act} K={K} {args.weights} N={args.N} solver={args.solver} ({args.instances} instances/α)",
@@ -135,6 +138,103 @@ def _simulate(args) -> int:
         plot_scans([scan] + ([ref] if ref else []), args.plot)
         lines.append(f"plot: {args.plot}")
     emit(args, {**scan.as_dict(), **({"reference": ref.as_dict()} if ref else {})}, "\n".join(lines))
+    return 0
+
+
+def _option_label(solver: str, options: dict | None) -> str:
+    if solver == "exact":
+        return "exact (enumeration)"
+    if options is None:
+        return f"{solver} (options not recorded)"
+    text = ", ".join(f"{k}={'–'.join(f'{x:g}' for x in v) if isinstance(v, list) else v}"
+                     for k, v in sorted(options.items()))
+    return f"{solver} ({text or 'defaults'})"
+
+
+def _number(value) -> float:
+    """A JSON number as written by `emit` (non-finite values are the strings 'nan', 'inf')."""
+    return float(value) if value is not None else math.nan
+
+
+def _study_groups(folder: Path) -> list[dict]:
+    """The simulate --json cells in `folder` (and their exact references), grouped by machine, solver and
+    options, each group's sizes in order."""
+    groups: dict = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict) or "alpha_half" not in data or "solver" not in data:
+            continue
+        for cell in [data] + ([data["reference"]] if "reference" in data else []):
+            machine = f"{cell['activation']} K={cell['K']} {cell['weights']}"
+            label = _option_label(cell["solver"], cell.get("solver_options"))
+            g = groups.setdefault((machine, label), {"machine": machine, "label": label, "solver": cell["solver"],
+                                                     "cells": {}})
+            value, ci = _number(cell["alpha_half"]), [_number(x) for x in cell["alpha_half_ci95"]]
+            g["cells"][cell["N"]] = (value, ci, cell["seconds"], path.name)
+    out = []
+    for g in groups.values():
+        Ns = sorted(g["cells"])
+        g.update(N=Ns, alpha_half=[g["cells"][n][0] for n in Ns], ci=[g["cells"][n][1] for n in Ns],
+                 seconds=[g["cells"][n][2] for n in Ns], files=[g["cells"][n][3] for n in Ns])
+        del g["cells"]
+        out.append(g)
+    return out
+
+
+def _extrapolate(args) -> int:
+    from ..capacity.empirical import extrapolate_threshold
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise ActlabError(f"{folder} is not a directory of `actlab capacity simulate --json` files")
+    groups = _study_groups(folder)
+    if not groups:
+        raise ActlabError(f"no `actlab capacity simulate --json` results in {folder}")
+    lines = [f"α½(N) = α∞ + a·N^(−{args.power:g}), fitted on N ≥ {args.min_N} (weighted least squares)"]
+    for g in groups:
+        use = [i for i, n in enumerate(g["N"]) if n >= args.min_N]
+        try:
+            g["fit"] = extrapolate_threshold([g["N"][i] for i in use], [g["alpha_half"][i] for i in use],
+                                             [g["ci"][i] for i in use], power=args.power)
+        except ActlabError as exc:
+            g["fit"] = None
+            g["no_fit"] = str(exc)
+        lines.append(f"{g['machine']} {g['label']}")
+        for n, v, (lo, hi) in zip(g["N"], g["alpha_half"], g["ci"]):
+            lines.append(f"  N={n:<5} α½ = {v:.3f} [{lo:.3f}, {hi:.3f}]" if math.isfinite(v) else
+                         f"  N={n:<5} α½ not bracketed by the α grid")
+        f = g["fit"]
+        lines.append(f"  N→∞: α∞ = {f['alpha_inf']:.3f} [{f['alpha_inf_ci95'][0]:.3f}, {f['alpha_inf_ci95'][1]:.3f}], "
+                     f"a = {f['slope']:.2f}, χ² = {f['chi2']:.1f} ({f['dof']} dof)" if f else f"  N→∞: {g['no_fit']}")
+    out = prepare_dir(args.out, "--out directory") if args.out else None
+    if out:
+        from ..capacity.plots import plot_alpha_half_vs_N
+
+        with open(out / "alpha_half_vs_N.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["machine", "solver", "N", "alpha_half", "ci95_lo", "ci95_hi", "solver_seconds", "file"])
+            for g in groups:
+                for n, v, (lo, hi), sec, name in zip(g["N"], g["alpha_half"], g["ci"], g["seconds"], g["files"]):
+                    w.writerow([g["machine"], g["label"], n, v, lo, hi, round(sec, 1), name])
+        for machine in sorted({g["machine"] for g in groups}):
+            mine = [g for g in groups if g["machine"] == machine and any(math.isfinite(v) for v in g["alpha_half"])]
+            if len({g["N"][0] for g in mine} | {n for g in mine for n in g["N"]}) < 2:
+                continue                                        # one size: nothing to draw against N
+            theory = None
+            if machine == "sign K=1 binary":
+                from ..capacity.replica import alpha_c
+
+                theory = alpha_c("sign", 1, "binary").value
+            name = "fig_alpha_half_vs_N" + ("" if theory else "_" + machine.replace(" ", "_").replace("=", ""))
+            plot_alpha_half_vs_N(mine, out / f"{name}.png", theory)
+        command = (f"actlab capacity extrapolate {args.folder} --min-N {args.min_N} --power {args.power:g} "
+                   f"--out {args.out}")
+        (out / "extrapolation.json").write_text(json.dumps({"command": command, "groups": groups}, indent=1) + "\n")
+        lines.append(f"wrote {out / 'alpha_half_vs_N.csv'}, the figure(s) and {out / 'extrapolation.json'}")
+    emit(args, {"groups": groups}, "\n".join(lines))
     return 0
 
 
@@ -253,3 +353,13 @@ def add_commands(sub) -> None:
     sim.add_argument("--plot", metavar="FILE", help="write a PNG of P(solved) vs α")
     sim.add_argument("--json", action="store_true", help="machine-readable output")
     sim.set_defaults(func=_simulate)
+
+    ex = csub.add_parser("extrapolate", help="α½(N) of a folder of `simulate --json` results, per solver, "
+                                             "extrapolated to N = ∞ (table, figure)")
+    ex.add_argument("folder", help="directory of `actlab capacity simulate ... --json` outputs (one per size)")
+    ex.add_argument("--min-N", type=int, default=1, help="fit only sizes N >= this (default: all)")
+    ex.add_argument("--power", type=float, default=0.5, help="fit form α∞ + a·N^(−power) (default 0.5)")
+    ex.add_argument("--out", metavar="DIR", help="write alpha_half_vs_N.csv, fig_alpha_half_vs_N.png and "
+                                                 "extrapolation.json there")
+    ex.add_argument("--json", action="store_true", help="machine-readable output")
+    ex.set_defaults(func=_extrapolate)

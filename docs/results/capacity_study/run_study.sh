@@ -1,0 +1,41 @@
+#!/bin/sh
+# α½(N) of the binary perceptron for plain and replicated (robust-ensemble) annealing; see docs/capacity.md.
+# Resumable: a cell whose JSON exists is skipped. Run from anywhere:
+#     nice -n 10 sh docs/results/capacity_study/run_study.sh
+# ACTLAB overrides the command (default: python3 -m actlab from this checkout's src/).
+set -e
+cd "$(dirname "$0")/../../.."
+OUT=docs/results/capacity_study
+ACTLAB=${ACTLAB:-"env PYTHONPATH=src python3 -m actlab"}
+SIM="$ACTLAB capacity simulate --act sign --K 1 --weights binary"
+cell() {  # cell FILE ARGS...: one simulate --json run, written atomically
+    file=$1; shift
+    [ -f "$file" ] && return 0
+    $SIM "$@" --json > "$file.tmp" && mv "$file.tmp" "$file"
+}
+# 1. Schedules chosen on validation instances (--seed 99, never the study's): N = 201, α = 0.7, 8 instances,
+#    4 schedules per solver, equal proposals (plain 3000 sweeps of N; replicated 1000 sweeps of 3N).
+mkdir -p $OUT/tuning
+for b in 0.02,2 0.05,5 0.1,10 0.2,20; do
+    cell $OUT/tuning/anneal_beta$b.json --N 201 --alphas 0.7 --instances 8 --seed 99 --bootstrap 1 \
+        --solver anneal --energy hinge --sweeps 3000 --beta $b
+done
+for bg in 0.05,5/0.02,2 0.05,5/0.05,5 0.05,5/0.1,10 0.02,2/0.05,5; do
+    cell $OUT/tuning/replicated_beta${bg%/*}_gamma${bg#*/}.json --N 201 --alphas 0.7 --instances 8 --seed 99 \
+        --bootstrap 1 --solver replicated-anneal --energy hinge --sweeps 1000 --replicas 3 \
+        --beta ${bg%/*} --gamma ${bg#*/}
+done
+# 2. The study (seed 0): the same budget in proposals per weight at every N; 16 instances per α (8 at N = 1001,
+#    where an unsolved instance costs ~2·10⁹ pattern-proposals), α grids that bracket each solver's α½.
+PLAIN="--solver anneal --energy hinge --sweeps 3000 --beta 0.1,10"
+REPL="--solver replicated-anneal --energy hinge --sweeps 1000 --replicas 3 --beta 0.05,5 --gamma 0.1,10"
+for N in 21 101 201 401 1001; do
+    B=16; GP=0.3,0.4,0.5,0.6,0.7,0.8,0.9; GR=$GP
+    [ $N = 401 ] && GP=0.3,0.4,0.5,0.6,0.7 && GR=0.5,0.6,0.7,0.8
+    [ $N = 1001 ] && B=8 && GP=0.3,0.4,0.5,0.6 && GR=0.5,0.6,0.7,0.8
+    REF=$( [ $N = 21 ] && echo --reference || true )
+    cell $OUT/hinge_anneal_N$N.json --N $N --alphas $GP --instances $B $REF $PLAIN
+    cell $OUT/hinge_replicated_N$N.json --N $N --alphas $GR --instances $B $REPL
+done
+# 3. Table, figure and extrapolation over every cell in the folder (including the error-count runs).
+$ACTLAB capacity extrapolate $OUT --min-N 101 --out $OUT
