@@ -28,7 +28,7 @@ done
 # 2. The study (seed 0): the same budget in proposals per weight at every N; 16 instances per α (8 at N = 1001,
 #    where an unsolved instance costs ~2·10⁹ pattern-proposals), α grids that bracket each solver's α½.
 PLAIN="--solver anneal --energy hinge --sweeps 3000 --beta 0.1,10"
-REPL="--solver replicated-anneal --energy hinge --sweeps 1000 --replicas 3 --beta 0.05,5 --gamma 0.1,10"
+REPL="--solver replicated-anneal --energy hinge --sweeps 1000 --replicas 3 --beta 0.05,5 --gamma 0.05,5"
 for N in 21 101 201 401 1001; do
     B=16; GP=0.3,0.4,0.5,0.6,0.7,0.8,0.9; GR=$GP
     [ $N = 401 ] && GP=0.3,0.4,0.5,0.6,0.7 && GR=0.5,0.6,0.7,0.8
