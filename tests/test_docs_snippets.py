@@ -47,6 +47,7 @@ SKIP = [
     (r"capacity simulate --act relu --K 4 --weights binary --N 48", "an annealing scan: minutes"),
     (r"actlab capacity table", "the whole alpha_c(K) table: 149 s"),
     (r"--reference", "1000 annealing sweeps per instance plus the exact enumeration: minutes"),
+    (r"run_study\.sh", "the α½(N) annealing study up to N = 1001: about an hour on the shared 2-core machine"),
 ]
 
 

@@ -236,13 +236,14 @@ def anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary",
 
 
 def replicated_anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary", *, replicas: int = 3,
-                      sweeps: int = 200, beta: tuple[float, float] = (0.5, 8.0),
-                      gamma: tuple[float, float] = (0.05, 2.0), energy: str = "hinge", seed: int = 0,
+                      sweeps: int = 200, beta: tuple[float, float] = (0.05, 5.0),
+                      gamma: tuple[float, float] = (0.05, 5.0), energy: str = "hinge", seed: int = 0,
                       progress: bool = False) -> SolveResult:
     """Robust-ensemble (replicated) annealing (`annealing.replicated_anneal_instance`, compiled).
 
     `replicas` y (odd) coupled replicas, the centre traced out; one sweep = y·K·n proposals; β and the
-    coupling γ geometric over the sweeps. Reports a solving replica or the centre. steps: proposals made.
+    coupling γ geometric over the sweeps (defaults: the schedule selected for the binary perceptron in
+    docs/results/capacity_study). Reports a solving replica or the centre. steps: proposals made.
     """
     XT, y, c = _integer_instances(machine, problem, weights, "replicated-anneal")
     _check_schedule("replicated-anneal", sweeps, energy, beta=beta, gamma=gamma)

@@ -333,10 +333,11 @@ def add_commands(sub) -> None:
     sim.add_argument("--sweeps", type=int, help="anneal: sweeps of K·n proposals; replicated-anneal: sweeps of "
                                                 "replicas·K·n proposals (default 200)")
     sim.add_argument("--beta", metavar="START,END",
-                     help="anneal/replicated-anneal: inverse temperature schedule (default 0.5,8); gd/replicated: "
+                     help="anneal: inverse temperature schedule (default 0.5,8); replicated-anneal: (default 0.05,5); "
+                          "gd/replicated: "
                           "surrogate sharpness schedule (default per machine)")
     sim.add_argument("--gamma", metavar="START,END",
-                     help="replicated-anneal: coupling of the replicas (default 0.05,2); replicated: elastic "
+                     help="replicated-anneal: coupling of the replicas (default 0.05,5); replicated: elastic "
                           "coupling (default 0.01,1); both grow geometrically")
     sim.add_argument("--energy", choices=["errors", "hinge"],
                      help="anneal/replicated-anneal: errors = number of errors (anneal's default), hinge = "
