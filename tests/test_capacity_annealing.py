@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from actlab.capacity import solvers
+from actlab.capacity import empirical, solvers
 from actlab.capacity.annealing import LINEAR, anneal_instance, replicated_anneal_instance
 from actlab.capacity.machine import CommitteeMachine, random_problem
 from actlab.cli import main
@@ -140,3 +140,48 @@ def test_cli_replicated_anneal_with_reference(capsys):
     assert data["solver"] == "replicated-anneal"
     assert all(s <= r for s, r in zip(data["solved"], data["reference"]["solved"]))
     assert data["solved"][0] == data["reference"]["solved"][0]
+
+
+def test_extrapolate_threshold_recovers_a_planted_law():
+    Ns = [101, 201, 401, 1001]
+    values = [0.7 - 1.2 / math.sqrt(n) for n in Ns]
+    fit = empirical.extrapolate_threshold(Ns, values, [(v - 0.02, v + 0.02) for v in values])
+    assert fit["alpha_inf"] == pytest.approx(0.7, abs=1e-9) and fit["slope"] == pytest.approx(-1.2, abs=1e-7)
+    lo, hi = fit["alpha_inf_ci95"]
+    assert lo < 0.7 < hi and fit["dof"] == 2
+    with pytest.raises(ActlabError):
+        empirical.extrapolate_threshold(Ns[:3], [values[0], math.nan, values[2]], [(0, 1)] * 3)
+
+
+def _cell(N, solver, alpha_half, options):
+    return {"activation": "sign", "K": 1, "weights": "binary", "N": N, "solver": solver, "alphas": [0.5],
+            "solved": [4], "instances": 8, "alpha_half": alpha_half,
+            "alpha_half_ci95": [alpha_half - 0.03, alpha_half + 0.03], "seconds": 1.0, "solver_options": options}
+
+
+def test_cli_extrapolate_groups_cells_by_solver_and_writes_table_and_figure(tmp_path, capsys):
+    cells = tmp_path / "cells"
+    cells.mkdir()
+    for N in (101, 201, 401):
+        plain = _cell(N, "anneal", 0.5 - 1.0 / math.sqrt(N), {"energy": "hinge", "sweeps": 30})
+        plain["reference"] = dict(_cell(N, "exact", 0.83, None), solver_options=None)
+        (cells / f"plain_{N}.json").write_text(json.dumps(plain))
+        (cells / f"repl_{N}.json").write_text(json.dumps(_cell(N, "replicated-anneal", 0.7 - 1.0 / math.sqrt(N),
+                                                                 {"replicas": 3, "gamma": [0.05, 5.0]})))
+    (cells / "unrelated.json").write_text("[1, 2]")
+    out = tmp_path / "out"
+    assert main(["capacity", "extrapolate", str(cells), "--out", str(out), "--json"]) == 0
+    groups = json.loads(capsys.readouterr().out)["groups"]
+    fits = {g["solver"]: g["fit"]["alpha_inf"] for g in groups}
+    assert fits["anneal"] == pytest.approx(0.5, abs=1e-6) and fits["replicated-anneal"] == pytest.approx(0.7, abs=1e-6)
+    assert fits["exact"] == pytest.approx(0.83, abs=1e-6)
+    assert (out / "fig_alpha_half_vs_N.png").stat().st_size > 0
+    assert len((out / "alpha_half_vs_N.csv").read_text().splitlines()) == 1 + 9
+    assert json.loads((out / "extrapolation.json").read_text())["command"].startswith("actlab capacity extrapolate")
+
+
+@pytest.mark.parametrize("make", [lambda p: p / "missing", lambda p: p])
+def test_cli_extrapolate_bad_folder_exits_2(make, tmp_path, capsys):
+    assert main(["capacity", "extrapolate", str(make(tmp_path))]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error:" in err[0]

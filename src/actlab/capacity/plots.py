@@ -30,6 +30,11 @@ def plot_scans(scans: Sequence[CapacityScan], path) -> Path:
     ax.axhline(0.5, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("α = P/N")
     ax.set_ylabel("fraction solved")
+    return _save(fig, ax, path)
+
+
+def _save(fig, ax, path) -> Path:
+    """Legend, layout, PNG at 110 dpi; closes the figure."""
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -93,8 +98,4 @@ def plot_alpha_half_vs_N(groups: Sequence[dict], path, theory: float | None = No
         ax.axhline(theory, color="grey", ls=":", lw=1, label=f"RS capacity {theory:.3f}")
     ax.set_xlabel("N^(−1/2)   (N → ∞ at 0; stars: extrapolation)")
     ax.set_ylabel("α½ (half the instances solved)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, ax, path)
