@@ -7,7 +7,8 @@
   a lower estimate of the true one.
 - `extrapolate_threshold`: α½(N) → N = ∞ by the weighted least-squares fit α½(N) = α∞ + a N^(−ν)
   (ν = ½ by default, the finite-size window of a sharp threshold; the fit form is a choice, stated
-  with the result), 95 % interval of α∞ by a parametric bootstrap of the α½ values.
+  with the result), each α½ weighted by its interval but never finer than the α grid resolves,
+  95 % interval of α∞ by a parametric bootstrap of the α½ values.
 - `cover_probability`: Cover (1965): P random points in general position in R^N are
   separable through the origin with probability C(P, N)/2^P, C(P, N) = 2 Σ_{k<N} binom(P−1, k).
 - `weight_perturbation`: training error vs perturbation of a solution — spherical:
@@ -137,8 +138,12 @@ def capacity_scan(activation: str, K: int, weights: str, N: int, alphas: Sequenc
 
 
 def extrapolate_threshold(Ns: Sequence[int], values: Sequence[float], cis: Sequence[tuple[float, float]], *,
-                          power: float = 0.5, bootstrap: int = 2000, seed: int = 0) -> dict:
-    """Fit α½(N) = α∞ + a N^(−power) by weighted least squares (σ_i = 95 % interval width / 3.92).
+                          power: float = 0.5, floors: Optional[Sequence[float]] = None, bootstrap: int = 2000,
+                          seed: int = 0) -> dict:
+    """Fit α½(N) = α∞ + a N^(−power) by weighted least squares, σ_i = max(95 % interval width / 3.92, floor_i).
+
+    floors: the α grid's resolution per point (spacing/√12): a logistic fit whose transition falls between
+    two loads of a coarse grid can report an interval far narrower than the grid resolves.
 
     Returns α∞, its 95 % interval (parametric bootstrap of the α½ values), a, χ² and the degrees of
     freedom. Needs three sizes or more with finite values and intervals.
@@ -146,11 +151,12 @@ def extrapolate_threshold(Ns: Sequence[int], values: Sequence[float], cis: Seque
     N = np.asarray(Ns, dtype=float)
     v = np.asarray(values, dtype=float)
     ci = np.asarray(cis, dtype=float).reshape(len(v), 2)
+    floor = np.zeros(len(v)) if floors is None else np.asarray(floors, dtype=float)
     ok = np.isfinite(v) & np.isfinite(ci).all(1)
     if int(ok.sum()) < 3:
         raise ActlabError(f"extrapolation needs α½ at three sizes or more, got {int(ok.sum())}")
-    N, v, ci = N[ok], v[ok], ci[ok]
-    sigma = np.maximum((ci[:, 1] - ci[:, 0]) / 3.92, 1e-6)
+    N, v, ci, floor = N[ok], v[ok], ci[ok], floor[ok]
+    sigma = np.maximum.reduce([(ci[:, 1] - ci[:, 0]) / 3.92, floor, np.full(len(v), 1e-6)])
     A = np.stack([np.ones_like(N), N ** -power], 1) / sigma[:, None]
 
     def fit(vals: np.ndarray) -> np.ndarray:
@@ -162,7 +168,8 @@ def extrapolate_threshold(Ns: Sequence[int], values: Sequence[float], cis: Seque
     boots = np.array([fit(v + sigma * rng.standard_normal(len(v)))[0] for _ in range(bootstrap)])
     lo, hi = np.percentile(boots, [2.5, 97.5])
     return {"alpha_inf": float(coef[0]), "alpha_inf_ci95": [float(lo), float(hi)], "slope": float(coef[1]),
-            "power": power, "chi2": chi2, "dof": int(len(v) - 2), "sizes": [int(n) for n in N]}
+            "power": power, "chi2": chi2, "dof": int(len(v) - 2), "sizes": [int(n) for n in N],
+            "sigma": [float(x) for x in sigma]}
 
 
 # ----------------------------------------------------------------------------- robustness

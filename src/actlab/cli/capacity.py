@@ -173,12 +173,15 @@ def _study_groups(folder: Path) -> list[dict]:
             g = groups.setdefault((machine, label), {"machine": machine, "label": label, "solver": cell["solver"],
                                                      "cells": {}})
             value, ci = _number(cell["alpha_half"]), [_number(x) for x in cell["alpha_half_ci95"]]
-            g["cells"][cell["N"]] = (value, ci, cell["seconds"], path.name)
+            grid = sorted(cell["alphas"])
+            spacing = min((b - a for a, b in zip(grid, grid[1:])), default=0.0)
+            g["cells"][cell["N"]] = (value, ci, cell["seconds"], path.name, spacing / math.sqrt(12))
     out = []
     for g in groups.values():
         Ns = sorted(g["cells"])
         g.update(N=Ns, alpha_half=[g["cells"][n][0] for n in Ns], ci=[g["cells"][n][1] for n in Ns],
-                 seconds=[g["cells"][n][2] for n in Ns], files=[g["cells"][n][3] for n in Ns])
+                 seconds=[g["cells"][n][2] for n in Ns], files=[g["cells"][n][3] for n in Ns],
+                 resolution=[g["cells"][n][4] for n in Ns])
         del g["cells"]
         out.append(g)
     return out
@@ -193,12 +196,14 @@ def _extrapolate(args) -> int:
     groups = _study_groups(folder)
     if not groups:
         raise ActlabError(f"no `actlab capacity simulate --json` results in {folder}")
-    lines = [f"α½(N) = α∞ + a·N^(−{args.power:g}), fitted on N ≥ {args.min_N} (weighted least squares)"]
+    lines = [f"α½(N) = α∞ + a·N^(−{args.power:g}), fitted on N ≥ {args.min_N} (weighted least squares, "
+             f"σ = max(interval/3.92, α-grid spacing/√12))"]
     for g in groups:
         use = [i for i, n in enumerate(g["N"]) if n >= args.min_N]
         try:
             g["fit"] = extrapolate_threshold([g["N"][i] for i in use], [g["alpha_half"][i] for i in use],
-                                             [g["ci"][i] for i in use], power=args.power)
+                                             [g["ci"][i] for i in use], power=args.power,
+                                             floors=[g["resolution"][i] for i in use])
         except ActlabError as exc:
             g["fit"] = None
             g["no_fit"] = str(exc)
