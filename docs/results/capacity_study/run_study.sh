@@ -26,13 +26,14 @@ for bg in 0.05,5/0.02,2 0.05,5/0.05,5 0.05,5/0.1,10 0.02,2/0.05,5; do
         --beta ${bg%/*} --gamma ${bg#*/}
 done
 # 2. The study (seed 0): the same budget in proposals per weight at every N; 16 instances per α (8 at N = 1001,
-#    where an unsolved instance costs ~2·10⁹ pattern-proposals), α grids that bracket each solver's α½.
+#    where an unsolved instance costs ~10⁹ pattern-proposals), α grids that bracket each solver's α½ (set from
+#    the trend of the smaller sizes: loads far above α½ only burn the whole budget on every instance).
 PLAIN="--solver anneal --energy hinge --sweeps 3000 --beta 0.1,10"
 REPL="--solver replicated-anneal --energy hinge --sweeps 1000 --replicas 3 --beta 0.05,5 --gamma 0.05,5"
 for N in 21 101 201 401 1001; do
     B=16; GP=0.3,0.4,0.5,0.6,0.7,0.8,0.9; GR=$GP
-    [ $N = 401 ] && GP=0.3,0.4,0.5,0.6,0.7 && GR=0.5,0.6,0.7,0.8
-    [ $N = 1001 ] && B=8 && GP=0.3,0.4,0.5,0.6 && GR=0.5,0.6,0.7,0.8
+    [ $N = 401 ] && GP=0.3,0.4,0.5,0.6,0.7 && GR=0.4,0.5,0.6,0.7
+    [ $N = 1001 ] && B=8 && GP=0.2,0.3,0.4,0.5 && GR=0.3,0.4,0.5,0.6
     REF=$( [ $N = 21 ] && echo --reference || true )
     cell $OUT/hinge_anneal_N$N.json --N $N --alphas $GP --instances $B $REF $PLAIN
     cell $OUT/hinge_replicated_N$N.json --N $N --alphas $GR --instances $B $REPL
