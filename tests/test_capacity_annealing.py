@@ -65,7 +65,7 @@ def test_replicated_chain_samples_the_robust_ensemble(beta, gamma):
     rng = np.random.default_rng(1)
     samples = []
     best = np.empty((1, n), dtype=np.int64)
-    for seed in range(3000):
+    for seed in range(2000):
         W = rng.choice([-1, 1], (R, 1, n)).astype(np.int64)
         err, _ = replicated_anneal_instance(XT, y, c, W, True, LINEAR, True, 30, beta, beta, gamma, gamma, seed, best)
         assert err > 0
@@ -85,7 +85,7 @@ def test_plain_chain_samples_the_boltzmann_measure():
     p = np.exp(-beta * e) / np.exp(-beta * e).sum()
     rng = np.random.default_rng(2)
     got = []
-    for seed in range(3000):
+    for seed in range(2000):
         W = rng.choice([-1, 1], (1, 3)).astype(np.int64)
         anneal_instance(XT, y, c, W, True, LINEAR, True, 30, beta, beta, seed)
         got.append(_hinge(X, y, W[0]))
@@ -185,3 +185,16 @@ def test_cli_extrapolate_bad_folder_exits_2(make, tmp_path, capsys):
     assert main(["capacity", "extrapolate", str(make(tmp_path))]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "error:" in err[0]
+
+
+def test_cli_extrapolate_pools_the_cells_of_one_size(tmp_path, capsys):
+    for N in (101, 201, 401):
+        (tmp_path / f"a_{N}.json").write_text(json.dumps(_cell(N, "anneal", 0.5 - 1.0 / math.sqrt(N), {})))
+    finer = dict(_cell(401, "anneal", 0.0, {}), alphas=[0.3, 0.7], solved=[8, 0])
+    (tmp_path / "a_401_fine.json").write_text(json.dumps(finer))
+    assert main(["capacity", "extrapolate", str(tmp_path), "--json"]) == 0
+    (group,) = json.loads(capsys.readouterr().out)["groups"]
+    assert group["N"] == [101, 201, 401] and group["files"][-1] == "a_401.json+a_401_fine.json"
+    assert 0.3 < group["alpha_half"][-1] < 0.7                 # refitted on the pooled loads 0.3, 0.5, 0.7
+    (tmp_path / "a_401_again.json").write_text(json.dumps(_cell(401, "anneal", 0.4, {})))  # load 0.5 twice
+    assert main(["capacity", "extrapolate", str(tmp_path)]) == 2

@@ -38,5 +38,9 @@ for N in 21 101 201 401 1001; do
     cell $OUT/hinge_anneal_N$N.json --N $N --alphas $GP --instances $B $REF $PLAIN
     cell $OUT/hinge_replicated_N$N.json --N $N --alphas $GR --instances $B $REPL
 done
+# Refinement at N = 1001, where both transitions fell between two loads of the 0.1 grid: loads in between, on
+# independent instances (--seed 1); `extrapolate` pools the cells of one size.
+cell $OUT/hinge_anneal_N1001_fine.json --N 1001 --alphas 0.325,0.35,0.375 --instances 8 --seed 1 $PLAIN
+cell $OUT/hinge_replicated_N1001_fine.json --N 1001 --alphas 0.425,0.45,0.475 --instances 8 --seed 1 $REPL
 # 3. Table, figure and extrapolation over every cell in the folder (including the error-count runs).
 $ACTLAB capacity extrapolate $OUT --min-N 101 --out $OUT

@@ -142,8 +142,6 @@ def _simulate(args) -> int:
 
 
 def _option_label(solver: str, options: dict | None) -> str:
-    if solver == "exact":
-        return "exact (enumeration)"
     if options is None:
         return f"{solver} (options not recorded)"
     text = ", ".join(f"{k}={'–'.join(f'{x:g}' for x in v) if isinstance(v, list) else v}"
@@ -158,7 +156,10 @@ def _number(value) -> float:
 
 def _study_groups(folder: Path) -> list[dict]:
     """The simulate --json cells in `folder` (and their exact references), grouped by machine, solver and
-    options, each group's sizes in order."""
+    options, each group's sizes in order. Cells of one size with the same number of instances and
+    disjoint loads (a finer grid added later) are pooled and α½ refitted on the union."""
+    from ..capacity.empirical import alpha_at_half
+
     groups: dict = {}
     for path in sorted(folder.glob("*.json")):
         try:
@@ -170,19 +171,32 @@ def _study_groups(folder: Path) -> list[dict]:
         for cell in [data] + ([data["reference"]] if "reference" in data else []):
             machine = f"{cell['activation']} K={cell['K']} {cell['weights']}"
             label = _option_label(cell["solver"], cell.get("solver_options"))
+            if cell["solver"] == "exact":                   # references of different scans are different instances
+                label = f"exact (enumeration, {cell['instances']} instances per α)"
             g = groups.setdefault((machine, label), {"machine": machine, "label": label, "solver": cell["solver"],
                                                      "cells": {}})
-            value, ci = _number(cell["alpha_half"]), [_number(x) for x in cell["alpha_half_ci95"]]
-            grid = sorted(cell["alphas"])
-            spacing = min((b - a for a, b in zip(grid, grid[1:])), default=0.0)
-            g["cells"][cell["N"]] = (value, ci, cell["seconds"], path.name, spacing / math.sqrt(12))
+            g["cells"].setdefault(cell["N"], []).append(dict(cell, file=path.name))
     out = []
     for g in groups.values():
-        Ns = sorted(g["cells"])
-        g.update(N=Ns, alpha_half=[g["cells"][n][0] for n in Ns], ci=[g["cells"][n][1] for n in Ns],
-                 seconds=[g["cells"][n][2] for n in Ns], files=[g["cells"][n][3] for n in Ns],
-                 resolution=[g["cells"][n][4] for n in Ns])
+        rows = []
+        for n in sorted(g["cells"]):
+            cells = g["cells"][n]
+            value, ci = _number(cells[0]["alpha_half"]), [_number(x) for x in cells[0]["alpha_half_ci95"]]
+            loads = [a for c in cells for a in c["alphas"]]
+            if len(cells) > 1:
+                if len(set(loads)) < len(loads) or len({c["instances"] for c in cells}) > 1:
+                    raise ActlabError(f"cannot pool {', '.join(c['file'] for c in cells)}: the same load twice or "
+                                      f"different numbers of instances")
+                order = sorted(range(len(loads)), key=loads.__getitem__)
+                solved = [s for c in cells for s in c["solved"]]
+                value, ci = alpha_at_half([loads[i] for i in order], [solved[i] for i in order],
+                                          cells[0]["instances"])
+            grid = sorted(loads)
+            spacing = min((b - a for a, b in zip(grid, grid[1:])), default=0.0)
+            rows.append((n, value, list(ci), sum(c["seconds"] for c in cells), "+".join(c["file"] for c in cells),
+                         spacing / math.sqrt(12)))
         del g["cells"]
+        g.update(dict(zip(["N", "alpha_half", "ci", "seconds", "files", "resolution"], map(list, zip(*rows)))))
         out.append(g)
     return out
 
