@@ -33,9 +33,9 @@ def plot_scans(scans: Sequence[CapacityScan], path) -> Path:
     return _save(fig, ax, path)
 
 
-def _save(fig, ax, path) -> Path:
+def _save(fig, ax, path, loc: str = "best") -> Path:
     """Legend, layout, PNG at 110 dpi; closes the figure."""
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc=loc)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -89,7 +89,7 @@ def plot_alpha_half_vs_N(groups: Sequence[dict], path, theory: float | None = No
                     capsize=2, color=color, label=g["label"])
         fit = g.get("fit")
         if fit:
-            grid = np.linspace(0, x.max(), 50)
+            grid = np.linspace(0, min(fit["sizes"]) ** -0.5, 50)         # over the fitted sizes and on to N = ∞
             ax.plot(grid, fit["alpha_inf"] + fit["slope"] * grid ** (2 * fit["power"]), color=color, lw=1, ls="--")
             lo, hi = fit["alpha_inf_ci95"]
             ax.errorbar([0], [fit["alpha_inf"]], yerr=[[fit["alpha_inf"] - lo], [hi - fit["alpha_inf"]]],
@@ -98,4 +98,6 @@ def plot_alpha_half_vs_N(groups: Sequence[dict], path, theory: float | None = No
         ax.axhline(theory, color="grey", ls=":", lw=1, label=f"RS capacity {theory:.3f}")
     ax.set_xlabel("N^(−1/2)   (N → ∞ at 0; stars: extrapolation)")
     ax.set_ylabel("α½ (half the instances solved)")
-    return _save(fig, ax, path)
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.45 * (high - low))                 # room for the legend above the data
+    return _save(fig, ax, path, loc="upper left")
