@@ -12,7 +12,7 @@ Energies (both zero exactly on the solutions, ties y·o = 0 counting as errors a
   output sign(h) is wrong exactly when y·h ≤ 0), so for odd N the cost of a violated pattern is twice
   the number of weight flips that would fix it, the "linear" energy of the binary perceptron in
   Baldassi et al.'s RRRMC.jl (GraphPercLinear). ReLU committees: o = Σ_l c_l max(h_l, 0). Sign
-  committees: o = Σ_l sign(h_l), so the cost counts the hidden units that are on the wrong side.
+  committees: o = Σ_l sign(h_l), so the cost grows with the number of hidden units on the wrong side.
 
 Plain annealing (`anneal_instance`): `sweeps` sweeps of N = K·n proposals, the weight drawn uniformly;
 Metropolis acceptance min(1, e^{−β ΔE}), β geometric from β₀ to β₁; stops at E = 0.
