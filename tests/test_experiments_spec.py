@@ -164,3 +164,9 @@ def test_run_result_turns_array_scalars_into_json():
         "diverged_at": {"step": 3}, "extra": {"grad_norms_init": [1.0, 0.25]}}
     with pytest.raises(ValueError, match="status must be one of done, diverged"):
         RunResult(status="failed")
+
+
+def test_includes_without_a_sweep_are_the_whole_spec():
+    only = parse_spec('task = "toy"\n[base]\nepochs = 1\n[[include]]\ndepth = 2\n[[include]]\ndepth = 3\n')
+    assert [r.config for r in only.runs()] == [{"epochs": 1, "depth": 2}, {"epochs": 1, "depth": 3}]
+    assert [r.config for r in parse_spec('task = "toy"\n[base]\nepochs = 1\n').runs()] == [{"epochs": 1}]

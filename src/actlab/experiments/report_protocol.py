@@ -18,8 +18,9 @@ def arm_labels(df) -> dict:
     """arm id -> 'axis=value, ...' over the axes that vary between arms, in arm order."""
     axes = [a for a in df.attrs["axes"] if a in df.columns]
     firsts = df.drop_duplicates("arm")
-    varying = [a for a in axes if firsts[a].astype(str).nunique() > 1] or axes
-    return {r["arm"]: ", ".join(f"{a}={_fmt(r[a])}" for a in varying) or "all" for _, r in firsts.iterrows()}
+    varying = [a for a in axes if firsts[a].astype(str).nunique(dropna=False) > 1] or axes
+    return {r["arm"]: ", ".join(f"{a}={_fmt(r[a])}" for a in varying if fmt_value(r[a]) != "–") or "all"
+            for _, r in firsts.iterrows()}
 
 
 def protocol_part(df, out: Path) -> tuple:
