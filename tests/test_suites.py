@@ -45,18 +45,22 @@ def test_suite_specs_are_tuned_fairly(suite, profile):
         assert {a["data"] for a in arms} == {"fashion_mnist"} and all(a.get("n_train") is None for a in arms)
         assert all(a["epochs"] >= 10 for a in arms)
     if suite == "zplane":
-        families = {(a.get("model"), a.get("act"), str(a.get("group_size")), a.get("norm")) for a in arms}
-        assert {("zplane", "radial_bounding", "2", None), ("zplane", "radial_bounding", "vector", None),
-                ("mlp", "identity", "None", None), ("mlp", "relu", "None", "layernorm"),
-                ("mlp", "relu", "None", None), ("mlp", "tanh", "None", None)} <= families
-        for family in families:  # every family with every initialisation
-            assert {a["init"] for a in arms if (a.get("model"), a.get("act"), str(a.get("group_size")),
-                                                a.get("norm")) == family} == INITS
+        families = {(a["model"], a["act"], str(a.get("group_size")), a.get("norm"), a.get("norm_position"))
+                    for a in arms}
+        assert families == {("zplane", "radial_bounding", "2", None, None), ("mlp", "identity", "None", None, None),
+                            ("mlp", "relu", "None", "layernorm", "post"), ("mlp", "relu", "None", "layernorm", "pre"),
+                            ("resmlp", "relu", "None", "layernorm", "pre"), ("mlp", "relu", "None", None, None),
+                            ("mlp", "tanh", "None", None, None)}
+        for family in families:  # every family with every initialisation, at one depth
+            same = [a for a in arms if (a["model"], a["act"], str(a.get("group_size")), a.get("norm"),
+                                        a.get("norm_position")) == family]
+            assert sorted(a["init"] for a in same) == sorted(INITS)
+        assert len({a["depth"] for a in arms}) == 1
         if profile == "full":
             assert all(a["depth"] == 100 and a["width"] >= 128 for a in arms)
     else:
         acts = {"zorro", "zorro_asymmetric", "zorro_sloped", "zorro_sigmoid", "zorro_tanh", "relu", "gelu", "silu"}
-        archs = {"mlp none", "mlp batchnorm", "cnn"} | ({"vit"} if profile == "full" else set())
+        archs = {"mlp none", "mlp batchnorm", "cnn", "vit"}
         for arch in archs:
             assert {a["act"] for a in arms if " ".join([a["model"], *([a["norm"]] if a["model"] == "mlp" else [])])
                     == arch} == acts
@@ -76,15 +80,18 @@ def _claims_rows(text: str) -> list:
 
 def test_zplane_tiny_run_has_claims_with_intervals(tmp_path):
     spec = tiny_spec("zplane", lambda row: row["init"] == "default" and (
-        row.get("group_size") == 2 or row.get("act") in ("identity", "relu") and "norm" not in row))
+        row.get("group_size") == 2 or row.get("model") == "resmlp"
+        or row.get("act") in ("identity", "relu") and "norm" not in row))
     run_sweep(spec, out=tmp_path, workers=0, progress=False, meta={"suite": "zplane", "profile": "quick"})
     text = suite_report(tmp_path).read_text()
     rows = _claims_rows(text)
-    assert len(rows) == 3  # the MNIST figure, RB vs the deep linear control, RB vs ReLU
+    assert len(rows) == 4  # the MNIST figure, RB vs the deep linear control, the residual MLP and ReLU
     assert all(any(f"**{v}**" in r for v in VERDICTS) for r in rows)
     assert "not measured" in rows[0] and "beats the deep linear control" in rows[1] and "95 % CI" in rows[1]
-    assert "n = 2 paired seeds" in rows[2] and "actlab reproduce zplane --profile quick" in rows[1]
+    assert "replaces relu residual MLP (pre-LN)" in rows[2] and "replaces relu:" in rows[3]
+    assert "n = 2 paired seeds" in rows[3] and "actlab reproduce zplane --profile quick" in rows[1]
     assert "## Families and their initialisation" in text and "## Protocol" in text
+    assert "## RB pairs against each family at the same initialisation" in text
 
 
 def test_zorro_tiny_run_has_claims_and_fit_table(tmp_path, monkeypatch):
@@ -133,8 +140,14 @@ def test_zplane_claims_follow_the_rules_and_choose_inits_on_validation():
     assert verdicts[next(k for k in verdicts if "deep linear" in k)] == "reproduced"
     assert verdicts[next(k for k in verdicts if "replaces relu + LayerNorm" in k)] == "contradicted"
     assert verdicts[next(k for k in verdicts if "replaces relu:" in k)] == "inconclusive"
-    ln = claims[next(k for k in claims if "LayerNorm" in k)]
+    ln = claims[next(k for k in claims if "replaces relu + LayerNorm" in k)]
     assert "RB pairs (orthogonal)" in ln["measured"] and "relu + LayerNorm (critical)" in ln["measured"]
+    # at the same init the picture differs: RB's default init loses to the control's
+    from actlab.suites.zplane.claims import sections
+
+    control = next(line for line in sections(df, "quick") if line.startswith("| deep linear (identity) (beats)"))
+    cells = control.strip(" |").split(" | ")[1:]  # one per init: the control ran with "default" only
+    assert sum(c.startswith("**contradicted**") for c in cells) == 1 and cells.count("–") == 2
 
 
 def test_claims_say_not_measured_without_the_protocol(monkeypatch):

@@ -11,7 +11,7 @@ from .protocol import select_best
 from .stats import t_interval
 from .tune import tune_from_dict
 
-TRIAL_STATUSES = ("done", "pruned", "diverged", "failed", "pending", "running")
+TRIAL_STATUSES = ("done", "collapsed", "pruned", "diverged", "failed", "pending", "running")
 
 
 def arm_labels(df) -> dict:
@@ -42,7 +42,7 @@ def protocol_part(df, out: Path) -> tuple:
 
 
 def _tuning_table(trials, labels: dict, tune) -> list:
-    head = ["arm", *TRIAL_STATUSES[:4], *(f"best {p}" for p in tune.params), f"best {tune.metric}"]
+    head = ["arm", *TRIAL_STATUSES[:5], *(f"best {p}" for p in tune.params), f"best {tune.metric}"]
     rows = [_row(head), _row(["---"] * len(head))]
     for arm, label in labels.items():
         part = trials[trials["arm"] == arm]
@@ -50,7 +50,7 @@ def _tuning_table(trials, labels: dict, tune) -> list:
         best = select_best([_as_row(r) for _, r in part.iterrows()], tune.metric, tune.direction)
         chosen = [_fmt(best["config"][p]) + _edge(part, p, best["config"][p], tune) if best else "–"
                   for p in tune.params]
-        rows.append(_row([label, *(str(int(counts.get(s, 0))) for s in TRIAL_STATUSES[:4]), *chosen,
+        rows.append(_row([label, *(str(int(counts.get(s, 0))) for s in TRIAL_STATUSES[:5]), *chosen,
                           f"{best['metrics'][tune.metric]:.4g}" if best else "–"]))
     return rows
 

@@ -87,7 +87,7 @@ def _mean(seeds: dict) -> str:
 
 
 def _finals(df):
-    finals = df[(df["phase"] == "final") & df["status"].isin(["done", "diverged"])].copy()
+    finals = df[(df["phase"] == "final") & df["status"].isin(["done", "diverged", "collapsed"])].copy()
     finals["arch"] = [architecture(r) for r in finals.to_dict("records")]
     return finals
 
