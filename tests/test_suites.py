@@ -92,6 +92,7 @@ def test_zplane_tiny_run_has_claims_with_intervals(tmp_path):
     assert "n = 2 paired seeds" in rows[3] and "actlab reproduce zplane --profile quick" in rows[1]
     assert "## Families and their initialisation" in text and "## Protocol" in text
     assert "## RB pairs against each family at the same initialisation" in text
+    assert (tmp_path / "report" / "zplane_families.png").exists() and "zplane_families.csv" in text
 
 
 def test_zorro_tiny_run_has_claims_and_fit_table(tmp_path, monkeypatch):
@@ -107,6 +108,7 @@ def test_zorro_tiny_run_has_claims_and_fit_table(tmp_path, monkeypatch):
     assert any("zorro is as accurate as ReLU in a small CNN" in r and "95 % CI" in r for r in rows)
     assert sum("Zorro approximates" in r for r in rows) == 3
     assert "## Zorro fitted to Swish, GELU and DGELU" in text and "## Test accuracy per architecture" in text
+    assert (tmp_path / "report" / "zorro_accuracy.png").exists() and "zorro_accuracy.csv" in text
 
 
 def _finals(families: dict) -> pd.DataFrame:

@@ -1,70 +1,49 @@
-"""Curated figures for the suite reports: a few lines per plot, each with its data as CSV."""
+"""Curated figures for the suite reports, each with its data as CSV."""
 from __future__ import annotations
 
 import csv
-import io
 import math
 from pathlib import Path
-from typing import Optional
-
-from ..experiments.report import legend_entries, line_colours
-from ..experiments.store import read_run_file
 
 
-def run_profile(run_dir: Path, run_id: str, key: str) -> Optional[list]:
-    """A per-layer list from a run's artifacts (e.g. grad_norms_init), the readout excluded."""
-    artifacts = read_run_file(run_dir, run_id, "artifacts.json") or {}
-    values, layers = artifacts.get(key), artifacts.get("layers")
-    if not isinstance(values, list):
-        return None
-    if isinstance(layers, list) and len(layers) == len(values):
-        values = [v for v, label in zip(values, layers) if label != "readout"]
-    return values
+def interval_bars(out_dir: Path, name: str, groups: dict, title: str, ylabel: str) -> tuple:
+    """Grouped bars with 95 % intervals: groups = {group: {bar label: actlab.experiments.stats.Interval}}.
 
-
-def run_history(run_dir: Path, run_id: str, key: str) -> tuple[list, list]:
-    history = read_run_file(run_dir, run_id, "history.json") or []
-    rows = [(h.get("epoch", i + 1), h.get(key)) for i, h in enumerate(history) if h.get(key) is not None]
-    return [r[0] for r in rows], [r[1] for r in rows]
-
-
-def line_figure(out_dir: Path, name: str, panels: list, xlabel: str, ylabel: str, title: str,
-                logx: bool = False, logy: bool = False) -> list:
-    """Plot panels [(panel title, {label: (xs, ys)})] side by side into out_dir/name.png, their data into
-    out_dir/name.csv (columns panel, label, x, y); return the report's Markdown lines for it."""
+    One cluster per group, one colour per bar label (the same label, the same colour, in every
+    cluster); writes out_dir/name.png and out_dir/name.csv (group, label, mean, lo, hi, n) and
+    returns the report's (title, PNG name, CSV name).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [(t, s) for t, s in panels if s]
-    if not panels:
-        return []
-    rows = [("panel", "label", "x", "y")]
-    labels = list(dict.fromkeys(label for _, series in panels for label in series))
-    colours = line_colours(labels)
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
-    for ax, (panel, series) in zip(axes[0], panels):
-        for label, (xs, ys) in series.items():
-            ys = [float(y) if y is not None else math.nan for y in ys]
-            rows += [(panel, label, x, y) for x, y in zip(xs, ys)]
-            shown = [y if (not logy or y > 0) else math.nan for y in ys]
-            ax.plot(xs, shown, marker="." if len(xs) > 12 else "o", markersize=3 if len(xs) > 12 else 5, label=label,
-                    color=colours[label])
-        ax.set_title(panel, fontsize=9)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
-        if logx:
-            ax.set_xscale("log")
-        if logy:
-            ax.set_yscale("log")
-    fig.legend(*legend_entries(axes.flat, labels), fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.suptitle(title, fontsize=10)
+    labels = list(dict.fromkeys(label for bars in groups.values() for label in bars))
+    width = 0.8 / max(1, len(labels))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * len(groups) * len(labels) + 2), 4.2))
+    rows = [("group", "label", "mean", "lo", "hi", "n")]
+    for k, label in enumerate(labels):
+        xs, means, errs = [], [], [[], []]
+        for g, bars in enumerate(groups.values()):
+            ci = bars.get(label)
+            if ci is None or not math.isfinite(ci.mean):
+                continue
+            lo, hi = (ci.lo, ci.hi) if math.isfinite(ci.lo) else (ci.mean, ci.mean)
+            xs.append(g - 0.4 + width * (k + 0.5))
+            means.append(ci.mean)
+            errs[0].append(ci.mean - lo)
+            errs[1].append(hi - ci.mean)
+        ax.bar(xs, means, width, yerr=errs, capsize=2, label=label)
+    for group, bars in groups.items():
+        rows += [(group, label, ci.mean, ci.lo, ci.hi, ci.n) for label, ci in bars.items()]
+    ax.set_xticks(range(len(groups)), list(groups), rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(out_dir / f"{name}.png", dpi=100, bbox_inches="tight")
+    fig.savefig(out_dir / f"{name}.png", dpi=100)
     plt.close(fig)
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(rows)
-    (out_dir / f"{name}.csv").write_text(text.getvalue())
-    return [f"### {title}", "", f"![{title}]({name}.png)", "", f"Data: [{name}.csv]({name}.csv)", ""]
+    with open(out_dir / f"{name}.csv", "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    return title, f"{name}.png", f"{name}.csv"

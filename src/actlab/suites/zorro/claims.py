@@ -26,6 +26,7 @@ from actlab.experiments.stats import t_interval
 from actlab.experiments.verdicts import claim_row, finals_by_arm
 
 from ..common import NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, data_name, pct
+from ..figures import interval_bars
 from . import fits
 
 BASELINES = ("relu", "gelu", "silu")
@@ -38,6 +39,7 @@ METRIC = "test_acc"
 ARCHITECTURES = (("fc", "fully connected nets without normalisation"),
                  ("fc_bn", "fully connected nets with BatchNorm"),
                  ("cnn", "a small CNN"), ("vit", "a small Transformer (patch ViT)"))
+SHORT_NAMES = {"fc": "MLP", "fc_bn": "MLP + BatchNorm", "cnn": "CNN", "vit": "ViT"}
 
 
 def architecture(row) -> str:
@@ -161,3 +163,15 @@ def sections(df, profile: str) -> list:
             cells.append(ci.fmt(3) if ci.n else "–")
         lines.append(f"| {act} | " + " | ".join(cells) + " |")
     return lines
+
+
+def figures(df, run_dir, out) -> list:
+    """Test accuracy of every activation in every architecture (finals, 95 % intervals)."""
+    if "phase" not in df.columns:
+        return []
+    arms, values = _arms(df), finals_by_arm(df, METRIC)
+    groups: dict = {}
+    for (arch, act), arm in arms.items():
+        groups.setdefault(SHORT_NAMES.get(arch, arch), {})[act] = t_interval(list(values.get(arm, {}).values()))
+    return [interval_bars(out, "zorro_accuracy", groups, "test accuracy per architecture and activation "
+                          "(finals: mean, 95 % t-interval)", "test accuracy")]

@@ -27,6 +27,7 @@ from actlab.experiments.stats import t_interval
 from actlab.experiments.verdicts import claim_row, finals_by_arm, judge, pick_arm
 
 from ..common import NOT_MEASURED, data_is, data_name, pct, with_variant
+from ..figures import interval_bars
 
 PAPER_MNIST_ACC = 0.9834
 MARGIN = 0.01
@@ -34,6 +35,7 @@ RB = "RB pairs"
 CONTROL = "deep linear (identity)"
 METRIC = "test_acc"
 PAPER = "title claim (no figure)"
+INIT_ORDER = {"default": 0, "orthogonal": 1, "critical": 2}
 
 
 def family(row) -> str:
@@ -132,7 +134,7 @@ def sections(df, profile: str) -> list:
         lines.append(f"| {name} | {init} | {pct(v.mean)} | {pct(t.mean)}{spread} | {ci} | {t.n} |")
     if RB not in arms:
         return lines
-    inits = list(dict.fromkeys(i for by_init in arms.values() for i in by_init))
+    inits = sorted({i for by_init in arms.values() for i in by_init}, key=lambda i: (INIT_ORDER.get(i, len(INIT_ORDER)), i))
     lines += ["", f"## {RB} against each family at the same initialisation", "",
               f"The claims of the table above, with {RB} and the other family at the same init (each at its "
               f"own selected learning rate): the verdict, the difference of test accuracy {RB} − family, its "
@@ -151,3 +153,14 @@ def sections(df, profile: str) -> list:
             cells.append(f"**{v.verdict}**: {v.cell()}")
         lines.append(f"| {name} ({'beats' if name == CONTROL else 'replaces'}) | " + " | ".join(cells) + " |")
     return lines
+
+
+def figures(df, run_dir, out) -> list:
+    """Test accuracy of every family at every initialisation (finals, 95 % intervals)."""
+    if "phase" not in df.columns:
+        return []
+    test = finals_by_arm(df, METRIC)
+    groups = {name: {init: t_interval(list(test.get(arm, {}).values())) for init, arm in by_init.items()}
+              for name, by_init in _family_arms(df).items()}
+    return [interval_bars(out, "zplane_families", groups, "test accuracy per family and initialisation "
+                          "(finals: mean, 95 % t-interval)", "test accuracy")]
