@@ -118,6 +118,7 @@ def test_report_of_a_tuned_sweep(tuned_dir):
     text = build_report(out).read_text()
     assert "## Protocol" in text and "### Finals" in text and "lr log-uniform in [0.0001, 1]" in text
     assert "| activation=relu |" in text and "95 % CI" in text and "3/3" in text
+    assert "| arm | done | collapsed | pruned | diverged | failed | best lr |" in text  # trials by outcome
     assert (out / "report" / "tuning_validation.png").exists()
     assert "tanh" in (out / "report" / "tuning_validation.csv").read_text()
     assert (out / "report" / "finals.csv").exists()

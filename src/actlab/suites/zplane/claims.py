@@ -139,7 +139,7 @@ def sections(df, profile: str) -> list:
               f"The claims of the table above, with {RB} and the other family at the same init (each at its "
               f"own selected learning rate): the verdict, the difference of test accuracy {RB} − family, its "
               "95 % interval and the seeds.", "",
-              "| family | " + " | ".join(inits) + " |", "| --- " * (len(inits) + 1) + "|"]
+              f"| family | {RB} … | " + " | ".join(inits) + " |", "| --- " * (len(inits) + 2) + "|"]
     for name, by_init in arms.items():
         if name.startswith("RB"):
             continue
@@ -151,7 +151,7 @@ def sections(df, profile: str) -> list:
                 continue
             v = judge(a, b, ">", _claim(name)[1])
             cells.append(f"**{v.verdict}**: {v.cell()}")
-        lines.append(f"| {name} ({'beats' if name == CONTROL else 'replaces'}) | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | {'beats' if name == CONTROL else 'replaces'} | " + " | ".join(cells) + " |")
     return lines
 
 
