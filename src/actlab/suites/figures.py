@@ -5,6 +5,8 @@ import csv
 import math
 from pathlib import Path
 
+from ..experiments.report import line_colours
+
 
 def interval_bars(out_dir: Path, name: str, groups: dict, title: str, ylabel: str) -> tuple:
     """Grouped bars with 95 % intervals: groups = {group: {bar label: actlab.experiments.stats.Interval}}.
@@ -19,6 +21,7 @@ def interval_bars(out_dir: Path, name: str, groups: dict, title: str, ylabel: st
     import matplotlib.pyplot as plt
 
     labels = list(dict.fromkeys(label for bars in groups.values() for label in bars))
+    colours = line_colours(labels)
     width = 0.8 / max(1, len(labels))
     fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * len(groups) * len(labels) + 2), 4.2))
     rows = [("group", "label", "mean", "lo", "hi", "n")]
@@ -33,7 +36,7 @@ def interval_bars(out_dir: Path, name: str, groups: dict, title: str, ylabel: st
             means.append(ci.mean)
             errs[0].append(ci.mean - lo)
             errs[1].append(hi - ci.mean)
-        ax.bar(xs, means, width, yerr=errs, capsize=2, label=label)
+        ax.bar(xs, means, width, yerr=errs, capsize=2, label=label, color=colours[label])
     for group, bars in groups.items():
         rows += [(group, label, ci.mean, ci.lo, ci.hi, ci.n) for label, ci in bars.items()]
     ax.set_xticks(range(len(groups)), list(groups), rotation=20, ha="right", fontsize=8)
