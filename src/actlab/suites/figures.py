@@ -42,10 +42,10 @@ def interval_bars(out_dir: Path, name: str, groups: dict, title: str, ylabel: st
     ax.set_xticks(range(len(groups)), list(groups), rotation=20, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(out_dir / f"{name}.png", dpi=100)
+    fig.savefig(out_dir / f"{name}.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     with open(out_dir / f"{name}.csv", "w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
