@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import math
 
-from actlab.experiments.stats import t_interval
-from actlab.experiments.verdicts import claim_row, finals_by_arm
+from ...experiments.stats import t_interval
+from ...experiments.verdicts import claim_row, finals_by_arm
 
 from ..common import NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, data_name, pct
 from ..figures import interval_bars

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import math
 
-from actlab.experiments.stats import t_interval
-from actlab.experiments.verdicts import claim_row, finals_by_arm, judge, pick_arm
+from ...experiments.stats import t_interval
+from ...experiments.verdicts import claim_row, finals_by_arm, judge, pick_arm
 
 from ..common import NOT_MEASURED, data_is, data_name, pct, with_variant
 from ..figures import interval_bars
@@ -63,7 +63,8 @@ def _chosen(df, arms: dict) -> dict:
 
 
 def _claim(name: str) -> tuple:
-    """(claim text, sense margin) of RB against family `name`; the control must be beaten outright."""
+    """(claim text, margin) of "RB > family + margin": the control must be beaten outright, the others
+    matched within MARGIN."""
     if name == CONTROL:
         return f"{RB} beats the deep linear control (identity activation, same depth, inits and tuning)", 0.0
     return f"{RB} replaces {name}: its test accuracy is at least {name}'s − {100 * MARGIN:.0f} pp", -MARGIN
