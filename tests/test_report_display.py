@@ -43,21 +43,29 @@ def test_one_display_for_runs_that_did_not_finish_cleanly():
     assert run_cell("93.1 %", "done") == "93.1 %" and run_cell("9.84 %", "diverged") == "diverged †"
 
 
-def test_suite_line_figures_label_every_panel_alike(tmp_path):
-    from actlab.suites.figures import line_figure
+def test_suite_bar_figures_colour_each_label_alike_in_every_group(tmp_path):
+    from actlab.experiments.stats import t_interval
+    from actlab.suites.figures import interval_bars
 
-    seen = {}
-    real_legend = plt.Figure.legend
+    groups = {"fc": {"relu": t_interval([0.5, 0.6])},
+              "cnn": {"zorro": t_interval([0.8, 0.9, 0.85]), "relu": t_interval([0.7, 0.75])}}
+    fig_seen = {}
+    real_savefig = plt.Figure.savefig
 
-    def spy(fig, handles, labels, **kw):
-        seen.update(zip(labels, [h.get_color() for h in handles]))
-        return real_legend(fig, handles, labels, **kw)
+    def spy(fig, *args, **kw):
+        ax = fig.axes[0]
+        fig_seen["legend"] = [t.get_text() for t in ax.get_legend().get_texts()]
+        fig_seen["colours"] = {c.get_label(): {tuple(p.get_facecolor()) for p in c.patches}
+                               for c in ax.containers if hasattr(c, "patches")}  # the bars, not their error bars
+        return real_savefig(fig, *args, **kw)
 
-    plt.Figure.legend = spy
+    plt.Figure.savefig = spy
     try:
-        line_figure(tmp_path, "f", [("fc", {"relu": ([1, 2], [1, 2])}),
-                                    ("cnn", {"zorro": ([1, 2], [2, 3]), "relu": ([1, 2], [3, 1])})],
-                    "depth", "acc", "t")
+        title, png, csv_name = interval_bars(tmp_path, "f", groups, "t", "acc")
     finally:
-        plt.Figure.legend = real_legend
-    assert list(seen) == ["relu", "zorro"] and seen["relu"] != seen["zorro"]
+        plt.Figure.savefig = real_savefig
+    assert fig_seen["legend"] == ["relu", "zorro"]
+    assert all(len(c) == 1 for c in fig_seen["colours"].values())  # one colour per label, in every group
+    assert fig_seen["colours"]["relu"] != fig_seen["colours"]["zorro"]
+    rows = (tmp_path / csv_name).read_text().splitlines()
+    assert rows[0] == "group,label,mean,lo,hi,n" and len(rows) == 4 and (tmp_path / png).exists()
