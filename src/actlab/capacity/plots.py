@@ -101,3 +101,47 @@ def plot_alpha_half_vs_N(groups: Sequence[dict], path, theory: float | None = No
     low, high = ax.get_ylim()
     ax.set_ylim(low, high + 0.45 * (high - low))                 # room for the legend above the data
     return _save(fig, ax, path, loc="upper left")
+
+
+def plot_geometry(curves, path) -> Path:
+    """Franz–Parisi entropy (left), large-deviation local entropy with the ball bound H(d) (middle) and the
+    deficit H(d) − S_LE(d) on a log scale (right: lower = denser), one colour per machine, one style per load."""
+    from .empirical import ball_entropy
+
+    colours = {"relu": "C3", "sign": "C0", "perceptron": "0.4"}
+    loads = sorted({(c.machine, c.alpha) for c in curves})
+    style = {}
+    for m in colours:
+        for i, (_, a) in enumerate(x for x in loads if x[0] == m):
+            style[(m, a)] = ("-", "--", ":", "-.")[i % 4]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    grid = np.geomspace(min(float(c.d.min()) for c in curves), 0.5, 400)
+    axes[1].plot(grid, ball_entropy(grid), color="k", lw=0.8, label="H(d), ball (α = 0)")
+    for c in curves:
+        ok = np.isfinite(c.entropy)
+        label = f"{c.machine} α={c.alpha:.3g}"
+        kw = dict(color=colours[c.machine], ls=style[(c.machine, c.alpha)], marker=".", ms=3, label=label)
+        if c.kind == "franz-parisi":
+            axes[0].plot(c.d[ok], c.entropy[ok], **kw)
+        else:
+            axes[1].plot(c.d[ok], c.entropy[ok], **kw)
+            deficit = ball_entropy(c.d[ok]) - c.entropy[ok]
+            pos = deficit > 0
+            axes[2].plot(c.d[ok][pos], deficit[pos], **kw)
+    axes[0].axhline(0.0, color="k", lw=0.6)
+    axes[0].set_title("Franz–Parisi entropy (typical reference, RS)")
+    axes[0].set_ylabel("S_FP(d)")
+    axes[1].set_title("local entropy, large deviation y→∞ (RS)")
+    axes[1].set_ylabel("S_LE(d)")
+    axes[2].set_title("H(d) − S_LE(d): lower = denser")
+    axes[2].set_yscale("log")
+    for ax in axes:
+        ax.set_xlabel("Hamming distance d")
+        ax.set_xscale("log")
+        ax.legend(fontsize=6)
+    fig.suptitle("binary weights, tree committee K = ∞ (via C(q)) and perceptron; loads as fractions of the RS "
+                 "capacity", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

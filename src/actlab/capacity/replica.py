@@ -91,6 +91,19 @@ def effective_overlap_slope(activation: str, q: np.ndarray) -> np.ndarray:
     raise ActlabError(f"unknown activation {activation!r}; allowed: relu, sign")
 
 
+def effective_overlap_curvature(activation: str, q: np.ndarray) -> np.ndarray:
+    """C''(q): sign (2/π) q/(1−q²)^{3/2}; ReLU 1/((π − 1)√(1−q²)); linear 0."""
+    q = np.asarray(q, dtype=float)
+    one_minus = np.maximum(1.0 - q * q, 0.0)
+    if activation == "linear":
+        return np.zeros_like(q)
+    if activation == "sign":
+        return (2.0 / np.pi) * q / one_minus**1.5
+    if activation == "relu":
+        return 1.0 / ((np.pi - 1.0) * np.sqrt(one_minus))
+    raise ActlabError(f"unknown activation {activation!r}; allowed: relu, sign")
+
+
 def sign_large_K_law(K: Union[int, np.ndarray]) -> np.ndarray:
     """Quoted large-K growth of the sign-unit committee capacity: (16/π)√(ln K)."""
     return (16.0 / np.pi) * np.sqrt(np.log(np.asarray(K, dtype=float)))

@@ -1,4 +1,5 @@
-"""`actlab capacity theory|table|simulate|extrapolate`: committee-machine storage capacity."""
+"""`actlab capacity theory|table|simulate|extrapolate|geometry`: committee-machine storage capacity and
+solution geometry."""
 from __future__ import annotations
 
 import csv
@@ -257,6 +258,54 @@ def _extrapolate(args) -> int:
     return 0
 
 
+def _geometry(args) -> int:
+    import sys
+    import time
+
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    from ..capacity.geometry import KINDS, MACHINES, geometry_curves
+
+    machines = [m.strip() for m in args.machines.split(",") if m.strip()]
+    bad = [m for m in machines if m not in MACHINES]
+    if not machines or bad:
+        raise ActlabError(f"--machines takes a comma-separated subset of {', '.join(MACHINES)}, got {args.machines!r}")
+    if (args.loads is None) == (args.alphas is None):
+        raise ActlabError("give exactly one of --loads (fractions of each machine's RS capacity) or --alphas")
+    loads = _alphas(args.loads, "--loads") if args.loads is not None else _alphas(args.alphas)
+    if args.loads is not None and any(x >= 1 for x in loads):
+        raise ActlabError(f"--loads are fractions of the capacity and must be < 1, got {args.loads!r}")
+    if not 0 < args.d_min < 0.5 or args.points < 2:
+        raise ActlabError(f"--d-min must be in (0, 0.5) and --points >= 2, got {args.d_min}, {args.points}")
+    kinds = KINDS if args.kind == "both" else (args.kind,)
+    ds = np.geomspace(args.d_min, 0.5, args.points)
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(machines) * len(loads) * len(kinds), desc="geometry curves", mininterval=1.0,
+               file=sys.stderr)
+    curves = geometry_curves(machines, loads, ds, kinds=kinds, relative=args.loads is not None,
+                             progress=bar.update)
+    bar.close()
+    seconds = time.perf_counter() - t0
+    load_flag = f"--loads {args.loads}" if args.loads is not None else f"--alphas {args.alphas}"
+    command = (f"actlab capacity geometry --machines {','.join(machines)} {load_flag} --kind {args.kind} "
+               f"--d-min {args.d_min} --points {args.points}")
+    lines = []
+    for c in curves:
+        lines.append(f"{c.kind:<13} {c.machine:<10} alpha={c.alpha:.4f}  [{c.method}; {c.message}]")
+        lines.append("  d: " + " ".join(f"{x:8.4f}" for x in c.d))
+        lines.append("  S: " + " ".join(f"{x:8.4f}" for x in c.entropy))
+    lines.append(f"{len(curves)} curves in {seconds:.0f} s")
+    if args.plot:
+        from ..capacity.plots import plot_geometry
+
+        plot_geometry(curves, args.plot)
+        lines.append(f"plot: {args.plot}")
+    emit(args, {"command": command, "wall_seconds": round(seconds, 1), "curves": [c.as_dict() for c in curves]},
+         "\n".join(lines))
+    return 0
+
+
 def _solver_options(args) -> dict:
     """Budget and schedule flags, each checked against the solver that uses it."""
     given = {"sweeps": args.sweeps, "beta": args.beta, "gamma": args.gamma, "energy": args.energy,
@@ -383,3 +432,16 @@ def add_commands(sub) -> None:
                                                  "extrapolation.json there")
     ex.add_argument("--json", action="store_true", help="machine-readable output")
     ex.set_defaults(func=_extrapolate)
+
+    geo = csub.add_parser("geometry", help="solution-space geometry, binary weights, RS: Franz–Parisi entropy and "
+                                           "large-deviation local entropy S(d) (perceptron, ReLU/sign at K=inf)")
+    geo.add_argument("--machines", default="relu,sign", help="comma-separated: perceptron, relu, sign (default relu,sign)")
+    geo.add_argument("--loads", help="comma-separated loads as fractions (< 1) of each machine's RS binary capacity, "
+                                     "e.g. 0.3,0.6,0.85")
+    geo.add_argument("--alphas", help="comma-separated absolute loads α = P/N (instead of --loads)")
+    geo.add_argument("--kind", choices=["both", "franz-parisi", "local-entropy"], default="both")
+    geo.add_argument("--d-min", type=float, default=0.003, help="smallest Hamming distance of the grid (default 0.003)")
+    geo.add_argument("--points", type=int, default=16, help="grid points, geometric from --d-min to 0.5 (default 16)")
+    geo.add_argument("--plot", metavar="FILE", help="write a PNG of the curves")
+    geo.add_argument("--json", action="store_true", help="machine-readable output")
+    geo.set_defaults(func=_geometry)
