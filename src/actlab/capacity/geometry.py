@@ -32,9 +32,10 @@ n → 0 groups coincide, Q = 1, and the centre's own conjugates vanish, the cent
               + α ∫Dz max_u [ ln H(−(√C_q z + √(C'_q δ) u)/√(1 − C_q)) − u²/2 ]
 
 (the centre is W̃_i = sign of the cloud's local field, hence |z|). Limits: α = 0 gives the ball
-entropy H(d) = −d ln d − (1−d) ln(1−d); d = ½ gives the RS equilibrium entropy, which vanishes at
-the binary capacity (0.833 perceptron, 0.904 ReLU, 0.947 sign at K = ∞); S_LE ≤ H(d); a region is
-dense where S_LE(d) ≈ H(d) at small d.
+entropy H(d) = −d ln d − (1−d) ln(1−d); for d ≥ d_eq = (1 − ∫Dz |tanh(√Q̂ z)|)/2 (p̂ = 0, δ = 0) the
+ball already holds the typical solutions and S_LE is the RS equilibrium entropy, which vanishes at the
+binary capacity (0.833 perceptron, 0.904 ReLU, 0.947 sign at K = ∞); S_LE ≤ H(d); a region is dense
+where S_LE(d) ≈ H(d) at small d.
 
 Numerics: ∫Dz by Gauss–Hermite (`replica._gauss`), ∫Dz f(|z|) by Gauss–Legendre on [0, 10], the
 conditional η integral by Gauss–Legendre in the tail probability; inner maxima by
@@ -75,9 +76,11 @@ class EntropyCurve:
     method: str
     message: str = ""
     order_parameters: list = field(default_factory=list)
+    load: Optional[float] = None  # α as a fraction of the machine's RS binary capacity, when chosen that way
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "machine": self.machine, "alpha": self.alpha, "d": self.d.tolist(),
+        return {"kind": self.kind, "machine": self.machine, "alpha": self.alpha, "load": self.load,
+                "d": self.d.tolist(),
                 "entropy": [None if not np.isfinite(s) else float(s) for s in self.entropy],
                 "method": self.method, "message": self.message, "order_parameters": self.order_parameters}
 
@@ -159,24 +162,12 @@ def _energetic_le(kind: str, q: float, delta: float, order: int) -> dict:
     return {"value": value, "d_q": c1 * dE_dc + c2 * delta * dE_dgamma, "d_delta": c1 * dE_dgamma}
 
 
-def _solve_phat(residual: Callable[[float], float], target: float) -> float:
-    """The p̂ ≥ 0 with residual(p̂) = target; residual increases with p̂ from its value at 0."""
-    if target <= residual(0.0):
-        return 0.0
-    hi = 1.0
-    while residual(hi) < target:
-        hi *= 2.0
-        if hi > 1e4:
-            raise ArithmeticError("no conjugate p̂ reaches the overlap")
-    return optimize.brentq(lambda x: residual(x) - target, 0.0, hi, xtol=1e-14, rtol=1e-14)
-
-
 def _le_point(kind: str, alpha: float, p: float, q: float, delta: float, order: int) -> dict:
     """Conjugates, residuals and value of the local-entropy saddle at order parameters (q, δ)."""
     en = _energetic_le(kind, q, delta, order)
     qhat = 2.0 * alpha * en["d_delta"]
     dhat = max(qhat + 2.0 * alpha * en["d_q"], 0.0)
-    phat = _solve_phat(lambda x: _entropic_le(qhat, dhat, x, order)["d_phat"], p)
+    phat = _increasing_root(lambda x: _entropic_le(qhat, dhat, x, order)["d_phat"] - p, lo=0.0)
     ent = _entropic_le(qhat, dhat, phat, order)
     value = -phat * p - 0.5 * (qhat * (delta + 1.0 - q) + dhat * q) + ent["value"] + alpha * en["value"]
     residual = (2.0 * ent["d_dhat"] - q, 2.0 * ent["d_qhat"] - (1.0 - q) - delta)
@@ -188,12 +179,19 @@ def _le_point(kind: str, alpha: float, p: float, q: float, delta: float, order: 
 _FD_STEP = 1e-6  # central differences of smooth quadrature sums: truncation ~1e-12, rounding ~1e-10
 
 
-def _entropic_fp(qhat: float, that: float, phat: float, Qhat: float, order: int) -> float:
-    """G_S of the Franz–Parisi potential (module docstring), 2-D Gauss–Hermite."""
+def _fp_fields(qhat: float, that: float, Qhat: float, order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weights and the fields h̃ (on the reference) and √q̂ z₂ (on W) on the 2-D Gauss–Hermite grid (z₁, z₂)."""
+    var = Qhat - that * that / qhat
+    if var < -1e-12:
+        raise ArithmeticError("Q̂ − t̂²/q̂ < 0: not a Gaussian field")
     z, w = _gauss(order)
-    z1, z2 = z[:, None], z[None, :]
-    h = math.sqrt(max(Qhat - that * that / qhat, 0.0)) * z1 + (that / math.sqrt(qhat)) * z2
-    a = math.sqrt(qhat) * z2
+    h = math.sqrt(max(var, 0.0)) * z[:, None] + (that / math.sqrt(qhat)) * z[None, :]
+    return w, h, math.sqrt(qhat) * z[None, :]
+
+
+def _entropic_fp(qhat: float, that: float, phat: float, Qhat: float, order: int) -> float:
+    """G_S of the Franz–Parisi potential (module docstring)."""
+    w, h, a = _fp_fields(qhat, that, Qhat, order)
     r = phat - that
     lp, lm = np.logaddexp(a + r, -a - r), np.logaddexp(a - r, -a + r)
     return float(w @ (0.5 * (lp + lm) + 0.5 * np.tanh(h) * (lp - lm)) @ w)
@@ -201,10 +199,7 @@ def _entropic_fp(qhat: float, that: float, phat: float, Qhat: float, order: int)
 
 def _entropic_fp_dphat(qhat: float, that: float, phat: float, Qhat: float, order: int) -> float:
     """∂G_S/∂p̂ = E[½(tanh a₊ − tanh a₋) + ½ tanh h̃ (tanh a₊ + tanh a₋)], a± = √q̂ z₂ ± (p̂ − t̂)."""
-    z, w = _gauss(order)
-    z1, z2 = z[:, None], z[None, :]
-    h = math.sqrt(max(Qhat - that * that / qhat, 0.0)) * z1 + (that / math.sqrt(qhat)) * z2
-    a = math.sqrt(qhat) * z2
+    w, h, a = _fp_fields(qhat, that, Qhat, order)
     tp, tm = np.tanh(a + phat - that), np.tanh(a - phat + that)
     return float(w @ (0.5 * (tp - tm) + 0.5 * np.tanh(h) * (tp + tm)) @ w)
 
@@ -239,7 +234,7 @@ def _fp_point(kind: str, alpha: float, p: float, Q: float, Qhat: float, q: float
     that = -alpha * (GE(q, t + h) - GE(q, t - h)) / (2 * h)
     if qhat <= 0.0:
         raise ArithmeticError("q̂ ≤ 0")
-    phat = _solve_root(lambda x: _entropic_fp_dphat(qhat, that, x, Qhat, order) - p)
+    phat = _increasing_root(lambda x: _entropic_fp_dphat(qhat, that, x, Qhat, order) - p)
 
     def GS(a: float, b: float) -> float:
         return _entropic_fp(a, b, phat, Qhat, order)
@@ -251,18 +246,22 @@ def _fp_point(kind: str, alpha: float, p: float, Q: float, Qhat: float, q: float
     return {"value": value, "residual": residual, "q": q, "t": t, "qhat": qhat, "that": that, "phat": phat}
 
 
-def _solve_root(f: Callable[[float], float]) -> float:
-    """Root of an increasing function on the real line (bracket grown geometrically)."""
-    lo, hi = -1.0, 1.0
-    while f(lo) > 0:
-        lo *= 2.0
-        if lo < -1e4:
+def _increasing_root(f: Callable[[float], float], lo: Optional[float] = None) -> float:
+    """Root of an increasing function, the bracket grown geometrically; with a lower bound lo, lo itself when
+    f(lo) ≥ 0 (the local-entropy plateau, where p̂ = 0 already gives the overlap)."""
+    if lo is not None and f(lo) >= 0:
+        return lo
+    a = -1.0 if lo is None else lo
+    while f(a) > 0:
+        a *= 2.0
+        if a < -1e4:
             raise ArithmeticError("no root")
-    while f(hi) < 0:
-        hi *= 2.0
-        if hi > 1e4:
+    b = 1.0
+    while f(b) < 0:
+        b *= 2.0
+        if b > 1e4:
             raise ArithmeticError("no root")
-    return optimize.brentq(f, lo, hi, xtol=1e-14, rtol=1e-14)
+    return optimize.brentq(f, a, b, xtol=1e-14, rtol=1e-14)
 
 
 def _inverse_overlap(kind: str, c: float) -> float:
@@ -449,7 +448,9 @@ def geometry_curves(machines: Sequence[str], loads: Sequence[float], ds: Sequenc
         for load in loads:
             for k in kinds:
                 fn = franz_parisi_curve if k == "franz-parisi" else local_entropy_curve
-                curves.append(fn(m, load * scale, ds))
+                curve = fn(m, load * scale, ds)
+                curve.load = load if relative else None
+                curves.append(curve)
                 if progress is not None:
                     progress()
     return curves

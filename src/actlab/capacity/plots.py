@@ -119,7 +119,7 @@ def plot_geometry(curves, path) -> Path:
     axes[1].plot(grid, ball_entropy(grid), color="k", lw=0.8, label="H(d), ball (α = 0)")
     for c in curves:
         ok = np.isfinite(c.entropy)
-        label = f"{c.machine} α={c.alpha:.3g}"
+        label = f"{c.machine} α={c.alpha:.3g}" + (f" ({c.load:g} α_c)" if c.load is not None else "")
         kw = dict(color=colours[c.machine], ls=style[(c.machine, c.alpha)], marker=".", ms=3, label=label)
         if c.kind == "franz-parisi":
             axes[0].plot(c.d[ok], c.entropy[ok], **kw)
@@ -138,9 +138,10 @@ def plot_geometry(curves, path) -> Path:
     for ax in axes:
         ax.set_xlabel("Hamming distance d")
         ax.set_xscale("log")
-        ax.legend(fontsize=6)
-    fig.suptitle("binary weights, tree committee K = ∞ (via C(q)) and perceptron; loads as fractions of the RS "
-                 "capacity", fontsize=9)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
+    fig.suptitle("binary weights, RS: perceptron and tree committee machines at K = ∞ (via C(q)); "
+                 "α_c = RS binary capacity of each machine", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

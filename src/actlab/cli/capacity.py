@@ -292,7 +292,8 @@ def _geometry(args) -> int:
                f"--d-min {args.d_min} --points {args.points}")
     lines = []
     for c in curves:
-        lines.append(f"{c.kind:<13} {c.machine:<10} alpha={c.alpha:.4f}  [{c.method}; {c.message}]")
+        load = f" ({c.load:g} of capacity)" if c.load is not None else ""
+        lines.append(f"{c.kind:<13} {c.machine:<10} alpha={c.alpha:.4f}{load}  [{c.method}; {c.message}]")
         lines.append("  d: " + " ".join(f"{x:8.4f}" for x in c.d))
         lines.append("  S: " + " ".join(f"{x:8.4f}" for x in c.entropy))
     lines.append(f"{len(curves)} curves in {seconds:.0f} s")
@@ -435,7 +436,8 @@ def add_commands(sub) -> None:
 
     geo = csub.add_parser("geometry", help="solution-space geometry, binary weights, RS: Franz–Parisi entropy and "
                                            "large-deviation local entropy S(d) (perceptron, ReLU/sign at K=inf)")
-    geo.add_argument("--machines", default="relu,sign", help="comma-separated: perceptron, relu, sign (default relu,sign)")
+    geo.add_argument("--machines", default="relu,sign",
+                     help="comma-separated: perceptron, relu, sign (default relu,sign)")
     geo.add_argument("--loads", help="comma-separated loads as fractions (< 1) of each machine's RS binary capacity, "
                                      "e.g. 0.3,0.6,0.85")
     geo.add_argument("--alphas", help="comma-separated absolute loads α = P/N (instead of --loads)")
