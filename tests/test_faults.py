@@ -150,6 +150,8 @@ CASES = [
     ("capacity-act-choice", ["capacity", "theory", "--act", "tanh", "--K", "2"], None),
     ("capacity-missing-K", ["capacity", "theory", "--act", "relu"], None),
     ("capacity-table-out-unwritable", ["capacity", "table", "--out", "{nowhere}"], None),
+    ("capacity-geometry-plot-not-an-image", ["capacity", "geometry", "--alphas", "0.3", "--plot", "{tmp}/g.txt"], None),
+    ("capacity-geometry-loads-not-fractions", ["capacity", "geometry", "--loads", "0.5,1"], None),
     ("capacity-table-out-is-a-file", ["capacity", "table", "--out", "{tmp}/file"], "a_file"),
     ("bench-json-unwritable", ["bench", "activations", "--json", "{nowhere}/b.json"], None),
     ("bench-dtype", ["bench", "activations", "--dtype", "float8", "--size", "1024", "--repeats", "1"], None),

@@ -278,6 +278,8 @@ def _geometry(args) -> int:
         raise ActlabError(f"--loads are fractions of the capacity and must be < 1, got {args.loads!r}")
     if not 0 < args.d_min < 0.5 or args.points < 2:
         raise ActlabError(f"--d-min must be in (0, 0.5) and --points >= 2, got {args.d_min}, {args.points}")
+    if args.plot:
+        plot_file(args.plot)
     kinds = KINDS if args.kind == "both" else (args.kind,)
     ds = np.geomspace(args.d_min, 0.5, args.points)
     t0 = time.perf_counter()
