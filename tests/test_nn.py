@@ -131,3 +131,30 @@ def test_radial_bounding_in_conv_models_groups_channels():
     h = net.blocks[0].act(torch.randn(2, 4, 3, 3) * 10)
     pair_norms = h.reshape(2, 2, 2, 3, 3).norm(dim=2)
     assert torch.all(pair_norms <= 1 + 1e-5) and math.isclose(float(pair_norms.max()), 1.0, rel_tol=1e-4)
+
+
+def test_gaussian_init_draws_at_the_given_point():
+    torch.manual_seed(0)
+    net = DeepMLP(400, 2, depth=2, width=300, act="tanh", init="Gaussian(C_W=2.5, c_b=0.3)")
+    assert net.blocks[1].linear.weight.var().item() == pytest.approx(2.5 / 300, rel=0.1)
+    assert net.blocks[1].linear.bias.var().item() == pytest.approx(0.3, rel=0.3)
+    zplane = ZPlaneMLP(64, 2, depth=2, width=256, complex_weights=True, init="gaussian(c_w=2.0)")
+    assert zplane.blocks[1].linear.weight.var().item() == pytest.approx(2.0 / 256, rel=0.1)
+    assert zplane.blocks[1].linear.bias.abs().max().item() == 0.0  # c_b defaults to 0
+
+
+def test_gaussian_init_in_a_training_config_is_canonical():
+    from actlab.train import TrainConfig
+
+    assert TrainConfig(init="Gaussian(C_W=2, c_b=0.05)").init == "gaussian(c_w=2.0, c_b=0.05)"
+    assert TrainConfig(init="KAIMING").init == "kaiming"
+
+
+@pytest.mark.parametrize("scheme,match", [("gaussian", "c_w"), ("gaussian(c_w=-1)", "c_w > 0"),
+                                          ("gaussian(c_w=1, c_b=-0.1)", "c_b >= 0"),
+                                          ("gaussian(c_w=1, gain=2)", "takes c_w"),
+                                          ("kaiming(c_w=1)", "takes no parameters"),
+                                          ("gaussian(c_w=", "malformed init scheme")])
+def test_bad_gaussian_init_is_a_user_error(scheme, match):
+    with pytest.raises(ActlabError, match=match):
+        DeepMLP(4, 2, init=scheme)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ..errors import ActlabError
+from .init import GAUSSIAN
 
 
 class ComplexLinear(nn.Module):
@@ -50,7 +51,7 @@ class ComplexLinear(nn.Module):
     def reset_parameters_by(self, scheme: str, c_b: float = 0.0, c_w: float = 1.0) -> None:
         """Initialise A, B so that the real matrix has the scheme's statistics.
 
-        default: U(±1/√in) per entry (torch's Linear default); kaiming, xavier, critical:
+        default: U(±1/√in) per entry (torch's Linear default); kaiming, xavier, critical / gaussian:
         Gaussian entries with variance 2/in, 2/(in+out), C_W/in; orthogonal: A + iB a
         random (semi-)unitary matrix, whose real form is (semi-)orthogonal.
         """
@@ -64,12 +65,12 @@ class ComplexLinear(nn.Module):
                 bound = 1 / math.sqrt(n_in)
                 self.real.uniform_(-bound, bound), self.imag.uniform_(-bound, bound)
             else:
-                var = {"kaiming": 2 / n_in, "xavier": 2 / (n_in + n_out), "critical": c_w / n_in}[scheme]
+                var = {"kaiming": 2 / n_in, "xavier": 2 / (n_in + n_out), "critical": c_w / n_in, "gaussian": c_w / n_in}[scheme]
                 self.real.normal_(0, math.sqrt(var)), self.imag.normal_(0, math.sqrt(var))
         if self.bias is not None:
             if scheme == "default":
                 self.bias.uniform_(-1 / math.sqrt(n_in), 1 / math.sqrt(n_in))
-            elif scheme == "critical":
+            elif scheme in GAUSSIAN:
                 self.bias.normal_(0, math.sqrt(c_b))
             else:
                 self.bias.zero_()

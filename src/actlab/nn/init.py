@@ -6,6 +6,9 @@
     orthogonal  W = a random (semi-)orthogonal matrix, b = 0 (Saxe et al. 2014)
     critical    W ~ N(0, C_W/fan_in), b ~ N(0, C_b)  with (C_b, C_W) the critical point of
                 the activation from `actlab.theory.critical_init` (Roberts, Yaida, Hanin 2022)
+    gaussian(c_w=C_W, c_b=C_b)
+                W ~ N(0, C_W/fan_in), b ~ N(0, C_b) at a point of the caller's choice (the
+                signal-propagation experiments scan the (C_W, C_b) plane); c_b defaults to 0
 
 Layers that define `reset_parameters_by(scheme, **kw)` (the complex-structured
 linear map of the Z-Plane model) initialise themselves.
@@ -19,14 +22,41 @@ from torch import nn
 
 from ..errors import ActlabError
 
-INIT_SCHEMES = ("default", "kaiming", "xavier", "orthogonal", "critical")
+INIT_SCHEMES = ("default", "kaiming", "xavier", "orthogonal", "critical", "gaussian")
+GAUSSIAN = ("critical", "gaussian")  # the schemes that draw W ~ N(0, c_w/fan_in), b ~ N(0, c_b)
+
+
+def parse_init(scheme: str) -> tuple[str, dict]:
+    """("name", {param: value}) of an init scheme: a name, or "gaussian(c_w=2.0, c_b=0.05)".
+
+    Names and keys are case-insensitive; only `gaussian` takes parameters: c_w > 0 (required)
+    and c_b >= 0 (default 0)."""
+    from ..activations.registry import parse_spec
+
+    try:
+        name, params = parse_spec(str(scheme).lower())
+    except ActlabError:
+        raise ActlabError(f"malformed init scheme {scheme!r}: expected NAME or gaussian(c_w=..., c_b=...)") from None
+    if name not in INIT_SCHEMES:
+        raise ActlabError(f"unknown init scheme {scheme!r}; allowed: {', '.join(INIT_SCHEMES)}")
+    if name != "gaussian":
+        if params:
+            raise ActlabError(f"init scheme {name!r} takes no parameters; got {scheme!r}")
+        return name, {}
+    unknown = sorted(set(params) - {"c_w", "c_b"})
+    if unknown or "c_w" not in params:
+        raise ActlabError(f"init 'gaussian' takes c_w (> 0, required) and c_b (>= 0, default 0); got {scheme!r}")
+    c_w, c_b = params["c_w"], params.get("c_b", 0.0)
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in (c_w, c_b)) \
+            or c_w <= 0 or c_b < 0:
+        raise ActlabError(f"init 'gaussian' needs c_w > 0 and c_b >= 0, finite numbers; got {scheme!r}")
+    return name, {"c_w": float(c_w), "c_b": float(c_b)}
 
 
 def check_init(scheme: str) -> str:
-    scheme = str(scheme).lower()
-    if scheme not in INIT_SCHEMES:
-        raise ActlabError(f"unknown init scheme {scheme!r}; allowed: {', '.join(INIT_SCHEMES)}")
-    return scheme
+    """The scheme in canonical form: its name, or gaussian(c_w=…, c_b=…) with floats."""
+    name, params = parse_init(scheme)
+    return f"gaussian(c_w={params['c_w']!r}, c_b={params['c_b']!r})" if params else name
 
 
 def critical_point(act, width: int | None = None) -> tuple[float, float]:
@@ -65,10 +95,9 @@ def init_weights(model: nn.Module, scheme: str = "default", act=None, width: int
     `act` (name, spec or module) is needed only by "critical", and `width` only for a
     critical init of a whole-vector group activation. Returns the model.
     """
-    scheme = check_init(scheme)
+    scheme, kw = parse_init(scheme)
     if scheme == "default":
         return model
-    kw = {}
     if scheme == "critical":
         if act is None:
             raise ActlabError("init 'critical' needs the activation (act=...)")
@@ -91,10 +120,10 @@ def init_tensor(weight: torch.Tensor, bias: torch.Tensor | None, scheme: str,
         nn.init.xavier_normal_(weight)
     elif scheme == "orthogonal":
         nn.init.orthogonal_(weight)
-    elif scheme == "critical":
+    elif scheme in GAUSSIAN:
         nn.init.normal_(weight, 0.0, math.sqrt(c_w / fan_in))
     if bias is not None:
-        if scheme == "critical":
+        if scheme in GAUSSIAN:
             nn.init.normal_(bias, 0.0, math.sqrt(c_b))
         else:
             nn.init.zeros_(bias)

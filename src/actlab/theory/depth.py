@@ -75,38 +75,43 @@ def _elementwise(act) -> Elementwise:
     return target
 
 
-def fixed_points(target: Target, C_b: np.ndarray, C_W: np.ndarray, q0: float = 1.0) -> np.ndarray:
-    """q* for each (C_b, C_W): the stable fixed point of q ↦ C_b + C_W⟨σ²⟩_q reached from q0.
+def fixed_points(target: Target, C_b: np.ndarray, C_W: np.ndarray, q0=1.0) -> np.ndarray:
+    """q* for each (C_b, C_W): the stable fixed point of q ↦ C_b + C_W⟨σ²⟩_q reached from q0
+    (a number, or an array broadcast with C_b and C_W: one start per point).
     The q map is scanned on Q_GRID for the first sign change of f(q) = C_b + C_W⟨σ²⟩_q − q
     in the direction the iteration moves, then refined by vectorised Illinois regula falsi."""
-    C_b, C_W = np.broadcast_arrays(np.asarray(C_b, float), np.asarray(C_W, float))
-    C_b, C_W = C_b.reshape(-1), C_W.reshape(-1)
+    C_b, C_W, q0 = np.broadcast_arrays(np.asarray(C_b, float), np.asarray(C_W, float), np.asarray(q0, float))
+    C_b, C_W, q0 = C_b.reshape(-1), C_W.reshape(-1), q0.reshape(-1)
+    if np.any(q0 <= 0) or not np.all(np.isfinite(q0)):
+        raise ActlabError("q0 (the first layer's kernel K⁽¹⁾) must be > 0 and finite")
     m_grid = target.second_moment(Q_GRID)
-    m0 = float(target.second_moment(np.array([q0]))[0])
+    m0 = target.second_moment(q0)
     f_grid = C_b[:, None] + C_W[:, None] * m_grid[None, :] - Q_GRID[None, :]
     f0 = C_b + C_W * m0 - q0
     P = len(C_b)
     lo, hi = np.zeros(P), np.zeros(P)
     out = np.full(P, np.nan)
-    out[np.abs(f0) <= 1e-12 * q0] = q0  # the start is a fixed point (stable or not)
+    on = np.abs(f0) <= 1e-12 * q0
+    out[on] = q0[on]  # the start is a fixed point (stable or not)
     zero_value = float(target.second_moment(np.array([0.0]))[0])
     for p in range(P):
         if not np.isnan(out[p]):
             continue
+        start = q0[p]
         if f0[p] > 0:
-            above = np.nonzero((Q_GRID > q0) & (f_grid[p] <= 0))[0]
+            above = np.nonzero((Q_GRID > start) & (f_grid[p] <= 0))[0]
             if len(above) == 0:
                 out[p] = math.inf
                 continue
             k = above[0]
-            lo[p], hi[p] = max(q0, Q_GRID[k - 1]) if k > 0 else q0, Q_GRID[k]
+            lo[p], hi[p] = max(start, Q_GRID[k - 1]) if k > 0 else start, Q_GRID[k]
         elif f0[p] < 0:
-            below = np.nonzero((Q_GRID < q0) & (f_grid[p] >= 0))[0]
+            below = np.nonzero((Q_GRID < start) & (f_grid[p] >= 0))[0]
             if len(below):
                 k = below[-1]
-                lo[p], hi[p] = Q_GRID[k], min(q0, Q_GRID[k + 1])
+                lo[p], hi[p] = Q_GRID[k], min(start, Q_GRID[k + 1])
             elif C_b[p] + C_W[p] * zero_value > 0:
-                lo[p], hi[p] = 0.0, min(q0, Q_GRID[0])
+                lo[p], hi[p] = 0.0, min(start, Q_GRID[0])
             else:
                 out[p] = 0.0
     todo = np.isnan(out)
@@ -183,13 +188,14 @@ def _correlation_fixed_points(target: Elementwise, C_b: np.ndarray, C_W: np.ndar
     return _illinois(lambda c, i: (C_b[i] + C_W[i] * _series(target, q[i], c[:, None], 0)[:, 0]) / q[i] - c, lo, hi)
 
 
-def scales_grid(act, C_b, C_W, q0: float = 1.0) -> dict:
-    """Depth scales for arrays of (C_b, C_W) (broadcast together), vectorised: a dict of
-    arrays q_star, c_star, chi_1, chi_q, chi_c, xi_q, xi_c and phase (strings)."""
+def scales_grid(act, C_b, C_W, q0=1.0) -> dict:
+    """Depth scales for arrays of (C_b, C_W) (broadcast together, and with q0 when it is an
+    array, e.g. K⁽¹⁾ = C_b + C_W·q_in per point), vectorised: a dict of arrays q_star, c_star,
+    chi_1, chi_q, chi_c, xi_q, xi_c and phase (strings)."""
     target = _elementwise(act)
-    C_b, C_W = np.broadcast_arrays(np.asarray(C_b, float), np.asarray(C_W, float))
+    C_b, C_W, q0 = np.broadcast_arrays(np.asarray(C_b, float), np.asarray(C_W, float), np.asarray(q0, float))
     shape = C_b.shape
-    C_b, C_W = C_b.reshape(-1), C_W.reshape(-1)
+    C_b, C_W, q0 = C_b.reshape(-1), C_W.reshape(-1), q0.reshape(-1)
     if np.any(C_b < 0) or np.any(C_W <= 0) or not np.all(np.isfinite(C_b) & np.isfinite(C_W)):
         raise ActlabError("C_b must be >= 0 and C_W > 0, both finite")
     q = fixed_points(target, C_b, C_W, q0)

@@ -11,7 +11,7 @@ from ..activations import get_activation
 from ..data.registry import dataset_input_shape
 from ..errors import ActlabError
 from ..nn.factory import MODELS, build_model, resolve_model_settings
-from ..nn.init import INIT_SCHEMES
+from ..nn.init import check_init
 from ..nn.layers import NORM_POSITIONS, NORMS
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -26,7 +26,8 @@ class TrainConfig:
     model: one of mlp, zplane, resmlp, cnn, resnet, vit (see actlab.nn.build_model for what
         depth and width mean for each).
     act, init, norm, norm_position: activation name or spec string; init scheme name ("default"
-        is torch's own initialisation for every model); None, "layernorm" or "batchnorm"; "post"
+        is torch's own initialisation for every model; "gaussian(c_w=2.0, c_b=0.05)" draws
+        W ~ N(0, C_W/fan_in), b ~ N(0, C_b), see actlab.nn.init); None, "layernorm" or "batchnorm"; "post"
         or "pre". Each left unset (None) is the model's own default (actlab.nn.MODEL_DEFAULTS,
         e.g. orthogonal init for zplane), resolved here, so that the config records what runs.
     residual: identity skips (mlp, zplane).
@@ -120,10 +121,12 @@ class TrainConfig:
             self.norm = None
         if isinstance(self.group_size, str) and self.group_size.lower() in ("none", "all", "vector"):
             self.group_size = None
-        for key, allowed in (("model", MODELS), ("init", INIT_SCHEMES), ("optimizer", OPTIMIZERS),
+        if self.init is not None:
+            self.init = check_init(self.init)  # a name, or gaussian(c_w=…, c_b=…)
+        for key, allowed in (("model", MODELS), ("optimizer", OPTIMIZERS),
                              ("schedule", SCHEDULES), ("device", DEVICES), ("norm_position", NORM_POSITIONS)):
             value = getattr(self, key)
-            if value is None and key in ("init", "norm_position"):
+            if value is None and key == "norm_position":
                 continue  # the model's default, resolved below
             if not isinstance(value, str) or value.lower() not in allowed:
                 raise ActlabError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")

@@ -1,0 +1,103 @@
+"""The signal suite: specs validate, the claims follow the results (agreement of depth < 6ξ_c with
+who trained, against the majority label, by the verdict rules), and a tiny run ends in a report with
+the claims, the grid and the heatmap."""
+from __future__ import annotations
+
+import tomllib
+
+import pandas as pd
+import pytest
+
+from actlab.experiments import load_spec, run_sweep
+from actlab.experiments.report import VERDICTS
+from actlab.experiments.spec import spec_from_dict
+from actlab.nn.init import parse_init
+from actlab.suites import available_suites, suite_claims, suite_report, suite_spec_path
+from actlab.suites.signal import claims as signal
+from actlab.theory import depth_scales
+
+CWS = (0.5, 1.0, 3.0)
+DEPTHS = (2, 4, 8, 16, 32)
+
+
+@pytest.mark.parametrize("profile", ("quick", "full"))
+def test_specs_load_and_keep_every_arm_equal(profile):
+    assert profile in available_suites()["signal"]
+    spec = load_spec(suite_spec_path("signal", profile))
+    runs = spec.runs()
+    assert {"tanh", "zorro", "mrepu"} <= {r.config["act"] for r in runs}
+    assert {"lr", "optimizer", "epochs", "width"}.isdisjoint(spec.axes)  # one fixed choice for every cell
+    inits = [parse_init(r.config["init"]) for r in runs]
+    assert all(name == "gaussian" and p["c_b"] == 0.05 for name, p in inits)
+    assert len({p["c_w"] for _, p in inits}) >= 7 and len({r.config["depth"] for r in runs}) >= 5
+    assert len({r.config["seed"] for r in runs}) >= 3
+    assert {r.config["data"] for r in runs} == {"digits" if profile == "quick" else "fashion_mnist"}
+
+
+def _frame(act: str, trained, cws=CWS, seeds=(0, 1, 2), extra_status=None) -> pd.DataFrame:
+    """Fake results: test accuracy 0.9 where trained(C_W, depth) else 0.1, every seed."""
+    rows = []
+    for cw in cws:
+        for d in DEPTHS:
+            for s in seeds:
+                ok = trained(cw, d)
+                rows.append({"status": extra_status or "done", "act": act, "data": "digits", "depth": d, "seed": s,
+                             "init": f"gaussian(c_w={cw}, c_b=0.05)", "test_acc": (0.9 if ok else 0.1) + 0.01 * s})
+    df = pd.DataFrame(rows)
+    df.attrs.update(meta={}, axes=[], metric_keys=[], config_keys=list(df.columns))
+    return df
+
+
+def _boundary(act: str):
+    xi = {cw: depth_scales(act, 0.05, cw, q0=0.05 + cw).xi_c for cw in CWS}
+    return lambda cw, d: d < signal.K * xi[cw]
+
+
+def test_claims_reproduced_when_the_boundary_separates_the_runs():
+    rule = _boundary("tanh")
+    assert len({rule(cw, d) for cw in CWS for d in DEPTHS}) == 2, "the grid must straddle the boundary"
+    (row,) = suite_claims("signal", _frame("tanh", rule), "quick")
+    assert row["verdict"] == "reproduced", row["measured"]
+    assert "agreement 1" in row["measured"] and "Schoenholz" in row["paper"]
+    assert "actlab reproduce signal --profile quick" == row["command"]
+
+
+def test_claims_contradicted_when_the_runs_do_the_opposite():
+    rule = _boundary("zorro")
+    (row,) = suite_claims("signal", _frame("zorro", lambda cw, d: not rule(cw, d)), "quick")
+    assert row["verdict"] == "contradicted", row["measured"]
+    assert "no paper" in row["paper"]
+
+
+def test_cells_without_a_finite_fixed_point_have_no_prediction():
+    # MRePU at C_b = 0.05, K⁽¹⁾ = C_b + C_W: the kernel grows without bound for C_W ≥ 0.2
+    df = _frame("mrepu", lambda cw, d: False, cws=(0.1, 1.0, 3.0), extra_status="diverged")
+    (row,) = suite_claims("signal", df, "quick")
+    assert "10 of 15 cells have no prediction (no finite q* (phase unbounded))" in row["measured"]
+    assert "100 % diverged" in row["measured"]
+    grid = signal.predicted(signal.cells(df))
+    assert set(grid[grid["C_W"] > 0.5]["phase"]) == {"unbounded"} and grid[grid["C_W"] > 0.5]["predicted"].isna().all()
+
+
+def test_claims_not_measured_without_runs():
+    df = _frame("tanh", lambda cw, d: True, extra_status="failed")
+    (row,) = suite_claims("signal", df, "quick")
+    assert row["verdict"] == "not measured"
+
+
+def test_tiny_run_has_claims_grid_and_heatmap(tmp_path):
+    data = tomllib.loads(suite_spec_path("signal", "quick").read_text())
+    data["base"].update(epochs=1, n_train=64, n_test=32, width=8)
+    data["sweep"] = {"act": ["tanh", "mrepu"], "init": ["gaussian(c_w=0.5, c_b=0.05)", "gaussian(c_w=3.0, c_b=0.05)"],
+                     "depth": [1, 12], "seed": [0, 1]}
+    spec = spec_from_dict(data, origin="tiny signal quick")
+    summary = run_sweep(spec, out=tmp_path, workers=0, progress=False, meta={"suite": "signal", "profile": "quick"})
+    assert summary.counts["failed"] == 0
+    text = suite_report(tmp_path).read_text()
+    claims = text.split("## Claims", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in claims.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == 2 and all(any(f"**{v}**" in r for v in VERDICTS) for r in rows)
+    assert "## The grid" in text and "### tanh" in text and "### mrepu" in text
+    assert (tmp_path / "report" / "signal_heatmap.png").stat().st_size > 0
+    grid = pd.read_csv(tmp_path / "report" / "signal_grid.csv")
+    assert len(grid) == 8 and set(grid["seeds"]) == {2}
