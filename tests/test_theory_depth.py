@@ -55,11 +55,11 @@ def test_order_chaos_line_is_critical():
     assert np.isnan(order_chaos_line("relu", [0.1])[0]) and abs(order_chaos_line("relu", [0.0])[0] - 2) < 1e-14
 
 
-def test_grid_shapes_and_group_activations_refused():
+def test_grid_shapes_and_whole_vector_group_activations_refused():
     g = scales_grid("erf", np.array([0.0, 0.1])[None, :], np.array([0.5, 1.0, 3.0])[:, None])
     assert g["xi_c"].shape == (3, 2) and set(g["phase"].ravel()) <= {"ordered", "chaotic", "critical"}
-    with pytest.raises(ActlabError, match="groups"):
-        depth_scales("radial_bounding", 0.0, 1.0)
+    with pytest.raises(ActlabError, match="groups of a fixed size"):
+        depth_scales("radial_bounding(group_size=None)", 0.0, 1.0)
     with pytest.raises(ActlabError):
         depth_scales("tanh", -1.0, 1.0)
 
@@ -79,3 +79,14 @@ def test_cli_depth_answer(capsys):
     assert out.strip().startswith("answer") and "beyond the trainable range" in out and "critical init" in out
     assert main(["theory", "mrepu", "--depth", "50"]) == 0
     assert "blows up near depth" in capsys.readouterr().out
+
+
+def test_one_start_per_point():
+    """q0 may be an array (K⁽¹⁾ = C_b + C_W·q_in per point): MRePU's kernel is bounded from a small
+    start and unbounded from a large one at the same (C_b, C_W)."""
+    g = scales_grid("mrepu", 0.05, np.array([0.1, 0.1, 1.0]), q0=np.array([0.15, 100.0, 1.05]))
+    assert list(g["phase"]) == ["ordered", "unbounded", "unbounded"]
+    single = depth_scales("mrepu", 0.05, 0.1, q0=0.15)
+    assert g["xi_c"][0] == pytest.approx(single.xi_c, rel=1e-12)
+    with pytest.raises(ActlabError, match="q0"):
+        scales_grid("tanh", 0.05, 1.0, q0=-1.0)

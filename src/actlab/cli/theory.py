@@ -204,12 +204,15 @@ def finite_width_lines(act, C_b: float, C_W: float, K0: float, args: argparse.Na
 
 
 def plain_answer(act, crit, C_b: float, C_W: float, K0: float, depth: int, label: str, width) -> "dict | None":
-    """The init to use, its depth scale, and whether `depth` is inside it (elementwise σ)."""
+    """The init to use, its depth scale, and whether `depth` is inside it (elementwise σ, or a
+    group activation on groups of fixed size)."""
     from ..theory.depth import depth_scales, depth_verdict
-    from ..theory.target import Elementwise, as_target
+    from ..theory.isotropic import pair_target
 
-    if not isinstance(as_target(act, width), Elementwise):
-        return None  # group activations: no two-input kernel, so no ξ_c
+    try:
+        pair_target(act)
+    except ActlabError:
+        return None  # whole-vector group activations: no two-input kernel, so no ξ_c
     here = depth_scales(act, C_b, C_W, q0=K0)
     text = depth_verdict(here, depth)
     if crit.cls == "K*=0" and crit.a1 and crit.a1 > 0 and label == "critical":  # marginal: 1/K⁽ˡ⁾ ≈ 1/K⁽¹⁾ − a₁l

@@ -34,12 +34,17 @@ import torch
 
 from ..errors import ActlabError
 from .dual import coefficients, pair_moments
+from .isotropic import pair_moment, pair_slope, pair_target
 from .kernels import check_weights
 from .quadrature import DTYPE
-from .target import Elementwise, Target, as_target, value_and_slope
+from .target import Elementwise, Group, Target, value_and_slope
 
 Q_GRID = np.logspace(-10, 10, 201)   # where the q map is scanned for a bracket of q*
 C_GRID = 1 - 2 * np.logspace(-9, 0, 181)  # correlations scanned (descending from 1) for a bracket of c*
+# Group activations: each point is a nested 2-D integral (~1e-12 from the 1-D ⟨f²⟩ at c = 1), so a
+# coarser scan that starts 2e-5 below 1, where h(c) is resolved for χ₁ − 1 ≳ 1e-6, and c* to 1e-10
+C_GRID_GROUP = 1 - 2 * np.logspace(-5, 0, 21)
+C_TOL_GROUP = 1e-10
 CRITICAL = 1e-9                      # |χ₁ − 1| below this is the critical line
 PHASES = ("ordered", "chaotic", "critical", "unbounded")
 TRAINABLE = 6.0                      # Schoenholz et al. 2017: trainable while depth ≲ 6ξ_c
@@ -65,14 +70,6 @@ class DepthScales:
     def as_dict(self) -> dict:
         return {k: (None if isinstance(v, float) and math.isnan(v) else
                     ("inf" if v == math.inf else v)) for k, v in asdict(self).items()}
-
-
-def _elementwise(act) -> Elementwise:
-    target = as_target(act)
-    if not isinstance(target, Elementwise):
-        raise ActlabError(f"{target.label} acts on groups of features: its two-input kernel (needed for c* and ξ_c) "
-                          "is not implemented; use critical_init / susceptibilities for its one-input theory")
-    return target
 
 
 def fixed_points(target: Target, C_b: np.ndarray, C_W: np.ndarray, q0=1.0) -> np.ndarray:
@@ -121,9 +118,9 @@ def fixed_points(target: Target, C_b: np.ndarray, C_W: np.ndarray, q0=1.0) -> np
     return out
 
 
-def _illinois(f, lo: np.ndarray, hi: np.ndarray, iterations: int = 60) -> np.ndarray:
+def _illinois(f, lo: np.ndarray, hi: np.ndarray, iterations: int = 60, rtol: float = 4e-16) -> np.ndarray:
     """Roots of f(x, idx) (vectorised) in brackets [lo, hi] with a sign change; Illinois
-    regula falsi, stopped when the bracket or the step is at rounding level."""
+    regula falsi, stopped when the bracket is below rtol·|x| (default: rounding level)."""
     idx = np.arange(len(lo))
     flo, fhi = f(lo, idx), f(hi, idx)
     x = lo.copy()
@@ -138,19 +135,22 @@ def _illinois(f, lo: np.ndarray, hi: np.ndarray, iterations: int = 60) -> np.nda
         fhi = np.where(left & (side == 1), 0.5 * fhi, fhi)
         flo = np.where(~left & (side == -1), 0.5 * flo, flo)
         side = np.where(left, 1, -1)
-        if np.all((np.abs(hi - lo) <= 4e-16 * np.abs(x) + 1e-300) | (fx == 0)):
+        if np.all((np.abs(hi - lo) <= rtol * np.abs(x) + 1e-300) | (fx == 0)):
             break
     return x
 
 
-def _slopes_at(target: Elementwise, q: np.ndarray) -> np.ndarray:
+def _slopes_at(target: Target, q: np.ndarray) -> np.ndarray:
     """Rows (d⟨σ²⟩/dq, ⟨σ'²⟩) at each q >= 0 (q = 0: the limit, from σ'(0))."""
     out = np.empty((len(q), 2))
     pos = q > 0
     if pos.any():
         m = target.moments(q[pos])
         out[pos] = m[:, 1:3]
-    if (~pos).any():
+    if (~pos).any() and isinstance(target, Group):  # f is odd: f(0) = 0; per component f'(0)² = ρ'(0)²
+        t = target.taylor()
+        out[~pos] = (t[1] ** 2, t[1] ** 2) if t is not None else target.moments(np.array([1e-12]))[0][1:3]
+    elif (~pos).any():
         y, d = value_and_slope(target.fn, torch.zeros(1, dtype=DTYPE))
         if abs(float(y[0])) > 0:  # σ(0) ≠ 0 and q* = 0 cannot happen: C_b + C_W σ(0)² > 0
             raise ActlabError("q* = 0 needs σ(0) = 0")
@@ -162,9 +162,13 @@ def _slopes_at(target: Elementwise, q: np.ndarray) -> np.ndarray:
     return out
 
 
-def _series(target: Elementwise, q: np.ndarray, c: np.ndarray, which: int) -> np.ndarray:
+def _series(target: Target, q: np.ndarray, c: np.ndarray, which: int) -> np.ndarray:
     """E σσ (which = 0) or E σ'σ' (1) at variance q_p and correlation c_pk, for all p, k
-    (closed form if declared, else the Hermite series at √q_p)."""
+    (closed form if declared, else the Hermite series at √q_p; for a group activation the
+    isotropic reduction, per component)."""
+    if isinstance(target, Group):
+        qq = q[:, None] * np.ones_like(c)
+        return (pair_moment, pair_slope)[which](target, qq, qq, qq * c).reshape(qq.shape)
     if target.dual is not None:
         qq = q[:, None] * np.ones_like(c)
         return target.dual(qq, qq, qq * c)[which]
@@ -176,23 +180,25 @@ def _series(target: Elementwise, q: np.ndarray, c: np.ndarray, which: int) -> np
     return out
 
 
-def _correlation_fixed_points(target: Elementwise, C_b: np.ndarray, C_W: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _correlation_fixed_points(target: Target, C_b: np.ndarray, C_W: np.ndarray, q: np.ndarray) -> np.ndarray:
     """c* < 1 of the correlation map at q* for chaotic points (q* > 0 finite)."""
-    grid = np.broadcast_to(C_GRID, (len(q), len(C_GRID)))
+    scan = C_GRID_GROUP if isinstance(target, Group) else C_GRID
+    grid = np.broadcast_to(scan, (len(q), len(scan)))
     h = (C_b[:, None] + C_W[:, None] * _series(target, q, grid, 0)) / q[:, None] - grid
     lo, hi = np.empty(len(q)), np.empty(len(q))
     for p in range(len(q)):
         k = np.nonzero(h[p] >= 0)[0]
-        k = k[0] if len(k) else len(C_GRID) - 1
-        lo[p], hi[p] = C_GRID[k], C_GRID[k - 1] if k > 0 else 1.0
-    return _illinois(lambda c, i: (C_b[i] + C_W[i] * _series(target, q[i], c[:, None], 0)[:, 0]) / q[i] - c, lo, hi)
+        k = k[0] if len(k) else len(scan) - 1
+        lo[p], hi[p] = scan[k], scan[k - 1] if k > 0 else 1.0
+    return _illinois(lambda c, i: (C_b[i] + C_W[i] * _series(target, q[i], c[:, None], 0)[:, 0]) / q[i] - c, lo, hi,
+                     rtol=C_TOL_GROUP if isinstance(target, Group) else 4e-16)
 
 
 def scales_grid(act, C_b, C_W, q0=1.0) -> dict:
     """Depth scales for arrays of (C_b, C_W) (broadcast together, and with q0 when it is an
     array, e.g. K⁽¹⁾ = C_b + C_W·q_in per point), vectorised: a dict of arrays q_star, c_star,
     chi_1, chi_q, chi_c, xi_q, xi_c and phase (strings)."""
-    target = _elementwise(act)
+    target = pair_target(act)
     C_b, C_W, q0 = np.broadcast_arrays(np.asarray(C_b, float), np.asarray(C_W, float), np.asarray(q0, float))
     shape = C_b.shape
     C_b, C_W, q0 = C_b.reshape(-1), C_W.reshape(-1), q0.reshape(-1)
@@ -235,10 +241,10 @@ def depth_scales(act, C_b: float, C_W: float, q0: float = 1.0) -> DepthScales:
         ('chaotic', 1.008087, 3.484)
     """
     C_b, C_W = check_weights(C_b, C_W)
-    target = _elementwise(act)
+    target = pair_target(act)
     g = scales_grid(target, C_b, C_W, q0)
     v = {k: (g[k].item() if hasattr(g[k], "item") else g[k]) for k in g}
-    if v["phase"] == "chaotic":
+    if v["phase"] == "chaotic" and isinstance(target, Elementwise):
         q = v["q_star"]
 
         def pair(c: float) -> tuple[float, float]:
@@ -263,7 +269,7 @@ def order_chaos_line(act, C_b) -> np.ndarray:
     C_b = q − C_W⟨σ²⟩_q; for each requested C_b the q with C_b(q) = C_b (the smallest,
     scanned on Q_GRID) is refined by regula falsi. C_b = 0 with σ(0) = 0 is met at the
     smallest q of the grid (1e-10): C_W = 1/⟨σ'²⟩ there, σ'(0)⁻² to 1e-10."""
-    target = _elementwise(act)
+    target = pair_target(act)
     C_b = np.asarray(C_b, float)
     flat = C_b.reshape(-1)
     if np.any(flat < 0) or not np.all(np.isfinite(flat)):

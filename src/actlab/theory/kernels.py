@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import ActlabError
+from .isotropic import pair_moment, pair_target
 from .quadrature import bivariate_gaussian_expectation, check_kernels
 from .target import Elementwise, as_target
 
@@ -101,17 +102,21 @@ def kernel_trajectory(act, C_b: float, C_W: float, K1: float, depth: int, width:
 
 
 def kernel_map_pair(act, K, C_b: float = 0.0, C_W: float = 1.0) -> np.ndarray:
-    """Two-input map K_αβ ↦ C_b + C_W⟨σ(z_α)σ(z_β)⟩_K for a 2×2 kernel (elementwise σ)."""
+    """Two-input map K_αβ ↦ C_b + C_W⟨σ(z_α)σ(z_β)⟩_K for a 2×2 kernel: elementwise σ, or a
+    group activation on groups of fixed size (per component, by the isotropic reduction,
+    actlab.theory.isotropic)."""
     C_b, C_W = check_weights(C_b, C_W)
-    target = as_target(act)
-    if not isinstance(target, Elementwise):
-        raise ActlabError("the two-input kernel is implemented for elementwise activations only")
+    target = pair_target(act)
     M = np.asarray(K, dtype=np.float64)
     if M.shape != (2, 2):
         raise ActlabError(f"the two-input kernel must be a 2×2 matrix, got shape {M.shape}")
-    fn = target.fn
     diag = target.second_moment(np.array([M[0, 0], M[1, 1]]))
-    off = bivariate_gaussian_expectation(lambda a, b: fn(a) * fn(b), M, target.kinks)
+    if isinstance(target, Elementwise):
+        fn = target.fn
+        off = bivariate_gaussian_expectation(lambda a, b: fn(a) * fn(b), M, target.kinks)
+    else:
+        check_kernels(np.array([M[0, 0], M[1, 1]]))
+        off = float(pair_moment(target, M[0, 0], M[1, 1], M[0, 1])[0])
     return C_b + C_W * np.array([[diag[0], off], [off, diag[1]]])
 
 

@@ -171,15 +171,21 @@ def normal_expectation(F: Integrand, mean: torch.Tensor, scale: torch.Tensor,
                      edges, -NORMAL_EDGE, NORMAL_EDGE, floor)
 
 
-def chi_expectation(F: Integrand, g: int, scale: torch.Tensor, radii: Sequence[float] = ()) -> torch.Tensor:
-    """E_{s~χ_g} F(scale_i·s, i): r = scale·s is the norm of a g-vector with i.i.d. N(0, scale²) entries."""
+def chi_expectation(F: Integrand, g: int, scale: torch.Tensor, radii: Sequence[float] = (),
+                    r_edges: Optional[torch.Tensor] = None, floor: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """E_{s~χ_g} F(scale_i·s, i): r = scale·s is the norm of a g-vector with i.i.d. N(0, scale²) entries.
+
+    radii: panel edges in r for every problem; r_edges: (P, k) more edges in r, per problem;
+    floor: see `integrate`."""
     scale = scale.to(DTYPE)
     mode = math.sqrt(max(g - 1, 0))
     top = mode + NORMAL_EDGE
     sgrid = torch.tensor([mode + d for d in X_GRID if mode + d > 0], dtype=DTYPE)
     rpts = torch.tensor(tuple(abs(z) for z in Z_GRID if z > 0) + tuple(radii), dtype=DTYPE)
     edges = torch.cat([sgrid.expand(scale.numel(), -1), rpts.unsqueeze(0) / scale.unsqueeze(1)], dim=1)
-    return integrate(lambda s, pid: F(scale[pid] * s, pid), chi_log_weight(g), edges, 0.0, top)
+    if r_edges is not None:
+        edges = torch.cat([edges, r_edges.to(DTYPE) / scale.unsqueeze(1)], dim=1)
+    return integrate(lambda s, pid: F(scale[pid] * s, pid), chi_log_weight(g), edges, 0.0, top, floor)
 
 
 # --- public API ------------------------------------------------------------------------

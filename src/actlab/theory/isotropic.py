@@ -1,0 +1,158 @@
+"""The two-input kernel of group (isotropic) activations by the isotropic reduction.
+
+For f(z) = z·ρ(‖z‖)/‖z‖ on groups of g features, two inputs give per group a pair
+(u, v) ∈ Rᵍ × Rᵍ, jointly Gaussian with covariance [[K₁₁, K₁₂], [K₁₂, K₂₂]] ⊗ I_g. The
+per-component kernel is
+
+    S₁₂ = E f(u)·f(v) / g.
+
+Write v = a·u + w with a = K₁₂/K₁₁ and w ~ N(0, s²I_g), s² = K₂₂ − K₁₂²/K₁₁, independent
+of u; by isotropy u = r·e₁ with r = ‖u‖ ~ √K₁₁·χ_g. Then f(u)·f(v) = ρ(r)·v₁ρ(‖v‖)/‖v‖ with
+v ~ N(m·e₁, s²I_g), m = a·r. Given t = ‖v‖ (noncentral χ), the direction of v is von
+Mises–Fisher with concentration κ = tm/s², so E[v₁ | t] = t·I_ν(κ)/I_{ν−1}(κ), ν = g/2, and
+
+    Φ(m) = E v₁ρ(‖v‖)/‖v‖ = ∫₀^∞ ρ(t) (t/s²) (t/m)^{ν−1} e^{−(t−m)²/(2s²)} Iν_e(tm/s²) dt
+
+(Iν_e(x) = e^{−x}I_ν(x), scipy's `ive`; g = 2 is the Rice case). Hence the 2-D integral
+
+    S₁₂ = sign(K₁₂) · E_{r ~ √K₁₁χ_g}[ρ(r) Φ(|a|r)] / g,
+
+an outer χ_g expectation (panels at ρ's breakpoints r = b and at r = b/|a|, where Φ bends)
+over an inner Gaussian expectation in t ~ N(m, s²) (|t − m| ≤ 12s, panels at 0 and at the breakpoints),
+both by the project's adaptive quadrature (actlab.theory.quadrature), each floored by the
+pair's scale √(E ρ(r₁)² E ρ(r₂)²) (the Cauchy–Schwarz bound of |g·S₁₂|): the inner values
+carry ~1e-14 relative noise, which a purely relative outer rule could bisect forever.
+Degenerate cases: K₁₂ = 0 gives 0 (f is odd); s = 0 (|correlation| = 1 to rounding) gives
+sign(K₁₂)·E[ρ(r)ρ(|a|r)]/g, a 1-D integral.
+
+The slope D₁₂ = ∂S₁₂/∂K₁₂ (by Price's theorem E tr(J_f(u)ᵀJ_f(v))/g, the per-layer
+growth of a correlation perturbation; D = χ⊥/C_W at K₁₂ = K₁₁ = K₂₂) is the central
+difference of S₁₂ in K₁₂ with step h = 1e-4·√(K₁₁K₂₂) (one-sided within h of |c| = 1):
+truncation ~h², rounding ~1e-14/h, so ~1e-9 relative.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from scipy.special import ive
+
+from ..activations import get_activation
+from ..errors import ActlabError
+from .quadrature import DTYPE, chi_expectation, integrate, normal_log_weight
+from .target import Group, Target, as_target
+
+SLOPE_STEP = 1e-4  # relative step of the central difference for ∂S/∂K₁₂
+CHUNK = 4096       # outer nodes per batch of inner integrals
+# The inner integral in x = (t − m)/s: |x| ≤ 12 (the mass beyond is e^{−72}/√(2π) ≈ 1e-32), panel edges
+# sparser than the general rule's (the inner integrand is smooth between its cuts at t = 0 and the radii)
+INNER_EDGE = 12.0
+INNER_EDGES = torch.tensor([-8.0, -5.0, -3.0, -1.5, 0.0, 1.5, 3.0, 5.0, 8.0], dtype=DTYPE)
+
+
+def _arrays(*xs) -> tuple:
+    arrays = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in xs))
+    return tuple(a.reshape(-1).copy() for a in arrays)
+
+
+def pair_moment(target: Group, K11, K22, K12) -> np.ndarray:
+    """S₁₂ = E f(u)·f(v)/g per problem (arrays broadcast together); see the module docstring."""
+    K11, K22, K12 = _arrays(K11, K22, K12)
+    if np.any(K11 < 0) or np.any(K22 < 0) or not np.all(np.isfinite(K11 + K22 + K12)):
+        raise ActlabError("the two-input kernel needs finite K₁₁, K₂₂ >= 0")
+    bound = np.sqrt(K11 * K22)
+    if np.any(np.abs(K12) > bound * (1 + 1e-12)):
+        raise ActlabError("the two-input kernel is not positive semidefinite: |K₁₂| > √(K₁₁K₂₂)")
+    K12 = np.clip(K12, -bound, bound)
+    g = target.group_size
+    out = np.zeros(len(K11))
+    live = (K12 != 0) & (K11 > 0) & (K22 > 0)
+    if not live.any():
+        return out
+    a = np.where(live, K12 / np.where(K11 > 0, K11, 1.0), 0.0)
+    s2 = np.where(live, K22 - K12 * a, 0.0)
+    line = live & (s2 <= 1e-13 * K22)  # |correlation| = 1 to rounding: v = a·u
+    full = live & ~line
+    rho, radii = target.rho, target.radii
+    if line.any():
+        at = torch.as_tensor(np.abs(a[line]), dtype=DTYPE)
+        vals = chi_expectation(lambda r, p: rho(r) * rho(at[p] * r), g, torch.as_tensor(np.sqrt(K11[line]), dtype=DTYPE),
+                               radii, r_edges=torch.stack([b / at for b in radii], 1) if radii else None)
+        out[line] = np.sign(K12[line]) * vals.numpy() / g
+    if full.any():
+        out[full] = np.sign(K12[full]) * _general(target, K11[full], K22[full], np.abs(a[full]), np.sqrt(s2[full])) / g
+    return out
+
+
+def _general(target: Group, K11: np.ndarray, K22: np.ndarray, a: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """E_r[ρ(r) Φ(a·r)] for a > 0, s > 0 (the nested integral of the module docstring)."""
+    g, rho, radii = target.group_size, target.rho, target.radii
+    nu = 0.5 * g
+    at, st = torch.as_tensor(a, dtype=DTYPE), torch.as_tensor(s, dtype=DTYPE)
+    second = target.second_moment(np.concatenate([K11, K22])) * g   # E ρ(r)² for each input
+    scale = torch.as_tensor(np.sqrt(second[:len(K11)] * second[len(K11):]), dtype=DTYPE).clamp_min(1e-300)
+    inner_scale = torch.as_tensor(np.sqrt(second[len(K11):]), dtype=DTYPE).clamp_min(1e-300)
+    cuts = (0.0, *radii)
+
+    def outer(r: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        parts = []
+        for lo in range(0, r.numel(), CHUNK):
+            rc, pc = r[lo:lo + CHUNK], p[lo:lo + CHUNK]
+            m, sd = at[pc] * rc, st[pc]
+
+            def inner(t: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+                mj, sj = m[j], sd[j]
+                kappa = (t.clamp_min(0) * mj / (sj * sj)).numpy()
+                bessel = torch.as_tensor(scaled_bessel(nu, kappa), dtype=DTYPE)
+                ratio = (t.clamp_min(0) / mj) ** (nu - 1)
+                value = rho(t.clamp_min(0)) * (t / (sj * sj)) * ratio * bessel
+                return torch.where(t > 0, value, torch.zeros((), dtype=DTYPE)) * math.sqrt(2 * math.pi) * sj
+
+            kinks = torch.stack([(torch.full_like(m, c) - m) / sd for c in cuts], 1)
+            phi = integrate(lambda x, j: inner(m[j] + sd[j] * x, j), normal_log_weight,
+                            torch.cat([INNER_EDGES.expand(len(m), -1), kinks], 1), -INNER_EDGE, INNER_EDGE,
+                            inner_scale[pc])
+            parts.append(rho(rc) * phi)
+        return torch.cat(parts)
+
+    edges = torch.stack([b / at for b in radii], 1) if radii else None
+    with torch.no_grad():
+        return chi_expectation(outer, g, torch.as_tensor(np.sqrt(K11), dtype=DTYPE), radii, r_edges=edges,
+                               floor=scale).numpy()
+
+
+def scaled_bessel(nu: float, x: np.ndarray) -> np.ndarray:
+    """e^{−x}I_ν(x) for x >= 0: scipy's `ive`, which returns nan past x ≈ 1e9, and beyond
+    x = 1e8 the asymptotic series (2πx)^{−1/2}(1 − μ₁/(8x) + μ₁μ₃/(2(8x)²)), μ_k = 4ν² − k²,
+    whose next term is < 1e-24 there."""
+    x = np.asarray(x, dtype=np.float64)
+    big = x > 1e8
+    out = ive(nu, np.where(big, 1.0, x))
+    if big.any():
+        xb, mu = x[big], 4 * nu * nu
+        out[big] = (1 - (mu - 1) / (8 * xb) + (mu - 1) * (mu - 9) / (2 * (8 * xb) ** 2)) / np.sqrt(2 * np.pi * xb)
+    return out
+
+
+def pair_slope(target: Group, K11, K22, K12) -> np.ndarray:
+    """D₁₂ = ∂S₁₂/∂K₁₂ by a central difference (one-sided near |c| = 1); see the module docstring."""
+    K11, K22, K12 = _arrays(K11, K22, K12)
+    bound = np.sqrt(K11 * K22)
+    h = SLOPE_STEP * bound
+    up = np.minimum(K12 + h, bound)
+    down = np.maximum(K12 - h, -bound)
+    S = pair_moment(target, np.concatenate([K11, K11]), np.concatenate([K22, K22]), np.concatenate([up, down]))
+    n = len(K11)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(up > down, (S[:n] - S[n:]) / (up - down), 0.0)
+
+
+def pair_target(act) -> Target:
+    """The activation as a target of the two-input theory: elementwise, or a group activation on
+    groups of a fixed size g; a whole-vector group activation is refused (not implemented)."""
+    module = get_activation(act) if isinstance(act, str) else act
+    if getattr(getattr(module, "info", None), "group_size", None) == 0:
+        raise ActlabError("the two-input kernel of a whole-vector group activation is not implemented (the isotropic "
+                          "reduction is built for groups of a fixed size, e.g. radial_bounding(group_size=2))")
+    return as_target(act)
