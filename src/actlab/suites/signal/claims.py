@@ -236,7 +236,7 @@ def heatmap(grid: pd.DataFrame, path: Path) -> None:
     from ...theory.target import Group
 
     acts = list(dict.fromkeys(grid["act"]))
-    fig, axes = plt.subplots(1, len(acts), figsize=(4.4 * len(acts), 3.9), squeeze=False)
+    fig, axes = plt.subplots(1, len(acts), figsize=(4.4 * len(acts), 3.9), squeeze=False, constrained_layout=True)
     for ax, act in zip(axes[0], acts):
         part = grid[grid["act"] == act]
         C_b = float(part["C_b"].iloc[0])
