@@ -100,7 +100,7 @@ def test_critical_init_without_a_critical_point_is_a_user_error():
 
 
 def test_unknown_init_and_norm_are_user_errors():
-    with pytest.raises(ActlabError, match="allowed: default, kaiming"):
+    with pytest.raises(ActlabError, match="init must be one of default, kaiming"):
         DeepMLP(4, 2, init="lecun")
     with pytest.raises(ActlabError, match="layernorm"):
         DeepMLP(4, 2, norm="groupnorm")

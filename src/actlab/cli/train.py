@@ -33,8 +33,9 @@ def add_commands(sub) -> None:
     p.add_argument("--norm-position", dest="norm_position", choices=("post", "pre"),
                    help="mlp, resmlp: the norm after each linear map (post) or on each layer's input (pre)")
     p.add_argument("--residual", action="store_true", help="identity skips around hidden layers")
-    p.add_argument("--init", help="default (torch's own), kaiming, xavier, orthogonal or critical "
-                                  "(default: the model's own; orthogonal for zplane, default otherwise)")
+    p.add_argument("--init", help="default (torch's own), kaiming, xavier, orthogonal, critical or "
+                                  "'gaussian(c_w=C_W, c_b=C_b)' (default: the model's own; orthogonal for zplane, "
+                                  "default otherwise)")
     p.add_argument("--group-size", dest="group_size", help="zplane: Radial Bounding group size, or 'none' for the whole vector")
     p.add_argument("--complex-weights", dest="complex_weights", action="store_true", help="zplane: complex-structured weights")
     p.add_argument("--data", help="dataset name or spec (default digits)")

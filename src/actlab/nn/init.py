@@ -38,7 +38,8 @@ def parse_init(scheme: str) -> tuple[str, dict]:
     except ActlabError:
         raise ActlabError(f"malformed init scheme {scheme!r}: expected NAME or gaussian(c_w=..., c_b=...)") from None
     if name not in INIT_SCHEMES:
-        raise ActlabError(f"unknown init scheme {scheme!r}; allowed: {', '.join(INIT_SCHEMES)}")
+        raise ActlabError(f"unknown init scheme {scheme!r}: init must be one of {', '.join(INIT_SCHEMES[:-1])}, "
+                          "gaussian(c_w=..., c_b=...)")
     if name != "gaussian":
         if params:
             raise ActlabError(f"init scheme {name!r} takes no parameters; got {scheme!r}")
