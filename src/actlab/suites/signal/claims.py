@@ -258,7 +258,7 @@ def heatmap(grid: pd.DataFrame, path: Path) -> None:
                 critical = math.nan
             if math.isfinite(critical):
                 ax.axvline(critical, color="white", ls=":", lw=1, label="critical C_W")
-            ax.legend(fontsize=7, loc="upper right")
+            ax.legend(fontsize=7, loc="lower right", framealpha=0.6)
         else:
             ax.text(0.5, 0.5, "no ξ_c", transform=ax.transAxes, ha="center", color="white")
         ax.set_xscale("log")
