@@ -238,7 +238,7 @@ def depth_scales(act, C_b: float, C_W: float, q0: float = 1.0) -> DepthScales:
 
         >>> d = depth_scales("tanh", 0.05, 2.0)
         >>> d.phase, round(d.q_star, 6), round(d.xi_c, 3)
-        ('chaotic', 1.008087, 3.484)
+        ('chaotic', 0.721762, 25.213)
     """
     C_b, C_W = check_weights(C_b, C_W)
     target = pair_target(act)
