@@ -135,7 +135,7 @@ def nngp(act, X=None, C_b: float = 0.0, C_W: float = 1.0, depth: int = 1, *, K1=
         >>> import numpy as np
         >>> K = nngp("relu", np.eye(2), C_b=0.0, C_W=2.0, depth=3)   # orthogonal unit inputs, n₀ = 2
         >>> np.round(K, 6).tolist()
-        [[1.0, 0.502551], [0.502551, 1.0]]
+        [[1.0, 0.493731], [0.493731, 1.0]]
     """
     out = _run(act, X, K1, C_b, C_W, depth, "ntk", False, layers, tol)
     return np.stack([k.nngp for k in out]) if layers else out[0].nngp
