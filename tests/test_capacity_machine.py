@@ -158,23 +158,6 @@ def test_cli_table_writes_csv_figure_and_command(capsys, tmp_path):
     assert (out / "theory_alpha_c.csv").read_text().count("\n") == len(data["rows"]) + 1
 
 
-def test_reproduce_capacity_dispatches_to_the_python_suite(run_cli, tmp_path, monkeypatch):
-    import actlab.suites.capacity.suite as suite
-
-    calls = []
-
-    def fake_run_suite(profile, out_dir):
-        calls.append((profile, out_dir))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "index.md").write_text("# capacity\n")
-        return out_dir / "index.md"
-
-    monkeypatch.setattr(suite, "run_suite", fake_run_suite)
-    code, out, _ = run_cli("reproduce", "capacity", "--profile", "full", "--out", str(tmp_path / "cap"), "--json")
-    assert code == 0 and calls == [("full", tmp_path / "cap")]
-    assert json.loads(out)["report"] == str(tmp_path / "cap" / "index.md")
-
-
 def test_lp_decides_every_instance_at_the_critical_load_N200():
     """Regression: the free-w feasibility LP ended with HiGHS status 15 on ~half these instances."""
     m = CommitteeMachine("sign", 1, 200)

@@ -171,6 +171,10 @@ BAD_TOP = [
     ("direction = \"up\"", "'direction' must be one of maximize, minimize"),
     ("final_seeds = []", "'final_seeds' must be a non-empty list"),
     ("budget = 3", "unknown key 'budget'"),
+    ("arms = { depth = [2] }", "'depth' is not a key of this spec"),
+    ("arms = { activation = [] }", "'activation' must be a non-empty list"),
+    ("arms = { activation = [\"identity\"] }", "'arms' selects no point of the sweep"),
+    ("arms = [\"relu\"]", "must be a table of key = [values]"),
 ]
 
 
@@ -192,6 +196,20 @@ def test_bad_tune_settings_are_one_clear_error(top, message):
     with pytest.raises(ActlabError, match=r"\[tune\]") as info:
         parse_spec(_spec(top=top))
     assert message in str(info.value)
+
+
+def test_points_that_are_not_arms_run_once_as_plain_runs(tmp_path):
+    spec = parse_spec(TUNED.replace("[tune]\n", "[tune]\narms = { activation = [\"relu\"] }\n")
+                      .replace('["relu", "tanh"]', '["relu", "tanh", "identity"]'))
+    summary = run_sweep(spec, out=tmp_path / "run", workers=0, progress=False)
+    df = load(tmp_path / "run")
+    plain = df[df["phase"].isna()]
+    assert summary.total == (5 + 3) + 2 and len(df) == 10 and summary.failed == []
+    assert sorted(plain["activation"]) == ["identity", "tanh"] and plain["arm"].isna().all()
+    assert "lr" not in plain.columns or plain["lr"].isna().all()          # run with their own configuration
+    assert set(df[df["phase"].notna()]["activation"]) == {"relu"}
+    report = build_report(tmp_path / "run").read_text()
+    assert "the other points are plain runs" in report and "activation=identity" not in report.split("## Runs")[0]
 
 
 def test_cli_exit_2_before_any_run_starts(tmp_path, capsys):

@@ -106,10 +106,6 @@ def _reproduce(args) -> int:
         if args.suite == "all" and out is not None:
             out = Path(out) / f"{suite}-{args.profile}"
         summary, report = reproduce(suite, args.profile, out=out, **_sweep_kwargs(args))
-        if summary is None:  # a Python suite: no sweep summary
-            results.append({"suite": suite, "report": str(report)})
-            texts.append(f"{suite}: report: {report}")
-            continue
         failed += summary.counts["failed"]
         results.append({"suite": suite, **summary.as_dict(), "report": str(report)})
         texts.append(f"{suite}: {_summary_text(summary)}\nreport: {report}")

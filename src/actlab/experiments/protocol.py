@@ -48,8 +48,9 @@ class Arm:
 
 
 def arms_of(spec: Spec) -> list:
-    """The arms of a tuned spec: its sweep points, each named by the id of its configuration."""
-    return [Arm(r.id, r.config, i) for i, r in enumerate(spec.runs())]
+    """The arms of a tuned spec: its sweep points ([tune] arms selects which), each named by the id of its
+    configuration."""
+    return [Arm(r.id, r.config, i) for i, r in enumerate(r for r in spec.runs() if spec.tune.is_arm(r.config))]
 
 
 def select_best(rows: list, metric: str, direction: str) -> Optional[dict]:
@@ -92,7 +93,14 @@ class Protocol:
 
     @property
     def total(self) -> int:
-        return len(self.arms) * (self.tune.trials + len(self.tune.final_seeds))
+        return len(self.arms) * (self.tune.trials + len(self.tune.final_seeds)) + len(self.plain_runs())
+
+    def plain_runs(self) -> list:
+        """The sweep points that are not arms ([tune] arms): run once with their own configuration,
+        placed after every trial and final."""
+        start = len(self.arms) * (self.tune.trials + len(self.tune.final_seeds))
+        plain = [r for r in self.spec.runs() if not self.tune.is_arm(r.config)]
+        return [Run(r.id, r.task, r.config, start + i) for i, r in enumerate(plain)]
 
     def study(self, arm: Arm):
         if arm.id not in self._studies:

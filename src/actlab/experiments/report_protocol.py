@@ -17,7 +17,7 @@ TRIAL_STATUSES = ("done", "collapsed", "pruned", "diverged", "failed", "pending"
 def arm_labels(df) -> dict:
     """arm id -> 'axis=value, ...' over the axes that vary between arms, in arm order."""
     axes = [a for a in df.attrs["axes"] if a in df.columns]
-    firsts = df.drop_duplicates("arm")
+    firsts = df[df["arm"].notna()].drop_duplicates("arm")  # plain runs ([tune] arms) belong to no arm
     varying = [a for a in axes if firsts[a].astype(str).nunique(dropna=False) > 1] or axes
     return {r["arm"]: ", ".join(f"{a}={_fmt(r[a])}" for a in varying if fmt_value(r[a]) != "–") or "all"
             for _, r in firsts.iterrows()}

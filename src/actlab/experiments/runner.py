@@ -1,11 +1,13 @@
 """Run a spec: expand it, store the runs, execute what is left to do, record each result once.
 
 A spec with [tune] runs the protocol instead (actlab.experiments.protocol): its
-trials, asked one by one, then its finals, through the same backends and store.
+plain runs (the points that are not arms) and its trials, asked one by one, then
+its finals, through the same backends and store.
 """
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
@@ -141,7 +143,10 @@ def run_sweep(spec: Union[Spec, str, Path], out: Optional[Union[str, Path]] = No
                 dispatch(backends.Job(r.id, execute, r.config, str(store.run_path(r.id)))
                          for r in store.todo(ids={r.id for r in runs}))
             else:
-                dispatch(protocol.trial_jobs())
+                plain = protocol.plain_runs()
+                store.add_runs(plain)
+                dispatch(itertools.chain((backends.Job(r.id, execute, r.config, str(store.run_path(r.id)))
+                                          for r in store.todo(ids={r.id for r in plain})), protocol.trial_jobs()))
                 finals, no_finals = protocol.final_runs()
                 store.add_runs(finals)
                 dispatch(backends.Job(r.id, execute, r.config, str(store.run_path(r.id)))

@@ -167,6 +167,8 @@ def spec_from_dict(data: dict, origin: str = "spec", default_name: str = "experi
     runs = spec.runs()
     if not runs:
         raise ActlabError(f"{origin}: the spec expands to no runs")
+    if tune is not None and not any(tune.is_arm(r.config) for r in runs):
+        raise ActlabError(f"{origin} [tune]: 'arms' selects no point of the sweep; nothing would be tuned")
     if schema.check is not None:
         for run in runs:
             for config in _configs_to_check(run.config, tune):
@@ -180,7 +182,7 @@ def spec_from_dict(data: dict, origin: str = "spec", default_name: str = "experi
 
 def _configs_to_check(config: dict, tune: Optional[TuneSpec]) -> list:
     """A plain run's configuration; for a tuned arm, its trial configurations at each end of every range."""
-    if tune is None:
+    if tune is None or not tune.is_arm(config):
         return [config]
     first = {name: (p.choices[0] if p.choices is not None else p.low) for name, p in tune.params.items()}
     configs = [tune.trial_config(config, first)]

@@ -8,6 +8,7 @@
     seed = 0                      # the trials' run seed (and the sampler's)
     final_seeds = [0, 1, 2]       # the best configuration of each arm is retrained with these
     sampler = "qmc"               # qmc (default): scrambled Sobol points; random
+    arms = { part = ["poly"] }    # optional: which sweep points are arms (default: all)
     [tune.params]
     lr = { low = 1e-5, high = 1e-2, log = true }
     weight_decay = { low = 0.0, high = 1e-3 }
@@ -19,7 +20,10 @@
 
 An *arm* is one point of the spec's sweep (activation x model x norm x init x ...);
 the seed is not an axis of a tuned spec: trials run with `seed`, finals with
-`final_seeds`. Search and pruning are Optuna's (docs/protocol.md says why); this
+`final_seeds`. With `arms`, only the points whose configuration takes one of the
+listed values at every listed key are arms; the others are *plain* runs, run
+once with their own configuration as in an untuned spec (measurements that
+compare nothing, e.g. a kernel at initialisation, beside the tuned comparisons). Search and pruning are Optuna's (docs/protocol.md says why); this
 module only parses, validates and builds the Optuna objects. Parsing needs no
 Optuna import.
 """
@@ -31,7 +35,8 @@ from typing import Any, Optional
 
 from ..errors import ActlabError
 
-TUNE_KEYS = ("trials", "metric", "direction", "val_fraction", "seed", "final_seeds", "sampler", "params", "pruner")
+TUNE_KEYS = ("trials", "metric", "direction", "val_fraction", "seed", "final_seeds", "sampler", "params", "pruner",
+             "arms")
 PARAM_KEYS = ("low", "high", "log", "step", "choices")
 PRUNER_KEYS = ("kind", "min_resource", "reduction_factor", "min_early_stopping_rate")
 PRUNERS = ("asha", "none")
@@ -104,6 +109,11 @@ class TuneSpec:
     final_seeds: list = field(default_factory=lambda: [0, 1, 2])
     sampler: str = "qmc"
     pruner: Pruner = Pruner()
+    arms: dict = field(default_factory=dict)  # key -> allowed values; empty: every sweep point is an arm
+
+    def is_arm(self, config: dict) -> bool:
+        """Whether a sweep point is tuned (an arm) rather than run once as a plain run."""
+        return all(config.get(key) in values for key, values in self.arms.items())
 
     @property
     def test_metric(self) -> str:
@@ -150,7 +160,10 @@ class TuneSpec:
 
     def describe(self) -> list:
         """Markdown lines stating the protocol as run (for reports)."""
+        arms = "; ".join(f"{k} in {{{', '.join(map(str, v))}}}" for k, v in self.arms.items())
         return [f"- searched: {'; '.join(p.describe() for p in self.params.values())}",
+                *([f"- arms: the sweep points with {arms}; the other points are plain runs (run once, not tuned)"]
+                  if arms else []),
                 f"- budget: {self.trials} trials per arm, the same for every arm "
                 f"({'scrambled Sobol (Optuna QMCSampler)' if self.sampler == 'qmc' else 'random'} sampler, "
                 f"seed {self.seed}: every arm is offered the same candidates)",
@@ -222,7 +235,23 @@ def parse_tune(data: Any, origin: str, schema, base_keys: list, varied_keys: lis
             schema.check_key(name, value, f"{where}.params.{name}")
     return TuneSpec(params=params, trials=trials, metric=metric, direction=direction,
                     val_fraction=float(val_fraction), seed=seed, final_seeds=seeds, sampler=sampler,
-                    pruner=_pruner(data.get("pruner", {}), f"{where}.pruner"))
+                    pruner=_pruner(data.get("pruner", {}), f"{where}.pruner"),
+                    arms=_arms(data.get("arms", {}), schema, fixed_keys, f"{where}.arms"))
+
+
+def _arms(data: Any, schema, keys: list, where: str) -> dict:
+    """`arms`: a table key -> non-empty list of values, each key a key the spec sets."""
+    if not isinstance(data, dict):
+        raise ActlabError(f"{where}: must be a table of key = [values], e.g. arms = {{ part = [\"poly\"] }}; "
+                          f"got {data!r}")
+    arms = {}
+    for key, values in data.items():
+        if key not in keys:
+            raise ActlabError(f"{where}: '{key}' is not a key of this spec's [base], [sweep] or [[include]]")
+        if not isinstance(values, list) or not values:
+            raise ActlabError(f"{where}: '{key}' must be a non-empty list of values; got {values!r}")
+        arms[key] = [schema.check_key(key, v, f"{where}.{key}") for v in values]
+    return arms
 
 
 def _param(name: str, spec: Any, where: str) -> Param:

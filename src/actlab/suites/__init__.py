@@ -8,9 +8,11 @@ claims and figures together (see `registry` for the layout and the hook function
     finite_width/  the 1/n theory of the kernel against sampled networks (docs/theory.md)
 
 This layer sits on top of actlab.experiments (the generic runner and report engine), which
-imports nothing from here. Importing it registers the suites' own task kinds (`mrepu`, `finite_width`).
+imports nothing from here. Importing it registers the suites' own task kinds (`mrepu`, `capacity`,
+`finite_width`).
 """
 from . import registry
+from .capacity import task as _capacity_task  # noqa: F401  (registers the `capacity` task kind)
 from .finite_width import task as _finite_width_task  # noqa: F401  (registers the `finite_width` task kind)
 from .mrepu import task as _mrepu_task  # noqa: F401  (registers the `mrepu` task kind)
 from .registry import PROFILES, available_suites, reproduce, suite_claims, suite_report, suite_spec_path

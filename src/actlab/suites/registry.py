@@ -5,10 +5,7 @@ A built-in suite is a package `actlab/suites/<name>/` holding one work together:
     quick.toml, full.toml   the specs of its profiles (`quick`: minutes on a 2-core CPU,
                             `full`: the paper's scale)
     claims.py               its hook (below): claims table, extra report sections, figures
-    task.py                 its own task kind, where the suite needs one (mrepu, finite_width)
-
-A suite whose work is not a sweep of runs (the capacity lab's scans) has instead a
-`suite.py` with `run_suite(profile, out_dir) -> index.md`.
+    task.py                 its own task kind, where the suite needs one (mrepu, capacity, finite_width)
 
 Suites outside the package live in the folders listed in the ACTLAB_SUITES environment
 variable (os.pathsep-separated) as flat files: `NAME_<profile>.toml` and an optional hook
@@ -65,16 +62,11 @@ def suite_dirs() -> list:
     return [Path(p) for p in os.environ.get("ACTLAB_SUITES", "").split(os.pathsep) if p]
 
 
-def _is_python_suite(suite: str) -> bool:
-    return suite in builtin_suites() and (BUILTIN / suite / "suite.py").exists()
-
-
 def available_suites() -> dict:
     """Suite name -> sorted list of its profiles, built-in and external."""
     found: dict = {}
     for name in builtin_suites():
-        found[name] = (set(PROFILES) if _is_python_suite(name)
-                       else {p for p in PROFILES if (BUILTIN / name / f"{p}.toml").exists()})
+        found[name] = {p for p in PROFILES if (BUILTIN / name / f"{p}.toml").exists()}
     for folder in suite_dirs():
         for path in sorted(folder.glob("*.toml")):
             name, _, profile = path.stem.rpartition("_")
@@ -146,12 +138,10 @@ def _load_hook(suite: str) -> Optional[ModuleType]:
 def reproduce(suite: str, profile: str = "quick", out: Optional[Union[str, Path]] = None, **run_kwargs):
     """Run (or resume, with resume=True) a suite's spec, then build its report.
 
-    Returns (SweepSummary, path of the report's index.md); the summary is None for
-    a Python suite. Default run directory: runs/reproduce/<suite>-<profile>.
+    Returns (SweepSummary, path of the report's index.md). Default run directory:
+    runs/reproduce/<suite>-<profile>.
     """
     run_dir = Path(out) if out is not None else Path("runs") / "reproduce" / f"{suite}-{profile}"
-    if _is_python_suite(suite):  # run_suite validates the profile itself
-        return None, importlib.import_module(f"{__package__}.{suite}.suite").run_suite(profile, run_dir)
     spec_path = suite_spec_path(suite, profile)
     summary = run_sweep(spec_path, out=run_dir, meta={"suite": suite, "profile": profile}, **run_kwargs)
     return summary, suite_report(run_dir)

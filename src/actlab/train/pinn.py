@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 
@@ -37,7 +37,10 @@ class PINNConfig:
     """One PINN run: network (act, depth hidden layers of width units, init scheme),
     point budget (n_collocation interior points, n_condition points per condition),
     optimiser budget (adam_steps at lr, then lbfgs_steps L-BFGS iterations), seed and
-    dtype ("float32" or "float64"); eval_points per axis for the relative L2 error."""
+    dtype ("float32" or "float64"); eval_points per axis for the relative L2 error (the test
+    grid); val_points > 0: that many random interior points, drawn with a stream of their own,
+    on which `val_rel_l2` is measured (a validation set for tuning, disjoint in kind from the
+    test grid); eval_test = False leaves the test grid out (a tuning trial)."""
 
     act: str = "tanh"
     depth: int = 4
@@ -51,12 +54,14 @@ class PINNConfig:
     seed: int = 0
     dtype: str = "float64"
     eval_points: int = 101
+    val_points: int = 0
+    eval_test: bool = True
 
     def __post_init__(self) -> None:
         for key in ("depth", "width", "n_collocation", "n_condition", "eval_points"):
             if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
                 raise ActlabError(f"PINN: {key} must be an integer >= 1; got {getattr(self, key)!r}")
-        for key in ("adam_steps", "lbfgs_steps", "seed"):
+        for key in ("adam_steps", "lbfgs_steps", "seed", "val_points"):
             if not isinstance(getattr(self, key), int) or getattr(self, key) < 0:
                 raise ActlabError(f"PINN: {key} must be an integer >= 0; got {getattr(self, key)!r}")
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
@@ -67,7 +72,8 @@ class PINNConfig:
 
 @dataclass
 class PINNResult:
-    """rel_l2 = ‖u − u_ref‖/‖u_ref‖ on the evaluation grid; loss/residual_loss/condition_loss
+    """rel_l2 = ‖u − u_ref‖/‖u_ref‖ on the evaluation grid (NaN when not evaluated), val_rel_l2
+    the same on the validation points (NaN without them); loss/residual_loss/condition_loss
     at the end; status "done" or "diverged" (non-finite loss, `diverged_at` = step);
     history: one row per logged step."""
 
@@ -80,6 +86,7 @@ class PINNResult:
     time_s: float
     history: list = field(default_factory=list)
     diverged_at: Optional[int] = None
+    val_rel_l2: float = math.nan
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -92,26 +99,38 @@ def pinn_loss(net: torch.nn.Module, problem: PDEProblem, collocation: torch.Tens
     return residual + cond, residual, cond
 
 
-def train_pinn(problem: PDEProblem, cfg: PINNConfig, log_every: int = 100) -> PINNResult:
-    """Train a PINNNet on `problem` as `cfg` says; returns the PINNResult."""
+def train_pinn(problem: PDEProblem, cfg: PINNConfig, log_every: int = 100,
+               on_log: Optional[Callable[[dict], bool]] = None) -> PINNResult:
+    """Train a PINNNet on `problem` as `cfg` says; returns the PINNResult.
+
+    on_log(row) is called with each logged row (every `log_every` Adam steps, and once after
+    L-BFGS; rows carry `val_rel_l2` when cfg.val_points > 0); when it returns True training
+    stops there (a pruned tuning trial), with status "done"."""
     dtype = getattr(torch, cfg.dtype)
     torch.manual_seed(cfg.seed)
     net = PINNNet(problem.dim, 1, depth=cfg.depth, width=cfg.width, act=cfg.act, init=cfg.init).to(dtype)
     collocation = problem.sample_collocation(cfg.n_collocation, seed=cfg.seed, dtype=dtype).requires_grad_(True)
     conditions = problem.sample_conditions(cfg.n_condition, seed=cfg.seed + 1, dtype=dtype)
+    # Seeded apart from the training points; drawing them changes nothing else in the run.
+    val = problem.sample_collocation(cfg.val_points, seed=cfg.seed + 0x7A1, dtype=dtype) if cfg.val_points else None
     history: list = []
     start = time.perf_counter()
     step = 0
 
-    def record(phase: str, parts) -> None:
-        history.append({"step": step, "phase": phase, "loss": parts[0].item(),
-                        "residual_loss": parts[1].item(), "condition_loss": parts[2].item()})
+    def record(phase: str, parts) -> bool:
+        row = {"step": step, "phase": phase, "loss": parts[0].item(),
+               "residual_loss": parts[1].item(), "condition_loss": parts[2].item()}
+        if val is not None:
+            row["val_rel_l2"] = problem.relative_l2(net, points=val)
+        history.append(row)
+        return on_log is not None and bool(on_log(row))
 
     def diverged() -> PINNResult:
         return PINNResult("diverged", math.nan, math.nan, math.nan, math.nan, step,
                           time.perf_counter() - start, history, diverged_at=step)
 
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    stopped = False
     for step in range(1, cfg.adam_steps + 1):
         opt.zero_grad(set_to_none=True)
         parts = pinn_loss(net, problem, collocation, conditions)
@@ -119,10 +138,11 @@ def train_pinn(problem: PDEProblem, cfg: PINNConfig, log_every: int = 100) -> PI
             return diverged()
         parts[0].backward()
         opt.step()
-        if step % log_every == 0:
-            record("adam", parts)
+        if step % log_every == 0 and record("adam", parts):
+            stopped = True
+            break
 
-    if cfg.lbfgs_steps:
+    if cfg.lbfgs_steps and not stopped:
         lbfgs = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=cfg.lbfgs_steps, history_size=50,
                                   tolerance_grad=1e-12, tolerance_change=1e-14, line_search_fn="strong_wolfe")
 
@@ -139,8 +159,11 @@ def train_pinn(problem: PDEProblem, cfg: PINNConfig, log_every: int = 100) -> PI
     parts = pinn_loss(net, problem, collocation, conditions)
     if not torch.isfinite(parts[0]):
         return diverged()
-    record("end", parts)
-    rel = problem.relative_l2(net, n_points=cfg.eval_points)
-    return PINNResult("done" if math.isfinite(rel) else "diverged", rel, parts[0].item(), parts[1].item(),
+    if not stopped:
+        record("end", parts)
+    rel = problem.relative_l2(net, n_points=cfg.eval_points) if cfg.eval_test else math.nan
+    val_rel = problem.relative_l2(net, points=val) if val is not None else math.nan
+    finite = all(math.isfinite(v) for v, used in ((rel, cfg.eval_test), (val_rel, val is not None)) if used)
+    return PINNResult("done" if finite else "diverged", rel, parts[0].item(), parts[1].item(),
                       parts[2].item(), step, time.perf_counter() - start, history,
-                      diverged_at=None if math.isfinite(rel) else step)
+                      diverged_at=None if finite else step, val_rel_l2=val_rel)

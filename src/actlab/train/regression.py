@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 from torch import nn
@@ -30,18 +30,22 @@ def init_gaussian(model: nn.Module, C_b: float, C_W: float) -> nn.Module:
     return model
 
 
-def train_regression(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor,
-                     y_test: torch.Tensor, steps: int = 500, lr: float = 1e-3, log_every: int = 50,
-                     grad_clip: Optional[float] = None) -> dict:
+def train_regression(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, x_test: Optional[torch.Tensor],
+                     y_test: Optional[torch.Tensor], steps: int = 500, lr: float = 1e-3, log_every: int = 50,
+                     grad_clip: Optional[float] = None, x_val: Optional[torch.Tensor] = None,
+                     y_val: Optional[torch.Tensor] = None,
+                     on_log: Optional[Callable[[dict], bool]] = None) -> dict:
     """Train `model` on (x_train, y_train); returns status, train_mse, test_mse,
     train_mse_init, steps, time_s, diverged_at and the history (every `log_every` steps).
 
-    MSEs are also reported relative to the test targets' variance (`*_rel`), so 1 means
-    "no better than predicting the mean".
+    MSEs are also reported relative to the targets' variance of their split (`*_rel`), so
+    1 means "no better than predicting the mean". With (x_val, y_val) each logged row and
+    the result also carry `val_mse` and `val_mse_rel`; with x_test = None the test split is
+    not evaluated at all (a tuning trial). on_log(row) is called with each logged row; when
+    it returns True training stops there (a pruned trial), with status "done".
     """
     start = time.perf_counter()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    var = float(y_test.var()) or 1.0
     history: list = []
     with torch.no_grad():
         init_mse = float(((model(x_train) - y_train) ** 2).mean())
@@ -57,14 +61,27 @@ def train_regression(model: nn.Module, x_train: torch.Tensor, y_train: torch.Ten
             nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         opt.step()
         if step % log_every == 0 or step == steps:
-            history.append({"epoch": step, "train_mse": loss.item()})
+            row = {"epoch": step, "train_mse": loss.item(), **_split_mse(model, "val", x_val, y_val)}
+            history.append(row)
+            if on_log is not None and on_log(row):
+                break
     with torch.no_grad():
         train_mse = float(((model(x_train) - y_train) ** 2).mean())
-        test_mse = float(((model(x_test) - y_test) ** 2).mean())
-    if status == "done" and not (math.isfinite(train_mse) and math.isfinite(test_mse)):
-        status, diverged_at = "diverged", steps
+    final = {**_split_mse(model, "val", x_val, y_val), **_split_mse(model, "test", x_test, y_test)}
+    if status == "done" and not all(math.isfinite(v) for v in (train_mse, *final.values())):
+        status, diverged_at = "diverged", step
     if status == "diverged":
-        train_mse = test_mse = math.nan
-    return {"status": status, "train_mse": train_mse, "test_mse": test_mse, "train_mse_rel": train_mse / var,
-            "test_mse_rel": test_mse / var, "train_mse_init": init_mse, "steps": step,
-            "time_s": time.perf_counter() - start, "diverged_at": diverged_at, "history": history}
+        train_mse, final = math.nan, {k: math.nan for k in final}
+    var = float(y_train.var()) or 1.0
+    return {"status": status, "train_mse": train_mse, "train_mse_rel": train_mse / var, **final,
+            "train_mse_init": init_mse, "steps": step, "time_s": time.perf_counter() - start,
+            "diverged_at": diverged_at, "history": history}
+
+
+def _split_mse(model: nn.Module, split: str, x: Optional[torch.Tensor], y: Optional[torch.Tensor]) -> dict:
+    """{split_mse, split_mse_rel} of `model` on (x, y): the MSE, and over Var(y); {} without a split."""
+    if x is None or y is None:
+        return {}
+    with torch.no_grad():
+        mse = float(((model(x) - y) ** 2).mean())
+    return {f"{split}_mse": mse, f"{split}_mse_rel": mse / (float(y.var()) or 1.0)}

@@ -133,8 +133,10 @@ class PDEProblem:
         mesh = torch.meshgrid(*axes, indexing="ij")
         return torch.stack([m.reshape(-1) for m in mesh], dim=1)
 
-    def relative_l2(self, u_fn: UFn, n_points: int = 101, dtype: torch.dtype | None = None) -> float:
-        """||u - u_ref||_2 / ||u_ref||_2 over `grid(n_points)` (n_points per axis).
+    def relative_l2(self, u_fn: UFn, n_points: int = 101, dtype: torch.dtype | None = None,
+                    points: torch.Tensor | None = None) -> float:
+        """||u - u_ref||_2 / ||u_ref||_2 over `grid(n_points)` (n_points per axis), or over
+        the given `points` (n, d) instead (e.g. a validation set drawn with `sample_collocation`).
 
         u_fn is evaluated in `dtype`; by default the dtype and device of its parameters
         when it is an nn.Module, float64 otherwise.
@@ -144,7 +146,12 @@ class PDEProblem:
             param = next(iter(getattr(u_fn, "parameters", lambda: iter(()))()), None)
             dtype = param.dtype if param is not None else torch.float64
             device = param.device if param is not None else None
-        points, ref = self._reference_grid(n_points)
+        if points is None:
+            points, ref = self._reference_grid(n_points)
+        else:
+            points = points.detach().to(torch.float64)
+            with torch.no_grad():
+                ref = self.exact(points)
         with torch.no_grad():
             u = u_fn(points.to(dtype=dtype, device=device)).to(torch.float64).cpu()
         return float(torch.linalg.vector_norm(u.reshape(-1) - ref.reshape(-1)) / torch.linalg.vector_norm(ref))

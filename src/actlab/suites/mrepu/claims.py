@@ -3,19 +3,30 @@
 Each verdict is computed from the run table; a part with no finished run gives
 "not measured". Definitions (actlab's, stated in each row):
 - a layer stack is stable when neither K⁽ᴸ⁾/K⁽¹⁾ nor the backward signal Π χ⊥ leaves
-  [1/100, 100] (actlab.suites.mrepu.task.behaviour);
-- polynomial regression and PINN comparisons take, per activation and cell, the best
-  of the input scales q0 run (poly) and MRePU's better p.
+  [1/100, 100] (actlab.suites.mrepu.task.behaviour); these init-time claims are single
+  measurements ("reproduced" / "not reproduced");
+- the training claims (poly, pinn, vision, and trainability at points of the (C_b, C_W)
+  plane) compare the FINALS of tuned arms (docs/protocol.md): each activation's learning
+  rate selected on validation, then retrained on every final seed and tested. A verdict is
+  `actlab.experiments.verdicts.judge` on the per-seed test errors (reproduced / contradicted /
+  inconclusive, seed-halves check included). MRePU's p (2 or 3) and the rival of a
+  "best of" are chosen per cell on the finals' VALIDATION error (`verdicts.pick_arm`), never
+  on the test set. A diverged final counts as error 1 (no better than predicting the mean /
+  the zero function; accuracy 0 for vision). A claim over several cells (targets, PDEs,
+  models) is reproduced when it is reproduced in every cell, contradicted when it is
+  contradicted in any, inconclusive otherwise.
 """
 from __future__ import annotations
 
 import math
+from typing import Optional
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ...experiments.store import read_run_file
+from ...experiments.verdicts import judge, pick_arm
 from ..common import FINISHED
 from .task import DEFAULT_K0
 
@@ -23,6 +34,7 @@ CLASS_NAMES = {-1: "vanish", 0: "stable", 1: "explode"}
 POLY_BASELINES = ("relu", "gelu", "tanh", "repu(p=2)", "zorro")
 MREPU = ("mrepu(p=2)", "mrepu(p=3)")
 NAMES = {"relu": "ReLU", "gelu": "GELU"}
+TRAINABLE_BELOW = 0.1   # trainability: a final whose test relative MSE is below this trained
 
 
 def _part(df: pd.DataFrame, part: str) -> pd.DataFrame:
@@ -36,8 +48,8 @@ def _k0(row) -> float:
     return DEFAULT_K0 if not isinstance(k0, float) or math.isnan(k0) else k0
 
 
-def _not_measured(claim: str, paper: str) -> dict:
-    return {"claim": claim, "paper": paper, "measured": "no finished run of this part", "verdict": "not measured"}
+def _not_measured(claim: str, paper: str, what: str = "no finished run of this part") -> dict:
+    return {"claim": claim, "paper": paper, "measured": what, "verdict": "not measured"}
 
 
 # ------------------------------------------------------------------ claims
@@ -103,90 +115,140 @@ def _claim_criticality(df) -> dict:
     return {"claim": claim, "paper": paper, "measured": measured, "verdict": "reproduced" if ok else "not reproduced"}
 
 
+def _finals(df: pd.DataFrame, part: str) -> pd.DataFrame:
+    """The finished finals of one training part (tuned arms)."""
+    if "phase" not in df.columns or "part" not in df.columns:
+        return df.iloc[0:0]
+    return df[(df["phase"] == "final") & (df["part"] == part) & df["status"].isin(FINISHED)]
+
+
+def _per_seed(finals: pd.DataFrame, arm: str, metric: str, diverged: float) -> dict:
+    """seed -> `metric` of one arm's finals, a diverged final counting as `diverged`."""
+    rows = finals[finals["arm"] == arm]
+    values = rows[metric].where(rows["status"] != "diverged", diverged) if metric in rows else []
+    return {int(seed): float(v) for seed, v in zip(rows["seed"], values) if v == v}
+
+
+def _arm_of(finals: pd.DataFrame, **where) -> Optional[str]:
+    """The arm id of the finals matching `where` (a column missing or NaN matches None), None if none."""
+    rows = finals
+    for key, value in where.items():
+        column = rows[key] if key in rows else pd.Series(np.nan, index=rows.index)
+        rows = rows[column.isna()] if value is None else rows[column == value]
+    return rows["arm"].iloc[0] if len(rows) else None
+
+
+def _best_arm(df: pd.DataFrame, finals: pd.DataFrame, acts, **where) -> tuple:
+    """(arm, act) among `acts` with the lowest mean VALIDATION error of its finals (pick_arm), or (None, None)."""
+    arms = {a: _arm_of(finals, act=a, **where) for a in acts}
+    arms = {a: arm for a, arm in arms.items() if arm is not None}
+    best = pick_arm(df, list(arms.values()), metric="val_error", direction="minimize") if arms else None
+    return (best, next(a for a, arm in arms.items() if arm == best)) if best else (None, None)
+
+
+def _combine(verdicts: list) -> str:
+    """Over cells: reproduced when every cell is, contradicted when any cell is, else inconclusive."""
+    if verdicts and all(v == "reproduced" for v in verdicts):
+        return "reproduced"
+    return "contradicted" if "contradicted" in verdicts else "inconclusive"
+
+
+def _comparison(df, finals, cells: list, rival_acts, metric: str, sense: str, margin: float, diverged: float,
+                scale: float = 1.0) -> tuple:
+    """(verdict, measured text) of "best MRePU `sense` best of `rival_acts` (+ margin)" over `cells`
+    (dicts of configuration keys), each side chosen per cell on validation."""
+    texts, verdicts = [], []
+    for cell in cells:
+        m_arm, m_act = _best_arm(df, finals, MREPU, **cell)
+        r_arm, r_act = _best_arm(df, finals, rival_acts, **cell)
+        name = ", ".join(f"{v}" for v in cell.values())
+        if m_arm is None or r_arm is None:
+            texts.append(f"{name}: not measured")
+            verdicts.append("inconclusive")
+            continue
+        a, b = _per_seed(finals, m_arm, metric, diverged), _per_seed(finals, r_arm, metric, diverged)
+        v = judge({k: scale * x for k, x in a.items()}, {k: scale * x for k, x in b.items()}, sense, margin)
+        texts.append(f"{name}: {m_act} {_mean(a, scale)} vs {r_act} {_mean(b, scale)}, {v.cell()} → {v.verdict}"
+                     + ("" if v.verdict != "inconclusive" else f" ({v.why})"))
+        verdicts.append(v.verdict)
+    return _combine(verdicts), "; ".join(texts)
+
+
+def _mean(values: dict, scale: float) -> str:
+    return f"{scale * sum(values.values()) / len(values):.3g}" if values else "–"
+
+
+def _cells(finals: pd.DataFrame, keys: tuple) -> list:
+    present = [k for k in keys if k in finals]
+    return [dict(zip(present, v if isinstance(v, tuple) else (v,)))
+            for v in finals.groupby(present, sort=False).size().index] if len(finals) and present else []
+
+
 def _claim_repu_training(df) -> dict:
-    claim = "RePU networks fail to train whatever the initialisation"
+    claim = ("RePU networks fail to train whatever the initialisation: at every (C_b, C_W) run, the tuned "
+             f"test relative MSE stays above {TRAINABLE_BELOW}")
     paper = "RePU networks fail to train, regardless of the initialisation (the paper's abstract)"
-    phase = _part(df, "phase")
-    if not len(phase) or "trainable" not in phase:
+    finals = _finals(df, "poly")
+    finals = finals[finals["C_W"].notna()] if "C_W" in finals else finals.iloc[0:0]
+    if not len(finals):
         return _not_measured(claim, paper)
-    text = []
-    for act, sub in phase.groupby("act", sort=False):
-        good = sub[sub["trainable"] == 1]
-        points = ", ".join(f"({r.C_b:g}, {r.C_W:g})" for r in good.itertuples())
-        text.append(f"{act}: {len(good)}/{len(sub)} grid points trainable" + (f" at (C_b, C_W) = {points}" if points else ""))
-    repu = phase[phase["act"].str.startswith("repu")]
-    depth = int(phase["train_depth"].max()) if "train_depth" in phase else int(phase["depth"].max())
-    measured = (f"relative train MSE < 0.1 after {int(phase['steps'].max())} Adam steps, depth {depth}, x² + y²: "
-                + "; ".join(text))
+    texts, verdicts = [], []
+    for (act, C_b, C_W), rows in finals.groupby(["act", "C_b", "C_W"], sort=False):
+        values = _per_seed(finals, rows["arm"].iloc[0], "test_error", 1.0)
+        v = judge(values, {k: TRAINABLE_BELOW for k in values}, ">")
+        texts.append(f"{act} at ({C_b:g}, {C_W:g}): {_mean(values, 1.0)}, {v.cell()} → {v.verdict}")
+        if act.startswith("repu"):
+            verdicts.append(v.verdict)
+    depth, steps = int(finals["depth"].max()), int(finals["steps"].max())
+    measured = (f"test MSE / Var(y) − {TRAINABLE_BELOW} after {steps} Adam steps (lr tuned per point), depth "
+                f"{depth}, target {', '.join(sorted(set(finals['target'])))}: " + "; ".join(texts))
     return {"claim": claim, "paper": paper, "measured": measured,
-            "verdict": "reproduced" if len(repu) and (repu["trainable"] == 0).all() else "not reproduced"}
-
-
-def _best_poly(df) -> pd.DataFrame:
-    poly = _part(df, "poly").copy()
-    if not len(poly):
-        return poly
-    poly["mse"] = poly["test_mse_rel"].where(poly["status"] == "done", np.inf).fillna(np.inf)
-    return poly.groupby(["target", "depth", "act"], as_index=False)["mse"].min()
+            "verdict": _combine(verdicts) if verdicts else "not measured"}
 
 
 def _claim_poly(df) -> dict:
-    claim = "MRePU beats the other activations on polynomial regression"
+    claim = "MRePU fits polynomial targets better (lower test relative MSE) than every other activation run"
     paper = "MRePU networks fit polynomial targets better than RePU and the usual activations (paper's regression experiments; figures not copied here)"
-    best = _best_poly(df)
-    if not len(best):
+    finals = _finals(df, "poly")
+    finals = finals[finals["C_W"].isna()] if "C_W" in finals else finals
+    rivals = [a for a in dict.fromkeys(finals["act"]) if a not in MREPU] if len(finals) else []
+    if not len(finals) or not rivals or not finals["act"].isin(MREPU).any():
         return _not_measured(claim, paper)
-    table = best.pivot_table(index=["target", "depth"], columns="act", values="mse")
-    if not any(m in table for m in MREPU):
-        return _not_measured(claim, paper)
-    mre = table[[m for m in MREPU if m in table]].min(axis=1)
-    wins = {b: int((mre < table[b]).sum()) for b in POLY_BASELINES if b in table}
-    n = len(table)
-    best_act = table.idxmin(axis=1)
-    n_best = int(best_act.isin(MREPU).sum())
-    ok = all(w > n / 2 for w in wins.values())
-    text = (f"best MRePU (p = 2 or 3) has the lowest test MSE in {n_best}/{n} (target, depth) cells; beats "
-            + ", ".join(f"{b} in {w}/{n}" for b, w in wins.items()))
-    return {"claim": claim, "paper": paper, "measured": text, "verdict": "reproduced" if ok else "not reproduced"}
+    texts, verdicts = [], []
+    for rival in rivals:
+        verdict, text = _comparison(df, finals, _cells(finals, ("target", "depth", "q0")), [rival], "test_error",
+                                    "<", 0.0, 1.0)
+        texts.append(f"vs {rival} — {text}")
+        verdicts.append(verdict)
+    return {"claim": claim, "paper": paper, "measured": "test MSE / Var(y), best MRePU p (on validation) per "
+            "(target, depth, q0): " + " | ".join(texts), "verdict": _combine(verdicts)}
 
 
 def _claims_pinn(df) -> list:
     paper = "MRePU PINNs are more accurate than ReLU/GELU ones (as the suite's brief summarises the paper; its figures are not copied here)"
-    pinn = _part(df, "pinn").copy()
+    finals = _finals(df, "pinn")
     out = []
     for rival in ("relu", "gelu"):
         claim = f"MRePU PINNs have a lower relative L2 error than {NAMES[rival]} ones"
-        if not len(pinn):
-            out.append(_not_measured(claim, paper))
+        if not len(finals) or rival not in set(finals["act"]) or not finals["act"].isin(MREPU).any():
+            out.append(_not_measured(claim, paper, f"no finished PINN finals of both MRePU and {rival}"))
             continue
-        pinn["err"] = pinn["rel_l2"].where(pinn["status"] == "done", np.inf).fillna(np.inf)
-        table = pinn.pivot_table(index="pde", columns="act", values="err", aggfunc="min")
-        if rival not in table or not any(m in table for m in MREPU):
-            out.append(_not_measured(claim, paper))
-            continue
-        mre = table[[m for m in MREPU if m in table]].min(axis=1)
-        cells = [f"{pde}: {mre[pde]:.2g} vs {table.loc[pde, rival]:.2g}" for pde in table.index]
-        wins = int((mre < table[rival]).sum())
-        out.append({"claim": claim, "paper": paper,
-                    "measured": f"best MRePU vs {rival} (rel. L2) — " + "; ".join(cells) + f" ({wins}/{len(table)} wins)",
-                    "verdict": "reproduced" if wins > len(table) / 2 else "not reproduced"})
+        verdict, text = _comparison(df, finals, _cells(finals, ("pde",)), [rival], "test_error", "<", 0.0, 1.0)
+        out.append({"claim": claim, "paper": paper, "measured": "relative L2 error on the test grid, best MRePU p "
+                    "(on validation) per PDE — " + text, "verdict": verdict})
     return out
 
 
 def _claim_vision(df) -> dict:
-    claim = "MRePU classifies images as well as ReLU/GELU (within 2 accuracy points)"
+    claim = "MRePU classifies images as well as ReLU/GELU (test accuracy not more than 2 points below)"
     paper = "spec item 5 (the paper's headline experiments are regression and PINNs)"
-    vis = _part(df, "vision")
-    if not len(vis) or "test_acc" not in vis:
+    finals = _finals(df, "vision")
+    if not len(finals) or "mrepu(p=2)" not in set(finals["act"]):
         return _not_measured(claim, paper)
-    table = vis.pivot_table(index=["model", "data"], columns="act", values="test_acc")
-    rows, ok = [], True
-    for key, row in table.iterrows():
-        m = row.get("mrepu(p=2)", math.nan)
-        rivals = max(row.get("relu", -1.0), row.get("gelu", -1.0))
-        rows.append(f"{key[0]}/{key[1]}: MRePU {100 * m:.1f} %, best of ReLU/GELU {100 * rivals:.1f} %")
-        ok &= bool(m >= rivals - 0.02)
-    return {"claim": claim, "paper": paper, "measured": "; ".join(rows), "verdict": "reproduced" if ok else "not reproduced"}
+    verdict, text = _comparison(df, finals, _cells(finals, ("model", "data")), ("relu", "gelu"), "test_acc", ">",
+                                -2.0, 0.0, scale=100.0)
+    return {"claim": claim, "paper": paper, "measured": "test accuracy in points, MRePU − the better of ReLU/GELU "
+            "(chosen on validation), margin −2 — " + text, "verdict": verdict}
 
 
 # ------------------------------------------------------------------ figures
@@ -197,7 +259,8 @@ def figures(df: pd.DataFrame, run_dir: Path, out: Path) -> list:
 
     matplotlib.use("Agg")
     made = []
-    for fn in (_fig_kernel, _fig_phase_plane, _fig_phase_depth, _fig_poly, _fig_pinn, _fig_vision):
+    for fn in (_fig_kernel, _fig_phase_plane, _fig_phase_depth, _fig_poly, _fig_trainability, _fig_pinn,
+               _fig_vision):
         made += fn(df, run_dir, out)
     return made
 
@@ -323,67 +386,76 @@ def _fig_phase_depth(df, run_dir, out) -> list:
     return [_save(fig, out, "mrepu_phase_cw_depth", data, "Phase diagram over (C_W, depth), C_b = 0")]
 
 
-def _fig_poly(df, run_dir, out) -> list:
-    import matplotlib.pyplot as plt
+def _finals_table(finals: pd.DataFrame, cell_keys: tuple, metric: str, diverged: float) -> pd.DataFrame:
+    """Per (cell, act): the finals' mean `metric`, its 95 % t-interval and n (diverged finals as `diverged`)."""
+    from ...experiments.stats import t_interval
 
-    best = _best_poly(df)
-    if not len(best):
-        return []
-    targets = list(dict.fromkeys(best["target"]))
-    fig, axes = plt.subplots(1, len(targets), figsize=(4 * len(targets), 3.6), squeeze=False)
-    for ax, target in zip(axes.flat, targets):
-        sub = best[best["target"] == target]
-        for act, s in sub.groupby("act", sort=False):
-            s = s.sort_values("depth")
-            y = s["mse"].replace(np.inf, np.nan)
-            ax.plot(s["depth"], y, marker="o", label=act, lw=2.5 if act.startswith("mrepu") else 1.2)
-        ax.set_yscale("log")
-        ax.set_title(f"target {target}")
-        ax.set_xlabel("depth")
-        ax.set_ylabel("test MSE / Var(y)")
-        ax.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle("Polynomial regression: test MSE vs depth (best input scale per activation; gaps: diverged)")
-    return [_save(fig, out, "mrepu_poly", best, "Polynomial regression: test MSE vs depth")]
+    keys = [k for k in cell_keys if k in finals]
+    rows = []
+    for arm, part in finals.groupby("arm", sort=False):
+        ci = t_interval(list(_per_seed(finals, arm, metric, diverged).values()))
+        first = part.iloc[0]
+        rows.append({"cell": ", ".join(f"{first[k]:g}" if isinstance(first[k], float) else str(first[k])
+                                       for k in keys),
+                     "act": first["act"], "lr": first["lr"], metric: ci.mean, "ci_lo": ci.lo, "ci_hi": ci.hi,
+                     "n": ci.n})
+    return pd.DataFrame(rows)
 
 
-def _bars(ax, table: pd.DataFrame, ylabel: str, logy: bool) -> None:
-    n = table.shape[1]
-    w = 0.8 / n
-    for k, col in enumerate(table.columns):
-        ax.bar(np.arange(len(table)) + k * w, table[col].replace(np.inf, np.nan), w, label=col)
-    ax.set_xticks(np.arange(len(table)) + 0.4 - w / 2, [str(i) for i in table.index], fontsize=8)
+def _fig_bars(table: pd.DataFrame, metric: str, ylabel: str, logy: bool, ax) -> None:
+    """Bars per cell and activation with their 95 % intervals (no bar: no finished final)."""
+    cells, acts = list(dict.fromkeys(table["cell"])), list(dict.fromkeys(table["act"]))
+    w = 0.8 / max(1, len(acts))
+    for k, act in enumerate(acts):
+        sub = table[table["act"] == act].set_index("cell").reindex(cells)
+        mean = sub[metric].to_numpy(float)
+        err = np.abs(np.vstack([mean - sub["ci_lo"].to_numpy(float), sub["ci_hi"].to_numpy(float) - mean]))
+        ax.bar(np.arange(len(cells)) + k * w, mean, w, yerr=np.nan_to_num(err), capsize=2, label=act,
+               lw=2.5 if act.startswith("mrepu") else 0.8, edgecolor="black" if act.startswith("mrepu") else None)
+    ax.set_xticks(np.arange(len(cells)) + 0.4 - w / 2, cells, fontsize=8)
     if logy:
         ax.set_yscale("log")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=2)
+
+
+def _fig_part(df, out: Path, part: str, cell_keys: tuple, metric: str, diverged: float, ylabel: str, logy: bool,
+              title: str, name: str, where=None) -> list:
+    import matplotlib.pyplot as plt
+
+    finals = _finals(df, part)
+    if where is not None and len(finals):
+        finals = finals[where(finals)]
+    if not len(finals) or metric not in finals:
+        return []
+    table = _finals_table(finals, cell_keys, metric, diverged)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(table)), 4))
+    _fig_bars(table, metric, ylabel, logy, ax)
+    n = int(table["n"].max())
+    ax.set_title(f"{title}: finals, mean and 95 % interval over {n} seeds (lr tuned per bar)", fontsize=9)
+    return [_save(fig, out, name, table, f"{title} (finals, 95 % intervals)")]
+
+
+def _has_cw(finals):
+    return finals["C_W"].notna() if "C_W" in finals else pd.Series(False, index=finals.index)
+
+
+def _fig_poly(df, run_dir, out) -> list:
+    return _fig_part(df, out, "poly", ("target", "depth", "q0"), "test_error", 1.0, "test MSE / Var(y)", True,
+                     "Polynomial regression", "mrepu_poly", where=lambda f: ~_has_cw(f))
+
+
+def _fig_trainability(df, run_dir, out) -> list:
+    return _fig_part(df, out, "poly", ("C_b", "C_W"), "test_error", 1.0, "test MSE / Var(y)", True,
+                     "Trainability at (C_b, C_W)", "mrepu_trainability", where=_has_cw)
 
 
 def _fig_pinn(df, run_dir, out) -> list:
-    import matplotlib.pyplot as plt
-
-    pinn = _part(df, "pinn")
-    if not len(pinn):
-        return []
-    data = pinn[["pde", "act", "status", "rel_l2", "pinn_loss"]]
-    table = pinn.pivot_table(index="pde", columns="act", values="rel_l2", aggfunc="min")
-    fig, ax = plt.subplots(figsize=(8, 4))
-    _bars(ax, table, "relative L2 error", logy=True)
-    ax.set_title("PINNs: relative L2 error per activation (Adam then L-BFGS)")
-    return [_save(fig, out, "mrepu_pinn", data, "PINNs: relative L2 error per activation")]
+    return _fig_part(df, out, "pinn", ("pde",), "test_error", 1.0, "relative L2 error", True,
+                     "PINNs (Adam then L-BFGS)", "mrepu_pinn")
 
 
 def _fig_vision(df, run_dir, out) -> list:
-    import matplotlib.pyplot as plt
-
-    vis = _part(df, "vision")
-    if not len(vis) or "test_acc" not in vis:
-        return []
-    data = vis[["model", "data", "act", "status", "test_acc"]]
-    table = vis.pivot_table(index=["model", "data"], columns="act", values="test_acc")
-    table.index = [f"{m}/{d}" for m, d in table.index]
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    _bars(ax, table, "test accuracy", logy=False)
-    ax.set_title("Vision: test accuracy")
-    return [_save(fig, out, "mrepu_vision", data, "Vision: test accuracy")]
+    return _fig_part(df, out, "vision", ("model", "data"), "test_acc", 0.0, "test accuracy", False,
+                     "Vision", "mrepu_vision")

@@ -10,9 +10,25 @@
   stable / explode, see `behaviour`) predicted and measured at every depth up to `depth`,
   and trainability: relative train MSE after `steps` Adam steps on a 2-input regression
   (a network of `train_depth` layers initialised at the same point).
-- poly: test MSE on a synthetic target (actlab.data 'poly': xyz, x2y2, deg4, sin).
+- poly: test MSE on a synthetic target (actlab.data 'poly': xyz, x2y2, deg4, sin); the
+  network is initialised by scheme (`init`) or, with C_W set, at the point (C_b, C_W).
 - pinn: relative L2 error of a PINN (Adam then L-BFGS) on a PDE of actlab.data.pde.
 - vision: test accuracy of an MLP or small ResNet (actlab.train.fit) on an image set.
+
+The three training parts can be tuned (a spec's [tune], docs/protocol.md). Each reports one
+error on the splits it evaluates, `val_error` and `test_error`, lower is better:
+
+    poly    relative MSE, MSE / Var(y) of the split
+    pinn    relative L2 error ‖u − u_ref‖/‖u_ref‖: validation on `val_points` random interior
+            points (seeded apart from the collocation points), test on the evaluation grid
+    vision  1 − accuracy
+
+With val_fraction set, poly and vision carve that share of their training examples into a
+validation split (actlab.data.dataset.validation_split); a PINN has no training examples to
+carve (its training points carry no solution values), so it validates on its own points.
+With eval_test = false (a tuning trial) the test split is not evaluated at all. poly and
+pinn report the validation error 10 times per run, vision once per epoch, to
+`report_epoch` (pruning).
 
 Inputs of the kernel/phase/poly parts are rescaled so that their mean squared coordinate
 is q0: the first layer's kernel is then K⁽¹⁾ = C_b + C_W q0. This matters for MRePU,
@@ -30,11 +46,13 @@ import torch
 
 from ...errors import ActlabError
 from ...experiments.tasks import Field, RunResult, TaskSchema, register_task
+from ...experiments.trial import report_epoch
 
 PARTS = ("kernel", "phase", "poly", "pinn", "vision")
 BAND = 100.0          # a kernel or backward signal that moves by more than this factor is not "stable"
 CLASS_CODE = {"vanish": -1, "stable": 0, "explode": 1}
 DEFAULT_K0 = 1e-3     # kernel: the first layer's kernel when the run does not set K0
+LOGS = 10             # poly/pinn: validation rows (pruning rungs) per run: every steps/10 (Adam) steps
 
 
 def behaviour(kernel_ratio: float, grad_ratio: float, band: float = BAND) -> str:
@@ -173,25 +191,41 @@ def run_phase(config: dict) -> RunResult:
 def run_poly(config: dict) -> RunResult:
     from ...nn import DeepMLP
     from ...nn.init import init_weights
-    from ...train.regression import train_regression
+    from ...train.regression import init_gaussian, train_regression
 
     act, seed, q0 = config["act"], config.get("seed", 0), config.get("q0", 1.0 / 3.0)
     x_tr, y_tr, x_te, y_te = _regression_data(config.get("target", "xyz"), config.get("n_train", 512),
                                               config.get("n_test", 512), q0, seed)
+    x_va = y_va = None
+    if config.get("val_fraction") is not None:
+        from ...data.dataset import validation_split
+
+        keep, held = validation_split(len(x_tr), config["val_fraction"], seed)
+        x_tr, y_tr, x_va, y_va = x_tr[keep], y_tr[keep], x_tr[held], y_tr[held]
+    if not config.get("eval_test", True):
+        x_te = y_te = None
     torch.manual_seed(seed)
     net = DeepMLP(x_tr.shape[1], 1, depth=config.get("depth", 4), width=config.get("width", 32), act=act)
-    init = config.get("init", "critical")
-    try:
-        init_weights(net, init, act)
-    except ActlabError:
-        if init != "critical":
-            raise
-        init = "xavier"  # RePU has no critical point: fall back (recorded in the artifacts)
-        init_weights(net, init, act)
-    fit = train_regression(net, x_tr, y_tr, x_te, y_te, steps=config.get("steps", 1000),
-                           lr=config.get("lr", 1e-3))
+    if "C_W" in config:  # an explicit point of the (C_b, C_W) plane, as in the phase part
+        init = f"gaussian(C_b={config.get('C_b', 0.0):g}, C_W={config['C_W']:g})"
+        init_gaussian(net, config.get("C_b", 0.0), config["C_W"])
+    else:
+        init = config.get("init", "critical")
+        try:
+            init_weights(net, init, act)
+        except ActlabError:
+            if init != "critical":
+                raise
+            init = "xavier"  # RePU has no critical point: fall back (recorded in the artifacts)
+            init_weights(net, init, act)
+    steps = config.get("steps", 1000)
+    fit = train_regression(net, x_tr, y_tr, x_te, y_te, steps=steps, lr=config.get("lr", 1e-3),
+                           log_every=max(1, steps // LOGS), x_val=x_va, y_val=y_va,
+                           on_log=lambda row: report_epoch(_with_error(row, "val", "val_mse_rel")))
     status = "done" if fit["status"] == "done" else "diverged"
-    metrics = {k: fit[k] for k in ("test_mse", "train_mse", "test_mse_rel", "time_s")}
+    metrics = {k: fit[k] for k in ("train_mse", "train_mse_rel", "time_s", "test_mse", "test_mse_rel", "val_mse",
+                                   "val_mse_rel") if k in fit}
+    metrics.update(_errors(metrics, "mse_rel"))
     return RunResult(status=status, metrics=metrics, history=fit["history"],
                      diverged_at={"step": fit["diverged_at"], "layer": "loss"} if status == "diverged" else None,
                      extra={"init_used": init})
@@ -208,6 +242,16 @@ def _regression_data(target: str, n_train: int, n_test: int, q0: float, seed: in
     return ds.x_train * s, ds.y_train, ds.x_test * s, ds.y_test
 
 
+def _with_error(row: dict, split: str, key: str) -> dict:
+    """The row with `{split}_error` = row[key] added (the part's error; see ERROR)."""
+    return {**row, f"{split}_error": row[key]} if key in row else row
+
+
+def _errors(metrics: dict, suffix: str) -> dict:
+    """val_error / test_error from the part's own metric (`val_<suffix>`, `test_<suffix>`) where present."""
+    return {f"{split}_error": metrics[f"{split}_{suffix}"] for split in ("val", "test") if f"{split}_{suffix}" in metrics}
+
+
 # ---------------------------------------------------------------------------- pinn
 
 
@@ -215,11 +259,20 @@ def run_pinn(config: dict) -> RunResult:
     from ...data.pde import get_pde
     from ...train.pinn import PINNConfig, train_pinn
 
-    keys = ("act", "depth", "width", "init", "n_collocation", "n_condition", "adam_steps", "lr", "lbfgs_steps", "seed")
-    cfg = PINNConfig(**{k: config[k] for k in keys if k in config})
-    res = train_pinn(get_pde(config.get("pde", "poisson1d")), cfg)
-    metrics = {"rel_l2": res.rel_l2, "pinn_loss": res.loss, "residual_loss": res.residual_loss, "time_s": res.time_s}
-    history = [{"epoch": h["step"], "pinn_loss": h["loss"]} for h in res.history]
+    keys = ("act", "depth", "width", "init", "n_collocation", "n_condition", "adam_steps", "lr", "lbfgs_steps", "seed",
+            "eval_test")
+    cfg = PINNConfig(**{k: config[k] for k in keys if k in config},
+                     val_points=config.get("val_points", 1024) if config.get("val_fraction") is not None else 0)
+    res = train_pinn(get_pde(config.get("pde", "poisson1d")), cfg, log_every=max(1, cfg.adam_steps // LOGS),
+                     on_log=lambda row: report_epoch(_with_error(row, "val", "val_rel_l2")))
+    metrics = {"pinn_loss": res.loss, "residual_loss": res.residual_loss, "time_s": res.time_s}
+    if cfg.eval_test:
+        metrics["rel_l2"] = metrics["test_rel_l2"] = res.rel_l2
+    if cfg.val_points:
+        metrics["val_rel_l2"] = res.val_rel_l2
+    metrics.update(_errors(metrics, "rel_l2"))
+    history = [{"epoch": i + 1, "pinn_loss": h["loss"], **({"val_error": h["val_rel_l2"]} if "val_rel_l2" in h else {})}
+               for i, h in enumerate(res.history)]
     return RunResult(status=res.status, metrics=metrics, history=history,
                      diverged_at={"step": res.diverged_at, "layer": "loss"} if res.status == "diverged" else None)
 
@@ -231,14 +284,19 @@ def run_vision(config: dict, run_dir: Path) -> RunResult:
     from ...train import TrainConfig, fit
 
     keys = ("model", "depth", "width", "init", "data", "data_root", "n_train", "n_test", "epochs", "batch_size",
-            "lr", "seed")
+            "lr", "seed", "val_fraction", "eval_test")
     cfg = TrainConfig(act=config["act"], probes=False, checkpoint_every=0, device="cpu",
                       **{k: config[k] for k in keys if k in config})
-    res = fit(cfg, out_dir=None, progress=False)
-    metrics = {k: res.metrics.get(k, math.nan) for k in ("test_acc", "test_loss", "time_s")}
-    return RunResult(status=res.status, metrics=metrics,
-                     history=[{"epoch": h["epoch"], "test_acc": h["test_acc"]} for h in res.history],
-                     diverged_at=res.diverged)
+    res = fit(cfg, out_dir=None, progress=False, on_epoch=lambda row: report_epoch(_accuracy_error(row)))
+    metrics = _accuracy_error({k: v for k, v in res.metrics.items() if k.startswith(("val_", "test_"))})
+    metrics["time_s"] = res.metrics.get("time_s", math.nan)
+    history = [{"epoch": h["epoch"], **{k: h[k] for k in ("val_acc", "test_acc") if k in h}} for h in res.history]
+    return RunResult(status=res.status, metrics=metrics, history=history, diverged_at=res.diverged)
+
+
+def _accuracy_error(row: dict) -> dict:
+    """The row with val_error / test_error = 1 − accuracy added where the accuracy is there."""
+    return {**row, **{f"{s}_error": 1.0 - row[f"{s}_acc"] for s in ("val", "test") if f"{s}_acc" in row}}
 
 
 # ---------------------------------------------------------------------------- task
@@ -282,6 +340,10 @@ MREPU_SCHEMA = TaskSchema(fields={
     "init": Field(str, help="poly/pinn/vision: init scheme"),
     "pde": Field(str, help="pinn: burgers, poisson1d, poisson2d, heat"),
     "adam_steps": Field(int), "lbfgs_steps": Field(int), "n_collocation": Field(int), "n_condition": Field(int),
+    "val_points": Field(int, help="pinn: validation points when val_fraction is set (default 1024)"),
+    "val_fraction": Field(float, help="poly/vision: share of the training data held out for validation "
+                                      "(pinn: switches its validation points on)"),
+    "eval_test": Field(bool, help="poly/pinn/vision: evaluate the test split (false in tuning trials)"),
     "model": Field(str, choices=("mlp", "resnet", "cnn"), help="vision: model kind"),
     "data": Field(str, help="vision: dataset name"), "data_root": Field(str),
     "epochs": Field(int), "batch_size": Field(int),
