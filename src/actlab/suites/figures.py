@@ -8,12 +8,12 @@ from pathlib import Path
 from ..experiments.report import line_colours
 
 
-def interval_bars(out_dir: Path, name: str, groups: dict, title: str, ylabel: str) -> tuple:
+def interval_bars(out_dir: Path, name: str, groups: dict, title: str, ylabel: str, logy: bool = False) -> tuple:
     """Grouped bars with 95 % intervals: groups = {group: {bar label: actlab.experiments.stats.Interval}}.
 
     One cluster per group, one colour per bar label (the same label, the same colour, in every
     cluster); writes out_dir/name.png and out_dir/name.csv (group, label, mean, lo, hi, n) and
-    returns the report's (title, PNG name, CSV name).
+    returns the report's (title, PNG name, CSV name). logy: a log-scale y axis (errors spanning decades).
     """
     import matplotlib
 
@@ -41,6 +41,8 @@ def interval_bars(out_dir: Path, name: str, groups: dict, title: str, ylabel: st
         rows += [(group, label, ci.mean, ci.lo, ci.hi, ci.n) for label, ci in bars.items()]
     ax.set_xticks(range(len(groups)), list(groups), rotation=20, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_title(title, fontsize=10)
@@ -50,3 +52,15 @@ def interval_bars(out_dir: Path, name: str, groups: dict, title: str, ylabel: st
     with open(out_dir / f"{name}.csv", "w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
     return title, f"{name}.png", f"{name}.csv"
+
+
+def save_figure(fig, out: Path, name: str, data, title: str, dpi: int = 100) -> tuple:
+    """Save a hook's figure as out/name.png and its data (a DataFrame) as out/name.csv; return the
+    (title, PNG, CSV) entry a hook's `figures` returns."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(out / f"{name}.png", dpi=dpi)
+    plt.close(fig)
+    data.to_csv(out / f"{name}.csv", index=False)
+    return (title, f"{name}.png", f"{name}.csv")

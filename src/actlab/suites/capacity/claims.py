@@ -30,6 +30,7 @@ from ...experiments.stats import t_interval
 from ...experiments.store import read_run_file
 from ...experiments.verdicts import judge
 from ..common import FINISHED
+from ..figures import save_figure
 
 COMMAND = "actlab reproduce capacity --profile {profile}"
 THEORY_CMD = "actlab capacity theory --act {a} --K {k} --weights {w} --ansatz {z}"
@@ -107,7 +108,8 @@ def _theory_claims(theory: dict) -> list:
     if p1 and pb:
         ok = abs(p1[0] - 2) <= max(4 * p1[1], 1e-9) and abs(pb[0] - 0.833) < 1e-3
         rows.append(_row(claim, paper, f"{p1[0]:.6f} ± {p1[1]:.1g} and {pb[0]:.4f}",
-                         THEORY_CMD.format(a="sign", k=1, w="binary", z="rs"), "reproduced" if ok else "not reproduced"))
+                         THEORY_CMD.format(a="sign", k=1, w="binary", z="rs"),
+                         "reproduced" if ok else "not reproduced"))
     else:
         rows.append(_row(claim, paper, "no perceptron theory runs", "", "not measured"))
     return rows
@@ -251,16 +253,6 @@ def figures(df: pd.DataFrame, run_dir: Path, out: Path) -> list:
     return made
 
 
-def _save(fig, out: Path, name: str, data: pd.DataFrame, title: str) -> tuple:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(out / f"{name}.png", dpi=110)
-    plt.close(fig)
-    data.to_csv(out / f"{name}.csv", index=False)
-    return (title, f"{name}.png", f"{name}.csv")
-
-
 def _scan_markers(ax, scans: pd.DataFrame, weights: str) -> None:
     """Empirical α½ with its interval, one marker per scan (squares: LP), x offset by N."""
     for r in scans[scans["weights"] == weights].itertuples():
@@ -301,7 +293,8 @@ def _fig_alpha_spherical(df, run_dir, out) -> list:
     ax.set_ylabel("α_c = P/N")
     ax.set_title("Spherical weights: capacity vs K")
     ax.legend(fontsize=6, loc="upper left")
-    return [_save(fig, out, "fig_alpha_c_spherical", pd.DataFrame(rows), "Spherical weights: α_c(K), theory and α½")]
+    return [save_figure(fig, out, "fig_alpha_c_spherical", pd.DataFrame(rows),
+                        "Spherical weights: α_c(K), theory and α½")]
 
 
 def _fig_alpha_binary(df, run_dir, out) -> list:
@@ -329,7 +322,7 @@ def _fig_alpha_binary(df, run_dir, out) -> list:
     ax.set_title("Binary weights: RS theory and annealing")
     ax.legend(fontsize=6, loc="lower right")
     data = binary[["act", "K", "N", "solver", "alpha_half", "alpha_half_lo", "alpha_half_hi"]]
-    return [_save(fig, out, "fig_alpha_c_binary", data, "Binary weights: theory and annealing α½")]
+    return [save_figure(fig, out, "fig_alpha_c_binary", data, "Binary weights: theory and annealing α½")]
 
 
 def _curves(df, run_dir, kind: str) -> pd.DataFrame:
@@ -390,7 +383,7 @@ def _fig_robustness(df, run_dir, out) -> list:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
         fig.suptitle(f"Robustness at load {load:g}·α_c(theory): mean over seeds, 95 % band", fontsize=10)
-        made.append(_save(fig, out, f"fig_robustness_load_{load:g}", pd.concat([at, inp]),
+        made.append(save_figure(fig, out, f"fig_robustness_load_{load:g}", pd.concat([at, inp]),
                           f"Robustness of the solutions found, load {load:g}·α_c(theory)"))
     return made
 
@@ -413,6 +406,6 @@ def _fig_entropy(df, run_dir, out) -> list:
         ax.set_title(f"Binary weights: local entropy around solutions, load {load:g}·α_c(theory)", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-        made.append(_save(fig, out, f"fig_local_entropy_load_{load:g}", at,
+        made.append(save_figure(fig, out, f"fig_local_entropy_load_{load:g}", at,
                           f"Local entropy around binary solutions, load {load:g}·α_c(theory)"))
     return made

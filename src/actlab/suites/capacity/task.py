@@ -79,7 +79,8 @@ def run_scan(config: dict) -> RunResult:
     from ...capacity.empirical import capacity_scan
 
     solver, weights = config["solver"], config.get("weights", "spherical")
-    opts = {"lp": {}, "anneal": {"sweeps": config.get("sweeps", 100)}}.get(solver, {"max_steps": config.get("gd_steps", 300)})
+    opts = ({} if solver == "lp" else {"sweeps": config.get("sweeps", 100)} if solver == "anneal"
+            else {"max_steps": config.get("gd_steps", 300)})
     s = capacity_scan(config["act"], config["K"], weights, config["N"], config["alphas"],
                       instances=config.get("instances", 16), solver=solver,
                       patterns="gaussian" if solver == "lp" else "pm1", solver_options=opts, bootstrap=100,

@@ -28,6 +28,7 @@ import pandas as pd
 from ...experiments.store import read_run_file
 from ...experiments.verdicts import judge, pick_arm
 from ..common import FINISHED
+from ..figures import save_figure
 from .task import DEFAULT_K0
 
 CLASS_NAMES = {-1: "vanish", 0: "stable", 1: "explode"}
@@ -265,16 +266,6 @@ def figures(df: pd.DataFrame, run_dir: Path, out: Path) -> list:
     return made
 
 
-def _save(fig, out: Path, name: str, data: pd.DataFrame, title: str) -> tuple:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(out / f"{name}.png", dpi=100)
-    plt.close(fig)
-    data.to_csv(out / f"{name}.csv", index=False)
-    return (title, f"{name}.png", f"{name}.csv")
-
-
 def _fig_kernel(df, run_dir, out) -> list:
     import matplotlib.pyplot as plt
 
@@ -311,7 +302,7 @@ def _fig_kernel(df, run_dir, out) -> list:
             ax.grid(alpha=0.3)
         axes.flat[0].legend(fontsize=6)
         fig.suptitle(f"Kernel vs depth at initialisation, K⁽¹⁾ = {K0:g} (lines: theory, dots: finite width)")
-        made.append(_save(fig, out, f"mrepu_kernel_depth_K0_{K0:g}", part,
+        made.append(save_figure(fig, out, f"mrepu_kernel_depth_K0_{K0:g}", part,
                           f"Kernel vs depth at initialisation (K⁽¹⁾ = {K0:g})"))
     return made
 
@@ -354,7 +345,8 @@ def _fig_phase_plane(df, run_dir, out) -> list:
     fig.suptitle(f"(C_b, C_W) at depth {depth}, input mean square {phase['q0'].iloc[0]:g}: "
                  "blue v(anish), white s(table), red e(xplode); trainability below")
     cols = ["act", "C_b", "C_W", "depth", "class_pred", "class_meas"] + (["final_loss_rel", "trainable"] if has_train else [])
-    return [_save(fig, out, "mrepu_phase_cb_cw", phase[cols], f"Phase diagram over (C_b, C_W), depth {depth}")]
+    return [save_figure(fig, out, "mrepu_phase_cb_cw", phase[cols],
+                        f"Phase diagram over (C_b, C_W), depth {depth}")]
 
 
 def _fig_phase_depth(df, run_dir, out) -> list:
@@ -383,7 +375,7 @@ def _fig_phase_depth(df, run_dir, out) -> list:
             axes[i, j].set_xlabel("C_W")
             axes[i, j].set_ylabel("depth")
     fig.suptitle("Phase diagram over (C_W, depth) at C_b = 0 (blue vanish, white stable, red explode)")
-    return [_save(fig, out, "mrepu_phase_cw_depth", data, "Phase diagram over (C_W, depth), C_b = 0")]
+    return [save_figure(fig, out, "mrepu_phase_cw_depth", data, "Phase diagram over (C_W, depth), C_b = 0")]
 
 
 def _finals_table(finals: pd.DataFrame, cell_keys: tuple, metric: str, diverged: float) -> pd.DataFrame:
@@ -434,7 +426,7 @@ def _fig_part(df, out: Path, part: str, cell_keys: tuple, metric: str, diverged:
     _fig_bars(table, metric, ylabel, logy, ax)
     n = int(table["n"].max())
     ax.set_title(f"{title}: finals, mean and 95 % interval over {n} seeds (lr tuned per bar)", fontsize=9)
-    return [_save(fig, out, name, table, f"{title} (finals, 95 % intervals)")]
+    return [save_figure(fig, out, name, table, f"{title} (finals, 95 % intervals)")]
 
 
 def _has_cw(finals):
