@@ -15,7 +15,6 @@ name = "capacity-tiny"
 task = "capacity"
 include = [
   {part = "theory", act = "relu", K = 2, weights = "spherical", ansatz = "rs"},
-  {part = "theory", act = "relu", K = 4, weights = "spherical", ansatz = "rs", points = 256, scrambles = 4},
   {part = "theory", act = "sign", K = 1, weights = "spherical", ansatz = "rs"},
   {part = "theory", act = "sign", K = 3, weights = "spherical", ansatz = "rs"},
   {part = "theory", act = "sign", K = 5, weights = "spherical", ansatz = "rs"},
@@ -78,7 +77,7 @@ def test_tiny_reproduce_is_a_run_directory_with_verdicts(tmp_path, monkeypatch, 
     code, _, err = run_cli("reproduce", "capTiny", "--out", str(out), "--workers", "0")
     assert code == 0, err
     df = load(out)
-    assert len(df) == 14 and set(df["status"]) == {"done"}
+    assert len(df) == 13 and set(df["status"]) == {"done"}
     code, stdout, err = run_cli("report", str(out), "--json")
     assert code == 0, err
     report = (out / "report" / "index.md").read_text()

@@ -23,9 +23,9 @@ the seed is not an axis of a tuned spec: trials run with `seed`, finals with
 `final_seeds`. With `arms`, only the points whose configuration takes one of the
 listed values at every listed key are arms; the others are *plain* runs, run
 once with their own configuration as in an untuned spec (measurements that
-compare nothing, e.g. a kernel at initialisation, beside the tuned comparisons). Search and pruning are Optuna's (docs/protocol.md says why); this
-module only parses, validates and builds the Optuna objects. Parsing needs no
-Optuna import.
+compare nothing, e.g. a kernel at initialisation, beside the tuned comparisons).
+Search and pruning are Optuna's (docs/protocol.md says why); this module only
+parses, validates and builds the Optuna objects. Parsing needs no Optuna import.
 """
 from __future__ import annotations
 

@@ -38,8 +38,8 @@ class PINNConfig:
     point budget (n_collocation interior points, n_condition points per condition),
     optimiser budget (adam_steps at lr, then lbfgs_steps L-BFGS iterations), seed and
     dtype ("float32" or "float64"); eval_points per axis for the relative L2 error (the test
-    grid); val_points > 0: that many random interior points, drawn with a stream of their own,
-    on which `val_rel_l2` is measured (a validation set for tuning, disjoint in kind from the
+    grid); val_points > 0: that many random interior points, seeded apart from the collocation
+    points, on which `val_rel_l2` is measured (a validation set for tuning, disjoint in kind from the
     test grid); eval_test = False leaves the test grid out (a tuning trial)."""
 
     act: str = "tanh"

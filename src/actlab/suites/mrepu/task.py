@@ -226,7 +226,8 @@ def run_poly(config: dict) -> RunResult:
     metrics = {k: fit[k] for k in ("train_mse", "train_mse_rel", "time_s", "test_mse", "test_mse_rel", "val_mse",
                                    "val_mse_rel") if k in fit}
     metrics.update(_errors(metrics, "mse_rel"))
-    return RunResult(status=status, metrics=metrics, history=fit["history"],
+    history = [_with_error(row, "val", "val_mse_rel") for row in fit["history"]]
+    return RunResult(status=status, metrics=metrics, history=history,
                      diverged_at={"step": fit["diverged_at"], "layer": "loss"} if status == "diverged" else None,
                      extra={"init_used": init})
 
@@ -290,7 +291,8 @@ def run_vision(config: dict, run_dir: Path) -> RunResult:
     res = fit(cfg, out_dir=None, progress=False, on_epoch=lambda row: report_epoch(_accuracy_error(row)))
     metrics = _accuracy_error({k: v for k, v in res.metrics.items() if k.startswith(("val_", "test_"))})
     metrics["time_s"] = res.metrics.get("time_s", math.nan)
-    history = [{"epoch": h["epoch"], **{k: h[k] for k in ("val_acc", "test_acc") if k in h}} for h in res.history]
+    history = [_accuracy_error({"epoch": h["epoch"], **{k: h[k] for k in ("val_acc", "test_acc") if k in h}})
+               for h in res.history]
     return RunResult(status=res.status, metrics=metrics, history=history, diverged_at=res.diverged)
 
 
