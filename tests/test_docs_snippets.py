@@ -37,7 +37,6 @@ SKIP = [
     (r"actlab bench|benchmarks/", "benchmarks take minutes and are measured, not tested (benchmarks/)"),
     (r"gpu_check\.sh", "needs a CUDA GPU"),
     (r"train_depth100/run\.sh", "eleven 100-layer training runs, 35 min"),
-    (r"run_suite\('quick'", "the capacity suite: minutes"),
     (r"model=\"zplane\", depth=100", "trains a 100-layer, width-256 network on Fashion-MNIST: minutes"),
     (r"LogisticRegression", "fits a logistic regression on 4,000 signals: a minute on a busy machine"),
     (r'load\("runs/act-compare"\)', "reads the run directory of the tuned spec above; tests/test_experiments_tune.py covers it"),
