@@ -31,11 +31,6 @@ def test_sweep_expands_to_cartesian_product_in_written_order():
     assert spec.axes == ["activation", "depth", "seed"]
 
 
-def test_a_spec_of_includes_only_runs_exactly_them():
-    spec = parse_spec('task = "toy"\n[base]\ndepth = 2\n[[include]]\nwidth = 3\n[[include]]\nwidth = 5\n')
-    assert [r.config for r in spec.runs()] == [{"depth": 2, "width": 3}, {"depth": 2, "width": 5}]
-
-
 def test_include_adds_runs_and_duplicates_collapse():
     spec = parse_spec(SPEC + """
 [[include]]

@@ -381,7 +381,8 @@ def _fig_robustness(df, run_dir, out) -> list:
             ax.set_title(title)
             ax.set_ylabel(yl)
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
+            if ax.get_legend_handles_labels()[0]:  # a panel with no runs (e.g. no spherical setting) has none
+                ax.legend(fontsize=7)
         fig.suptitle(f"Robustness at load {load:g}·α_c(theory): mean over seeds, 95 % band", fontsize=10)
         made.append(save_figure(fig, out, f"fig_robustness_load_{load:g}", pd.concat([at, inp]),
                           f"Robustness of the solutions found, load {load:g}·α_c(theory)"))
