@@ -378,55 +378,27 @@ def _fig_phase_depth(df, run_dir, out) -> list:
     return [save_figure(fig, out, "mrepu_phase_cw_depth", data, "Phase diagram over (C_W, depth), C_b = 0")]
 
 
-def _finals_table(finals: pd.DataFrame, cell_keys: tuple, metric: str, diverged: float) -> pd.DataFrame:
-    """Per (cell, act): the finals' mean `metric`, its 95 % t-interval and n (diverged finals as `diverged`)."""
-    from ...experiments.stats import t_interval
-
-    keys = [k for k in cell_keys if k in finals]
-    rows = []
-    for arm, part in finals.groupby("arm", sort=False):
-        ci = t_interval(list(_per_seed(finals, arm, metric, diverged).values()))
-        first = part.iloc[0]
-        rows.append({"cell": ", ".join(f"{first[k]:g}" if isinstance(first[k], float) else str(first[k])
-                                       for k in keys),
-                     "act": first["act"], "lr": first["lr"], metric: ci.mean, "ci_lo": ci.lo, "ci_hi": ci.hi,
-                     "n": ci.n})
-    return pd.DataFrame(rows)
-
-
-def _fig_bars(table: pd.DataFrame, metric: str, ylabel: str, logy: bool, ax) -> None:
-    """Bars per cell and activation with their 95 % intervals (no bar: no finished final)."""
-    cells, acts = list(dict.fromkeys(table["cell"])), list(dict.fromkeys(table["act"]))
-    w = 0.8 / max(1, len(acts))
-    for k, act in enumerate(acts):
-        sub = table[table["act"] == act].set_index("cell").reindex(cells)
-        mean = sub[metric].to_numpy(float)
-        err = np.abs(np.vstack([mean - sub["ci_lo"].to_numpy(float), sub["ci_hi"].to_numpy(float) - mean]))
-        ax.bar(np.arange(len(cells)) + k * w, mean, w, yerr=np.nan_to_num(err), capsize=2, label=act,
-               lw=2.5 if act.startswith("mrepu") else 0.8, edgecolor="black" if act.startswith("mrepu") else None)
-    ax.set_xticks(np.arange(len(cells)) + 0.4 - w / 2, cells, fontsize=8)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=7, ncol=2)
-
-
 def _fig_part(df, out: Path, part: str, cell_keys: tuple, metric: str, diverged: float, ylabel: str, logy: bool,
               title: str, name: str, where=None) -> list:
-    import matplotlib.pyplot as plt
+    """Bars per cell and activation: the finals' mean `metric` with its 95 % t-interval (diverged finals
+    counted as `diverged`)."""
+    from ...experiments.stats import t_interval
+    from ..figures import interval_bars
 
     finals = _finals(df, part)
     if where is not None and len(finals):
         finals = finals[where(finals)]
     if not len(finals) or metric not in finals:
         return []
-    table = _finals_table(finals, cell_keys, metric, diverged)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(table)), 4))
-    _fig_bars(table, metric, ylabel, logy, ax)
-    n = int(table["n"].max())
-    ax.set_title(f"{title}: finals, mean and 95 % interval over {n} seeds (lr tuned per bar)", fontsize=9)
-    return [save_figure(fig, out, name, table, f"{title} (finals, 95 % intervals)")]
+    keys = [k for k in cell_keys if k in finals]
+    groups: dict = {}
+    for arm, rows in finals.groupby("arm", sort=False):
+        first = rows.iloc[0]
+        cell = ", ".join(f"{k}={first[k]:g}" if isinstance(first[k], float) else f"{k}={first[k]}" for k in keys)
+        groups.setdefault(cell, {})[first["act"]] = t_interval(list(_per_seed(finals, arm, metric, diverged).values()))
+    n = max(ci.n for bars in groups.values() for ci in bars.values())
+    return [interval_bars(out, name, groups, f"{title}: finals, mean and 95 % interval over {n} seeds "
+                          "(learning rate tuned per bar)", ylabel, logy=logy)]
 
 
 def _has_cw(finals):
