@@ -24,7 +24,7 @@ demo: setup
 	$(VENV)/bin/actlab reproduce zorro --profile quick
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 bench: setup
 	$(PY) benchmarks/bench_activations.py --json benchmarks/results.json

@@ -6,6 +6,9 @@ from actlab.errors import ActlabError
 from actlab.experiments import load, parse_spec, run_sweep
 
 ray = pytest.importorskip("ray")
+# One xdist worker runs every test that starts or looks for a Ray cluster (`--address auto`
+# finds any cluster on the machine), so none sees another's.
+pytestmark = pytest.mark.xdist_group("ray")
 
 SPEC = """
 name = "tiny"

@@ -209,6 +209,7 @@ SUBPROCESS_CASES = [
 
 
 @pytest.mark.parametrize("args", [pytest.param(a, id=i) for i, a in SUBPROCESS_CASES])
+@pytest.mark.xdist_group("ray")  # `--address auto` must not find the cluster of tests/test_experiments_ray.py
 def test_fault_in_a_real_process(tmp_path, args):
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     env["PYTHONPATH"] = str(SRC)
