@@ -286,21 +286,15 @@ def ray_session(address: Optional[str] = None, workers: Optional[int] = None) ->
             ray.shutdown()
 
 
-def run_ray(jobs: list, on_start: StartFn, on_finish: FinishFn, address: Optional[str] = None,
-            workers: Optional[int] = None, gpus_per_run: float = 0.0, timeout: Optional[float] = None) -> None:
-    """Run jobs as Ray tasks (1 CPU and `gpus_per_run` GPUs each, no retries), inside a
-    `ray_session(address, workers)`.
+def run_ray(jobs: list, on_start: StartFn, on_finish: FinishFn, gpus_per_run: float = 0.0,
+            timeout: Optional[float] = None) -> None:
+    """Run jobs as Ray tasks (1 CPU and `gpus_per_run` GPUs each, no retries); call it inside
+    a `ray_session`, which the runner holds for the whole sweep (trials and finals).
 
     At most as many runs are in flight as the cluster can start at once, so
     `running` in the store means running; a run longer than `timeout` seconds is
     killed and failed.
     """
-    with ray_session(address, workers):
-        _run_ray(jobs, on_start, on_finish, gpus_per_run, timeout)
-
-
-def _run_ray(jobs: list, on_start: StartFn, on_finish: FinishFn, gpus_per_run: float,
-             timeout: Optional[float]) -> None:
     import ray
 
     resources = ray.cluster_resources()
