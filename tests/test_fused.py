@@ -12,6 +12,7 @@ import torch
 
 import actlab
 from actlab.activations import fused
+from actlab.activations.radial import radial_bounding
 
 NEW = ["radial_bounding", "radial_bounding(group_size=None)", "repu", "mrepu", "zorro", "zorro_asymmetric",
        "zorro_sigmoid", "zorro_tanh", "zorro_sloped"]
@@ -182,6 +183,31 @@ def test_fused_mode_switch_and_size_threshold(monkeypatch):
     with pytest.raises(actlab.ActlabError, match="auto, always, never"):
         with fused.fused_mode("sometimes"):
             pass
+
+
+def test_small_tensors_go_fused_once_their_eager_work_has_paid_for_a_compilation(monkeypatch):
+    monkeypatch.setattr(fused, "AMORTISED_NUMEL", 64)
+    monkeypatch.setattr(fused, "_eager_numel", {})
+    small = torch.zeros(16)
+    with fused.fused_mode("auto"):
+        assert [fused.cpu_usable(small, "rb") for _ in range(4)] == [False, False, False, True]
+        assert not fused.cpu_usable(small, "zorro")  # counted per activation
+        assert not fused.cpu_usable(small)  # a caller that names nothing is never amortised
+    with fused.fused_mode("never"):
+        assert not fused.cpu_usable(small, "rb")
+    before = fused.runs
+    x = torch.randn(4, 16) * 2
+    xd = x.double().requires_grad_()
+    expected_y = radial_bounding(xd)
+    (expected_g,) = torch.autograd.grad(expected_y.square().sum(), xd)
+    with fused.fused_mode("auto"):
+        for _ in range(3):  # the first calls run eagerly, then the 64 elements have been counted
+            xs = x.clone().requires_grad_()
+            y = radial_bounding(xs)
+            y.square().sum().backward()
+    assert fused.runs > before  # the last ones went through the compiled pair kernels
+    torch.testing.assert_close(y.double(), expected_y.detach(), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(xs.grad.double(), expected_g, rtol=1e-5, atol=1e-6)
 
 
 def test_generated_call_keeps_a_callable_it_does_not_know():

@@ -63,7 +63,7 @@ def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: F
         ctx.save_for_backward(x, *params)
         if kernels.usable(x, kernel):
             return kernels.elementwise_forward(kernel, x, params)
-        if fused.cpu_usable(x):
+        if fused.cpu_usable(x, name):
             ctx.constants = constants(params)  # the backward's too
             y = fused.elementwise_value(name, value, x, params, compute_dtype(x), ctx.constants, table_forward)
             if y is not None:
@@ -77,7 +77,7 @@ def elementwise_function(name: str, value: Fn, derivative: Fn, param_partials: F
         if not torch.is_grad_enabled():  # create_graph needs the differentiable reference below
             if kernels.usable(x, kernel):
                 return kernels.elementwise_backward(kernel, x, grad, params, needs)
-            if fused.cpu_usable(x):
+            if fused.cpu_usable(x, name):
                 grads = fused.elementwise_grads(name, derivative, param_partials, x, grad, params, needs,
                                                 compute_dtype(x), getattr(ctx, "constants", None))
                 if grads is not None:

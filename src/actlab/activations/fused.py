@@ -17,8 +17,9 @@ instead of making one memory pass per elementary op:
 
 It is used for CPU tensors of a training dtype (float32, bfloat16, float16;
 float64 is for gradcheck and analysis and stays on the reference path) with at
-least MIN_NUMEL elements (below that, the first-use compilation does not pay off),
-never inside an enclosing torch.compile (which fuses the reference formulas
+least MIN_NUMEL elements, or once the smaller tensors of one activation have added up to
+AMORTISED_NUMEL elements in this process (below that, the first-use compilation does not pay
+off), never inside an enclosing torch.compile (which fuses the reference formulas
 itself) and never in a double backward (create_graph: the differentiable
 reference backward runs).
 
@@ -58,6 +59,14 @@ FUSED_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 # not pay off for small models and tests; at 4M elements the fused path is 5-35x
 # faster than the eager formulas (docs/performance.md).
 MIN_NUMEL = 1 << 16
+# Small tensors of one activation go fused once the elements they ran through the eager formulas
+# add up to this: the rent-or-buy rule. A multi-op formula (Radial Bounding on pairs: six ops
+# forward, ten backward) costs about 0.1 µs per element eagerly at 16k-element tensors, so 64M
+# elements are about the 3-8 s its two kernels take to compile (docs/performance.md), and no
+# process pays more than twice the better of the two choices. Training a 100-layer width-128
+# network crosses it within its first epoch (RB pairs: 200 -> 110 ms per step); tests and
+# the quick profiles' small networks never do.
+AMORTISED_NUMEL = 1 << 26
 
 _ENV = {"0": "never", "off": "never", "false": "never", "1": "always", "on": "always", "true": "always"}
 mode: str = _ENV.get(os.environ.get("ACTLAB_FUSED", "auto").strip().lower(), "auto")
@@ -65,6 +74,7 @@ mode: str = _ENV.get(os.environ.get("ACTLAB_FUSED", "auto").strip().lower(), "au
 _compiled: dict[tuple, Callable] = {}
 failed: dict[tuple, str] = {}  # kernel key -> why it could not be compiled (it runs the reference)
 runs = 0  # calls served by a compiled kernel: how tests and benchmarks see the fused path in use
+_eager_numel: dict[str, int] = {}  # activation name -> elements its small tensors ran eagerly
 _compile_lock = threading.Lock()
 
 
@@ -81,13 +91,19 @@ def fused_mode(new_mode: str) -> Iterator[None]:
         mode = old
 
 
-def cpu_usable(x: torch.Tensor) -> bool:
-    """Whether the compiled CPU path should run on x now."""
+def cpu_usable(x: torch.Tensor, name: Optional[str] = None) -> bool:
+    """Whether the compiled CPU path should run on x now: x is at least MIN_NUMEL elements,
+    or activation `name`'s smaller tensors have already run AMORTISED_NUMEL elements eagerly."""
     if mode == "never" or not x.is_cpu or x.dtype not in FUSED_DTYPES:
         return False
     if torch.compiler.is_compiling():
         return False
-    return x.numel() >= (2 if mode == "always" else MIN_NUMEL)  # 0 or 1 element: not worth a kernel call
+    if x.numel() >= (2 if mode == "always" else MIN_NUMEL):  # 0 or 1 element: not worth a kernel call
+        return True
+    if name is None or mode == "always":
+        return False
+    seen = _eager_numel[name] = _eager_numel.get(name, 0) + x.numel()
+    return seen >= AMORTISED_NUMEL
 
 
 def _example(t: torch.Tensor) -> torch.Tensor:

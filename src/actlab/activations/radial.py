@@ -103,7 +103,7 @@ class RadialBoundingFunction(torch.autograd.Function):
         ctx.save_for_backward(xg)
         if kernels.usable(xg, group=True):
             return kernels.radial_forward(xg)
-        if fused.cpu_usable(xg):
+        if fused.cpu_usable(xg, "radial_bounding"):
             y = fused.group_value("radial_bounding", rb_value, xg, compute_dtype(xg), pair=rb_pair)
             if y is not None:
                 return y
@@ -116,7 +116,7 @@ class RadialBoundingFunction(torch.autograd.Function):
         if not torch.is_grad_enabled():  # create_graph needs the differentiable reference below
             if kernels.usable(xg, group=True):
                 return kernels.radial_backward(xg, grad)
-            if fused.cpu_usable(xg):
+            if fused.cpu_usable(xg, "radial_bounding"):
                 gx = fused.group_vjp("radial_bounding", rb_vjp, xg, grad, dt, pair=rb_pair_vjp)
                 if gx is not None:
                     return gx
