@@ -3,7 +3,8 @@
 A built-in suite is a package `actlab/suites/<name>/` holding one work together:
 
     quick.toml, full.toml   the specs of its profiles (`quick`: minutes on a 2-core CPU,
-                            `full`: the paper's scale)
+                            `full`: the paper's scale; optionally cpu.toml, `cpu`: the full
+                            design reduced to fit 2 hours of a 2-core CPU)
     claims.py               its hook (below): claims table, extra report sections, figures
     task.py                 its own task kind, where the suite needs one (mrepu, capacity, finite_width)
 
@@ -48,7 +49,7 @@ from ..experiments.report import build_report, report_dir
 from ..experiments.runner import run_sweep
 from ..experiments.store import load
 
-PROFILES = ("quick", "full")
+PROFILES = ("quick", "full", "cpu")
 BUILTIN = Path(__file__).parent
 
 
