@@ -29,8 +29,7 @@ def tiny_spec(suite: str, keep) -> object:
     return spec_from_dict(data, origin=f"tiny {path.name}")
 
 
-@pytest.mark.parametrize("suite", SUITES)
-@pytest.mark.parametrize("profile", ("quick", "full"))
+@pytest.mark.parametrize("suite, profile", [(s, p) for s in SUITES for p in ("quick", "full")] + [("zplane", "cpu")])
 def test_suite_specs_are_tuned_fairly(suite, profile):
     assert profile in available_suites()[suite]
     spec = load_spec(suite_spec_path(suite, profile))
@@ -44,6 +43,8 @@ def test_suite_specs_are_tuned_fairly(suite, profile):
     if profile == "full":
         assert {a["data"] for a in arms} == {"fashion_mnist"} and all(a.get("n_train") is None for a in arms)
         assert all(a["epochs"] >= 10 for a in arms)
+    if profile == "cpu":  # the full design, less data and fewer epochs
+        assert {a["data"] for a in arms} == {"fashion_mnist"} and all(a.get("n_test") is None for a in arms)
     if suite == "zplane":
         families = {(a["model"], a["act"], str(a.get("group_size")), a.get("norm"), a.get("norm_position"))
                     for a in arms}
@@ -56,7 +57,7 @@ def test_suite_specs_are_tuned_fairly(suite, profile):
                                         a.get("norm_position")) == family]
             assert sorted(a["init"] for a in same) == sorted(INITS)
         assert len({a["depth"] for a in arms}) == 1
-        if profile == "full":
+        if profile != "quick":
             assert all(a["depth"] == 100 and a["width"] >= 128 for a in arms)
     else:
         acts = {"zorro", "zorro_asymmetric", "zorro_sloped", "zorro_sigmoid", "zorro_tanh", "relu", "gelu", "silu"}
