@@ -309,7 +309,18 @@ def order_chaos_line(act, C_b, width: Optional[int] = None) -> np.ndarray:
 
 
 def depth_verdict(scales: DepthScales, depth: int) -> str:
-    """One plain sentence: is `depth` inside the trainable range ≈ 6ξ_c (Schoenholz et al. 2017)?"""
+    """One plain sentence: is `depth` inside the trainable range ≈ 6ξ_c (Schoenholz et al. 2017)?
+    For a whole-vector group activation it adds how far the leading order in 1/n reaches."""
+    return _verdict(scales, depth) + ("" if scales.width is None else _finite_width_note(scales.width, depth))
+
+
+def _finite_width_note(width: int, depth: int) -> str:
+    return (f"; leading order in 1/n at width {width}: the correlation also drifts by O(L/n) and spreads by "
+            f"O(√(L/n)) over L layers (actlab.theory.vector.cosine_moments), here L/n = {depth / width:.3g}, "
+            f"{'small' if depth <= 0.1 * width else 'not small: expect the finite-width random walk to matter'}")
+
+
+def _verdict(scales: DepthScales, depth: int) -> str:
     if scales.phase == "unbounded":
         return f"the kernel grows without bound at this init: depth {depth} will overflow or saturate"
     if not scales.q_stable:
