@@ -284,6 +284,8 @@ def order_chaos_line(act, C_b, width: Optional[int] = None) -> np.ndarray:
     flat = C_b.reshape(-1)
     if np.any(flat < 0) or not np.all(np.isfinite(flat)):
         raise ActlabError("C_b must be finite and >= 0")
+    if isinstance(target, WholeVector):
+        return np.where(C_b == 0, 1 / target.gain_squared(Q_GRID).max(), np.nan)
     m = target.moments(Q_GRID)
     cb_line = Q_GRID - m[:, 0] / m[:, 2]
 

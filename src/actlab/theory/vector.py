@@ -122,7 +122,9 @@ def cosine_moments(c, width: int) -> tuple[np.ndarray, np.ndarray]:
     if np.any(np.abs(c) > 1) or not np.all(np.isfinite(c)):
         raise ActlabError("a correlation must lie in [-1, 1]")
     c2 = c * c
-    mean = c * (2 / n) * math.exp(2 * (gammaln((n + 1) / 2) - gammaln(n / 2))) * hyp2f1(0.5, 0.5, n / 2 + 1, c2)
-    with np.errstate(invalid="ignore"):  # ₂F₁(1, 1; 2; 1) = ∞ at n = 2, times 1 − c² = 0
-        second = np.where(c2 < 1, 1 - (n - 1) / n * (1 - c2) * hyp2f1(1.0, 1.0, n / 2 + 1, c2), 1.0)
+    inner = c2 < 1  # at |c| = 1, c' = c (scipy's ₂F₁ returns nan or ∞ at argument 1)
+    x = np.where(inner, c2, 0.0)
+    mean = np.where(inner, c * (2 / n) * math.exp(2 * (gammaln((n + 1) / 2) - gammaln(n / 2)))
+                    * hyp2f1(0.5, 0.5, n / 2 + 1, x), c)
+    second = np.where(inner, 1 - (n - 1) / n * (1 - c2) * hyp2f1(1.0, 1.0, n / 2 + 1, x), 1.0)
     return mean, np.maximum(second - mean * mean, 0.0)
