@@ -152,13 +152,3 @@ def test_cli_whole_vector(capsys):
     assert code == 0 and data["C_b"][-1] == pytest.approx(2 / 64) and data["order_chaos_line"]["C_W"][0] == 1.0
     assert {p for row in data["phase"] for p in row} == {"critical", "ordered"}
 
-
-@pytest.mark.parametrize("argv", [["theory", RB, "--phase"], ["theory", RB, "--width", "0"],
-                                  ["theory", RB, "--width", "64", "--phase", "--cb-max", "-1"]])
-def test_cli_bad_input_exits_2(capsys, argv):
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse rejects malformed options itself
-        code = exc.code
-    err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "error" in err

@@ -1,6 +1,10 @@
 """Whole-vector group activations at width n (Radial Bounding with group_size=None): the
 two-input kernel and the depth scales, at leading order in 1/n (the project's derivation).
 
+Why not the exact isotropic reduction (actlab.theory.isotropic) with g = n: its nested integral
+overflows float64 at g ~ 256, and at g = n the law of ‖z‖ is so concentrated that the leading
+order, with the corrections below in closed form, says more.
+
 Parameterisation: a width-n layer z = W h + b with W ~ N(0, C_W/n), b ~ N(0, C_b) (actlab's
 `gaussian(c_w, c_b)` and `critical` inits). Given the previous layer, the preactivations of two
 inputs are exactly N(0, K ⊗ I_n), K_αβ = C_b + C_W h_α·h_β/n, and f(z) = z·ρ(‖z‖)/‖z‖ rescales
