@@ -79,6 +79,16 @@ def test_exact_cosine_law_of_one_layer():
     assert m[1] == pytest.approx(0.5 * (1 - 0.75 / 512), rel=1e-5) and m[3] == -m[1]
 
 
+@pytest.mark.parametrize("n", [16, 256, 1024])
+def test_cosine_law_near_one(n):
+    """The exact mean map's slope at c = 1 is 1 + 1/(n − 2) (from ₂F₁'s derivative at 1; at n = 256
+    scipy's hyp2f1 returns nan there and the series takes over), and the mean is continuous into 1."""
+    h = 1e-7
+    m, v = cosine_moments(np.array([1 - h, 1 - 2 * h]), n)
+    assert (1 - m[0]) / h == pytest.approx(1 + 1 / (n - 2), rel=1e-5) and np.all(np.isfinite(v))
+    assert (m[0] - m[1]) / h == pytest.approx(1 + 1 / (n - 2), rel=1e-5)
+
+
 @pytest.mark.parametrize("n", [64, 256])
 @pytest.mark.parametrize("C_b,C_W", [(0.05, 1.0), (1e-4, 2.0), (1e-3, 0.5), (0.002, 0.2), (0.0, 3.0), (0.0, 0.5)])
 def test_depth_scales_closed_forms(n, C_b, C_W):

@@ -37,8 +37,10 @@ order by terms ~e^{−n(…)} away from the ball's edge and by −C_W/(n√(πn)
 kink smoothed by the spread of ‖z‖). Outside the ball (or at any norm when C_b = 0) the output
 cosine of a layer is exactly the uncentred sample correlation of n Gaussian pairs with
 correlation c, whose mean and variance `cosine_moments` gives in closed form: mean
-c(1 − (1 − c²)/(2n) + O(n⁻²)), variance ≈ (1 − c²)²/n. So the leading-order correlation map is
-the mean map to O(1/n) per layer, and over L layers the correlation drifts by O(L/n) and
+c(1 − (1 − c²)/(2n) + O(n⁻²)) with slope 1 + 1/(n − 2) at c = 1, variance ≈ (1 − c²)²/n. With
+bias the exact mean map outside the ball is c ↦ E c'(ρ), ρ = (nC_b + C_W c)/(nC_b + C_W), so c = 1
+is unstable in the mean once nC_b < C_W/(n − 2). The leading-order correlation map is the mean
+map to O(1/n) per layer, and over L layers the correlation drifts by O(L/n) and
 spreads by O(√(L/n)): the deterministic theory holds while L ≪ n.
 """
 from __future__ import annotations
@@ -129,6 +131,23 @@ def cosine_moments(c, width: int) -> tuple[np.ndarray, np.ndarray]:
     inner = c2 < 1  # at |c| = 1, c' = c (scipy's ₂F₁ returns nan or ∞ at argument 1)
     x = np.where(inner, c2, 0.0)
     mean = np.where(inner, c * (2 / n) * math.exp(2 * (gammaln((n + 1) / 2) - gammaln(n / 2)))
-                    * hyp2f1(0.5, 0.5, n / 2 + 1, x), c)
-    second = np.where(inner, 1 - (n - 1) / n * (1 - c2) * hyp2f1(1.0, 1.0, n / 2 + 1, x), 1.0)
+                    * gauss_hypergeometric(0.5, 0.5, n / 2 + 1, x), c)
+    second = np.where(inner, 1 - (n - 1) / n * (1 - c2) * gauss_hypergeometric(1.0, 1.0, n / 2 + 1, x), 1.0)
     return mean, np.maximum(second - mean * mean, 0.0)
+
+
+SERIES_TERMS = 4000
+
+
+def gauss_hypergeometric(a: float, b: float, c: float, x: np.ndarray) -> np.ndarray:
+    """₂F₁(a, b; c; x) for 0 <= x < 1: scipy's `hyp2f1`, which returns nan for large c near x = 1
+    (c = 129, x >= 0.99), and there the series Σ (a)_k(b)_k/((c)_k k!) xᵏ summed to SERIES_TERMS
+    terms, whose terms fall like k^{a+b−c−1}xᵏ (to below 1e-16 of the sum at c − a − b >= 8)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.asarray(hyp2f1(a, b, c, x), dtype=np.float64)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        k = np.arange(SERIES_TERMS, dtype=np.float64)[:, None]
+        ratios = (a + k) * (b + k) / ((c + k) * (1 + k)) * x[bad][None, :]
+        out[bad] = 1 + np.cumprod(ratios, axis=0).sum(axis=0)
+    return out
