@@ -159,6 +159,6 @@ def test_cli_whole_vector(capsys):
     assert "6ξ_c" in data["answer"]["text"] and "L/n = 1.56" in data["answer"]["text"]
     code = main(["theory", RB, "--width", "64", "--phase", "--grid", "4", "--json"])
     data = json.loads(capsys.readouterr().out)
-    assert code == 0 and data["C_b"][-1] == pytest.approx(2 / 64) and data["order_chaos_line"]["C_W"][0] == 1.0
+    assert code == 0 and data["C_b"][-1] == pytest.approx(0.2 / 64) and data["order_chaos_line"]["C_W"][0] == 1.0
     assert {p for row in data["phase"] for p in row} == {"critical", "ordered"}
 

@@ -62,7 +62,7 @@ def cmd_phase(args: argparse.Namespace, act, crit) -> None:
 
     centre = crit.C_W if crit.C_W else 1.0
     C_W = np.geomspace(centre / 4, args.cw_max or 4 * centre, args.grid)
-    cb_max = args.cb_max if args.cb_max is not None else (2 / args.width if whole_vector(act) else 0.5)
+    cb_max = args.cb_max if args.cb_max is not None else (0.2 / args.width if whole_vector(act) else 0.5)
     C_b = np.linspace(0.0, cb_max, max(3, args.grid // 2 + 1))
     grid = scales_grid(act, C_b[None, :], C_W[:, None], width=args.width)
     line_C_b = np.linspace(0.0, cb_max, 41)
@@ -275,8 +275,8 @@ def add_commands(sub) -> None:
                    help="the (C_W, C_b) phase diagram: ξ_c on a grid and the order-to-chaos line (--plot draws it)")
     p.add_argument("--grid", type=_positive_int, default=25, help="--phase: C_W points (C_b gets half; default 25)")
     p.add_argument("--cb-max", type=float, default=None,
-                   help="--phase: largest C_b (default 0.5; 2/width for a whole-vector group activation, whose "
-                        "depth scale depends on width·C_b/C_W)")
+                   help="--phase: largest C_b (default 0.5; 0.2/width for a whole-vector group activation, whose "
+                        "depth scale depends on width·C_b/C_W: ξ_c from ∞ down to 5.5 layers at C_W = 1)")
     p.add_argument("--cw-max", type=float, default=None, help="--phase: largest C_W (default 4 × the critical C_W, or 4)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_theory)

@@ -128,7 +128,7 @@ def integrate(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: floa
         a, mid, b, pid = a[ok_not], mid[ok_not], b[ok_not], pid[ok_not]
         coarse = torch.cat([left[ok_not], right[ok_not]])
         a, b, pid = torch.cat([a, mid]), torch.cat([mid, b]), torch.cat([pid, pid])
-    scale = torch.maximum(l1, floor.reshape((P,) + (1,) * (l1.dim() - 1))).clamp_min(1e-300)
+    scale = torch.maximum(l1, floor.reshape((P,) + (1,) * (l1.dim() - 1))).clamp_min(TINY)
     if bool((err > 1e-9 * scale).any()):
         worst = float((err / scale).max())
         warnings.warn(f"Gaussian quadrature did not converge (relative error estimate {worst:.1e}); "
