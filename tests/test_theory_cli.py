@@ -50,6 +50,8 @@ def test_no_criticality_text(capsys):
     ["theory", "tanh", "--depth", "0"],
     ["theory", "nonexistent_module_xyz:f"],
     ["theory", "radial_bounding(group_size=0)"],
+    ["theory", "radial_bounding(group_size=None)", "--phase"],
+    ["theory", "radial_bounding(group_size=None)", "--width", "64", "--phase", "--cb-max", "-1"],
     ["theory", "relu", "--accuracy", "1.5"],
 ])
 def test_bad_input_exits_2(capsys, argv):

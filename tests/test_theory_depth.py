@@ -55,10 +55,10 @@ def test_order_chaos_line_is_critical():
     assert np.isnan(order_chaos_line("relu", [0.1])[0]) and abs(order_chaos_line("relu", [0.0])[0] - 2) < 1e-14
 
 
-def test_grid_shapes_and_whole_vector_group_activations_refused():
+def test_grid_shapes_and_whole_vector_group_activations_need_the_width():
     g = scales_grid("erf", np.array([0.0, 0.1])[None, :], np.array([0.5, 1.0, 3.0])[:, None])
     assert g["xi_c"].shape == (3, 2) and set(g["phase"].ravel()) <= {"ordered", "chaotic", "critical"}
-    with pytest.raises(ActlabError, match="groups of a fixed size"):
+    with pytest.raises(ActlabError, match="width"):
         depth_scales("radial_bounding(group_size=None)", 0.0, 1.0)
     with pytest.raises(ActlabError):
         depth_scales("tanh", -1.0, 1.0)

@@ -91,7 +91,3 @@ def test_rb_pairs_depth_scales_follow_the_layer_recursion():
     assert (step(c + gap) - c) / gap == pytest.approx(chaotic.chi_c, rel=2e-3)  # the gap shrinks by χ_c per layer
     assert chaotic.xi_c == pytest.approx(-1 / math.log(chaotic.chi_c))
 
-
-def test_whole_vector_rb_is_refused_with_one_line():
-    with pytest.raises(ActlabError, match="whole-vector"):
-        depth_scales("radial_bounding(group_size=None)", 0.05, 1.0)

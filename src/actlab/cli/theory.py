@@ -62,10 +62,11 @@ def cmd_phase(args: argparse.Namespace, act, crit) -> None:
 
     centre = crit.C_W if crit.C_W else 1.0
     C_W = np.geomspace(centre / 4, args.cw_max or 4 * centre, args.grid)
-    C_b = np.linspace(0.0, args.cb_max, max(3, args.grid // 2 + 1))
-    grid = scales_grid(act, C_b[None, :], C_W[:, None])
-    line_C_b = np.linspace(0.0, args.cb_max, 41)
-    line_C_W = order_chaos_line(act, line_C_b)
+    cb_max = args.cb_max if args.cb_max is not None else (0.2 / args.width if whole_vector(act) else 0.5)
+    C_b = np.linspace(0.0, cb_max, max(3, args.grid // 2 + 1))
+    grid = scales_grid(act, C_b[None, :], C_W[:, None], width=args.width)
+    line_C_b = np.linspace(0.0, cb_max, 41)
+    line_C_W = order_chaos_line(act, line_C_b, width=args.width)
     clean = lambda a: [[None if not np.isfinite(v) else float(v) for v in row] for row in a]  # noqa: E731
     data = {"name": args.name, "C_W": C_W.tolist(), "C_b": C_b.tolist(),
             "phase": grid["phase"].tolist(), "q_star": clean(grid["q_star"]), "c_star": clean(grid["c_star"]),
@@ -74,7 +75,8 @@ def cmd_phase(args: argparse.Namespace, act, crit) -> None:
                                                                   for v in line_C_W]},
             "index": "arrays are [C_W index][C_b index]"}
     lines = [f"{args.name}: phase diagram over C_W ∈ [{C_W[0]:.4g}, {C_W[-1]:.4g}] ({len(C_W)} points), "
-             f"C_b ∈ [0, {args.cb_max:g}] ({len(C_b)} points)",
+             f"C_b ∈ [0, {cb_max:g}] ({len(C_b)} points)" + (f", width {args.width} (leading order in 1/n)"
+                                                              if whole_vector(act) else ""),
              "  order-to-chaos line (χ₁ = 1):  " + ", ".join(
                  f"C_b = {b:.3g}: C_W = {_num(w) if np.isfinite(w) else '—'}" for b, w in
                  zip(line_C_b[::10], line_C_W[::10]))]
@@ -88,6 +90,11 @@ def cmd_phase(args: argparse.Namespace, act, crit) -> None:
         data["plot"] = args.plot
         lines.append(f"  plot           {args.plot}")
     emit(args, data, "\n".join(lines))
+
+
+def whole_vector(act) -> bool:
+    """Whether `act` is a group activation on the whole feature vector (group_size 0 / None)."""
+    return getattr(getattr(act, "info", None), "group_size", None) == 0
 
 
 def cmd_theory(args: argparse.Namespace) -> None:
@@ -204,16 +211,11 @@ def finite_width_lines(act, C_b: float, C_W: float, K0: float, args: argparse.Na
 
 
 def plain_answer(act, crit, C_b: float, C_W: float, K0: float, depth: int, label: str, width) -> "dict | None":
-    """The init to use, its depth scale, and whether `depth` is inside it (elementwise σ, or a
-    group activation on groups of fixed size)."""
+    """The init to use, its depth scale, and whether `depth` is inside it (for a whole-vector
+    group activation at the layer width, leading order in 1/n)."""
     from ..theory.depth import depth_scales, depth_verdict
-    from ..theory.isotropic import pair_target
 
-    try:
-        pair_target(act)
-    except ActlabError:
-        return None  # whole-vector group activations: no two-input kernel, so no ξ_c
-    here = depth_scales(act, C_b, C_W, q0=K0)
+    here = depth_scales(act, C_b, C_W, q0=K0, width=width)
     text = depth_verdict(here, depth)
     if crit.cls == "K*=0" and crit.a1 and crit.a1 > 0 and label == "critical":  # marginal: 1/K⁽ˡ⁾ ≈ 1/K⁽¹⁾ − a₁l
         blow_up = 1 / (crit.a1 * K0)
@@ -258,7 +260,10 @@ def add_commands(sub) -> None:
     p.add_argument("--cb", type=float, default=None, help="bias variance C_b (default: the critical one)")
     p.add_argument("--cw", type=float, default=None, help="weight variance C_W (default: the critical one)")
     p.add_argument("--k0", type=float, default=None, help="first-layer kernel K⁽¹⁾ (default: K*, or 1/(2a₁·depth) when marginal, else 1)")
-    p.add_argument("--width", type=_positive_int, default=None, help="layer width; required for whole-vector group activations")
+    p.add_argument("--width", type=_positive_int, default=None,
+                   help="layer width n; required for whole-vector group activations such as "
+                        "'radial_bounding(group_size=None)', whose two-input kernel and depth scales are "
+                        "leading order in 1/n")
     p.add_argument("--measure", type=_positive_int, default=None, metavar="WIDTH",
                    help="also measure the kernel on random networks of this width")
     p.add_argument("--nets", type=_positive_int, default=100, help="networks sampled by --measure (default 100)")
@@ -269,7 +274,9 @@ def add_commands(sub) -> None:
     p.add_argument("--phase", action="store_true",
                    help="the (C_W, C_b) phase diagram: ξ_c on a grid and the order-to-chaos line (--plot draws it)")
     p.add_argument("--grid", type=_positive_int, default=25, help="--phase: C_W points (C_b gets half; default 25)")
-    p.add_argument("--cb-max", type=float, default=0.5, help="--phase: largest C_b (default 0.5)")
+    p.add_argument("--cb-max", type=float, default=None,
+                   help="--phase: largest C_b (default 0.5; 0.2/width for a whole-vector group activation, whose "
+                        "depth scale depends on width·C_b/C_W: ξ_c from ∞ down to 5.5 layers at C_W = 1)")
     p.add_argument("--cw-max", type=float, default=None, help="--phase: largest C_W (default 4 × the critical C_W, or 4)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_theory)

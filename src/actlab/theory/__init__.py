@@ -9,7 +9,8 @@
 Layers: `quadrature` (Gaussian expectations), `target` (what the theory needs from an
 activation, elementwise or group), `kernels` (kernel map, susceptibilities,
 trajectories), `dual` (N×N two-input moments: closed forms, Hermite expansion), `isotropic`
-(the two-input kernel of group activations by the isotropic reduction),
+(the two-input kernel of group activations by the isotropic reduction), `vector` (whole-vector
+group activations at width n: two-input kernel and depth scales at leading order in 1/n),
 `stax` (NNGP and NTK as composed layer maps), `depth` (q*, c*, ξ_q, ξ_c, phases),
 `criticality` (critical init, universality class),
 `fluctuations` (the 1/n theory of finite width: four-point vertex, kernel shift), `finite_width`

@@ -38,6 +38,7 @@ from .isotropic import pair_moment, pair_slope, pair_target
 from .kernels import check_weights
 from .quadrature import DTYPE
 from .target import Elementwise, Group, Target, value_and_slope
+from .vector import WholeVector
 
 Q_GRID = np.logspace(-10, 10, 201)   # where the q map is scanned for a bracket of q*
 C_GRID = 1 - 2 * np.logspace(-9, 0, 181)  # correlations scanned (descending from 1) for a bracket of c*
@@ -66,6 +67,7 @@ class DepthScales:
     xi_c: float
     phase: str
     q_stable: bool = True
+    width: Optional[int] = None  # whole-vector group activations: the layer width n (leading order in 1/n)
 
     def as_dict(self) -> dict:
         return {k: (None if isinstance(v, float) and math.isnan(v) else
@@ -147,7 +149,7 @@ def _slopes_at(target: Target, q: np.ndarray) -> np.ndarray:
     if pos.any():
         m = target.moments(q[pos])
         out[pos] = m[:, 1:3]
-    if (~pos).any() and isinstance(target, Group):  # f is odd: f(0) = 0; per component f'(0)² = ρ'(0)²
+    if (~pos).any() and isinstance(target, (Group, WholeVector)):  # f is odd: f(0) = 0; per component f'(0)² = ρ'(0)²
         t = target.taylor()
         out[~pos] = (t[1] ** 2, t[1] ** 2) if t is not None else target.moments(np.array([1e-12]))[0][1:3]
     elif (~pos).any():
@@ -194,16 +196,19 @@ def _correlation_fixed_points(target: Target, C_b: np.ndarray, C_W: np.ndarray, 
                      rtol=C_TOL_GROUP if isinstance(target, Group) else 4e-16)
 
 
-def scales_grid(act, C_b, C_W, q0=1.0) -> dict:
+def scales_grid(act, C_b, C_W, q0=1.0, width: Optional[int] = None) -> dict:
     """Depth scales for arrays of (C_b, C_W) (broadcast together, and with q0 when it is an
     array, e.g. K⁽¹⁾ = C_b + C_W·q_in per point), vectorised: a dict of arrays q_star, c_star,
-    chi_1, chi_q, chi_c, xi_q, xi_c and phase (strings)."""
-    target = pair_target(act)
+    chi_1, chi_q, chi_c, xi_q, xi_c and phase (strings). `width` only for whole-vector group
+    activations (leading order in 1/n, actlab.theory.vector)."""
+    target = pair_target(act, width)
     C_b, C_W, q0 = np.broadcast_arrays(np.asarray(C_b, float), np.asarray(C_W, float), np.asarray(q0, float))
     shape = C_b.shape
     C_b, C_W, q0 = C_b.reshape(-1), C_W.reshape(-1), q0.reshape(-1)
     if np.any(C_b < 0) or np.any(C_W <= 0) or not np.all(np.isfinite(C_b) & np.isfinite(C_W)):
         raise ActlabError("C_b must be >= 0 and C_W > 0, both finite")
+    if isinstance(target, WholeVector):  # start from K⁽²⁾: RB outside the ball (or on its edge) is fixed there
+        q0 = C_b + C_W * target.second_moment(np.broadcast_to(q0, C_b.shape))
     q = fixed_points(target, C_b, C_W, q0)
     P = len(q)
     chi_q, chi_1, chi_c, c_star = (np.full(P, np.nan) for _ in range(4))
@@ -232,16 +237,18 @@ def scales_grid(act, C_b, C_W, q0=1.0) -> dict:
                 xi_c=xi_c.reshape(shape), phase=phase.reshape(shape), q_stable=(chi_q <= 1).reshape(shape))
 
 
-def depth_scales(act, C_b: float, C_W: float, q0: float = 1.0) -> DepthScales:
+def depth_scales(act, C_b: float, C_W: float, q0: float = 1.0, width: Optional[int] = None) -> DepthScales:
     """q*, c*, χ₁, χ_q, χ_c, ξ_q, ξ_c and the phase at one initialisation; c* and χ_c are
     polished with the full two-input kernel (closed form, Hermite with bound, quadrature).
+    A whole-vector group activation needs the layer `width` (leading order in 1/n: c* = 1,
+    χ_c = 1 − C_b/q*, see actlab.theory.vector).
 
         >>> d = depth_scales("tanh", 0.05, 2.0)
         >>> d.phase, round(d.q_star, 6), round(d.xi_c, 3)
         ('chaotic', 0.721762, 25.213)
     """
     C_b, C_W = check_weights(C_b, C_W)
-    target = pair_target(act)
+    target = pair_target(act, width)
     g = scales_grid(target, C_b, C_W, q0)
     v = {k: (g[k].item() if hasattr(g[k], "item") else g[k]) for k in g}
     if v["phase"] == "chaotic" and isinstance(target, Elementwise):
@@ -259,21 +266,26 @@ def depth_scales(act, C_b: float, C_W: float, q0: float = 1.0) -> DepthScales:
         v["xi_c"] = math.inf if v["chi_c"] >= 1 else -1 / math.log(v["chi_c"])
     return DepthScales(name=target.label, C_b=C_b, C_W=C_W, q_star=v["q_star"], c_star=v["c_star"],
                        chi_1=v["chi_1"], chi_q=v["chi_q"], chi_c=v["chi_c"], xi_q=v["xi_q"], xi_c=v["xi_c"],
-                       phase=v["phase"], q_stable=bool(v["q_stable"]))
+                       phase=v["phase"], q_stable=bool(v["q_stable"]),
+                       width=target.width if isinstance(target, WholeVector) else None)
 
 
-def order_chaos_line(act, C_b) -> np.ndarray:
+def order_chaos_line(act, C_b, width: Optional[int] = None) -> np.ndarray:
     """The critical C_W (χ₁ = 1 at q*) for each C_b, nan where the transition does not exist.
 
     Parametrised by q* (Poole et al. 2016): on the line C_W = 1/⟨σ'²⟩_q and
     C_b = q − C_W⟨σ²⟩_q; for each requested C_b the q with C_b(q) = C_b (the smallest,
     scanned on Q_GRID) is refined by regula falsi. C_b = 0 with σ(0) = 0 is met at the
-    smallest q of the grid (1e-10): C_W = 1/⟨σ'²⟩ there, σ'(0)⁻² to 1e-10."""
-    target = pair_target(act)
+    smallest q of the grid (1e-10): C_W = 1/⟨σ'²⟩ there, σ'(0)⁻² to 1e-10. A whole-vector group
+    activation (`width` given) has χ₁ = 1 − C_b/q*: the line is C_b = 0 alone, from
+    C_W = 1/ρ'(0)² (RB: 1) up."""
+    target = pair_target(act, width)
     C_b = np.asarray(C_b, float)
     flat = C_b.reshape(-1)
     if np.any(flat < 0) or not np.all(np.isfinite(flat)):
         raise ActlabError("C_b must be finite and >= 0")
+    if isinstance(target, WholeVector):
+        return np.where(C_b == 0, 1 / target.gain_squared(Q_GRID).max(), np.nan)
     m = target.moments(Q_GRID)
     cb_line = Q_GRID - m[:, 0] / m[:, 2]
 
@@ -299,7 +311,18 @@ def order_chaos_line(act, C_b) -> np.ndarray:
 
 
 def depth_verdict(scales: DepthScales, depth: int) -> str:
-    """One plain sentence: is `depth` inside the trainable range ≈ 6ξ_c (Schoenholz et al. 2017)?"""
+    """One plain sentence: is `depth` inside the trainable range ≈ 6ξ_c (Schoenholz et al. 2017)?
+    For a whole-vector group activation it adds how far the leading order in 1/n reaches."""
+    return _verdict(scales, depth) + ("" if scales.width is None else _finite_width_note(scales.width, depth))
+
+
+def _finite_width_note(width: int, depth: int) -> str:
+    return (f"; leading order in 1/n at width {width}: the correlation also drifts by O(L/n) and spreads by "
+            f"O(√(L/n)) over L layers (actlab.theory.vector.cosine_moments), here L/n = {depth / width:.3g}, "
+            f"{'small' if depth <= 0.1 * width else 'not small: expect the finite-width random walk to matter'}")
+
+
+def _verdict(scales: DepthScales, depth: int) -> str:
     if scales.phase == "unbounded":
         return f"the kernel grows without bound at this init: depth {depth} will overflow or saturate"
     if not scales.q_stable:

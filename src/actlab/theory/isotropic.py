@@ -33,6 +33,7 @@ truncation ~h², rounding ~1e-14/h, so ~1e-9 relative.
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import numpy as np
 import torch
@@ -42,6 +43,7 @@ from ..activations import get_activation
 from ..errors import ActlabError
 from .quadrature import DTYPE, chi_expectation, integrate, normal_log_weight
 from .target import Group, Target, as_target
+from .vector import WholeVector, whole_vector_target
 
 SLOPE_STEP = 1e-4  # relative step of the central difference for ∂S/∂K₁₂
 CHUNK = 4096       # outer nodes per batch of inner integrals
@@ -148,11 +150,14 @@ def pair_slope(target: Group, K11, K22, K12) -> np.ndarray:
         return np.where(up > down, (S[:n] - S[n:]) / (up - down), 0.0)
 
 
-def pair_target(act) -> Target:
-    """The activation as a target of the two-input theory: elementwise, or a group activation on
-    groups of a fixed size g; a whole-vector group activation is refused (not implemented)."""
+def pair_target(act, width: Optional[int] = None) -> Target | WholeVector:
+    """The activation as a target of the two-input theory: elementwise, a group activation on
+    groups of a fixed size g (the isotropic reduction above), or a whole-vector group activation
+    at layer width `width` (leading order in 1/n, actlab.theory.vector; without a width an
+    ActlabError says so)."""
+    if isinstance(act, WholeVector):
+        return act
     module = get_activation(act) if isinstance(act, str) else act
     if getattr(getattr(module, "info", None), "group_size", None) == 0:
-        raise ActlabError("the two-input kernel of a whole-vector group activation is not implemented (the isotropic "
-                          "reduction is built for groups of a fixed size, e.g. radial_bounding(group_size=2))")
+        return whole_vector_target(as_target(module, width))
     return as_target(act)

@@ -18,6 +18,7 @@ from ..errors import ActlabError
 from .isotropic import pair_moment, pair_target
 from .quadrature import bivariate_gaussian_expectation, check_kernels
 from .target import Elementwise, as_target
+from .vector import WholeVector
 
 OVERFLOW = 1e250  # a kernel past this is reported as inf: the next expectation would overflow
 
@@ -101,17 +102,23 @@ def kernel_trajectory(act, C_b: float, C_W: float, K1: float, depth: int, width:
     return np.array(out)
 
 
-def kernel_map_pair(act, K, C_b: float = 0.0, C_W: float = 1.0) -> np.ndarray:
-    """Two-input map K_αβ ↦ C_b + C_W⟨σ(z_α)σ(z_β)⟩_K for a 2×2 kernel: elementwise σ, or a
+def kernel_map_pair(act, K, C_b: float = 0.0, C_W: float = 1.0, width: Optional[int] = None) -> np.ndarray:
+    """Two-input map K_αβ ↦ C_b + C_W⟨σ(z_α)σ(z_β)⟩_K for a 2×2 kernel: elementwise σ, a
     group activation on groups of fixed size (per component, by the isotropic reduction,
-    actlab.theory.isotropic)."""
+    actlab.theory.isotropic), or a whole-vector group activation at layer `width`
+    (C_b + C_W γ(K_αα)γ(K_ββ)K_αβ, leading order in 1/n, actlab.theory.vector)."""
     C_b, C_W = check_weights(C_b, C_W)
-    target = pair_target(act)
+    target = pair_target(act, width)
     M = np.asarray(K, dtype=np.float64)
     if M.shape != (2, 2):
         raise ActlabError(f"the two-input kernel must be a 2×2 matrix, got shape {M.shape}")
     diag = target.second_moment(np.array([M[0, 0], M[1, 1]]))
-    if isinstance(target, Elementwise):
+    if isinstance(target, WholeVector):
+        check_kernels(np.array([M[0, 0], M[1, 1]]))
+        if abs(M[0, 1]) > math.sqrt(M[0, 0] * M[1, 1]) * (1 + 1e-12):
+            raise ActlabError("the two-input kernel is not positive semidefinite: |K₁₂| > √(K₁₁K₂₂)")
+        off = float(target.pair(M[0, 0], M[1, 1], M[0, 1])[0])
+    elif isinstance(target, Elementwise):
         fn = target.fn
         off = bivariate_gaussian_expectation(lambda a, b: fn(a) * fn(b), M, target.kinks)
     else:
@@ -120,7 +127,7 @@ def kernel_map_pair(act, K, C_b: float = 0.0, C_W: float = 1.0) -> np.ndarray:
     return C_b + C_W * np.array([[diag[0], off], [off, diag[1]]])
 
 
-def pair_trajectory(act, C_b: float, C_W: float, K1, depth: int) -> np.ndarray:
+def pair_trajectory(act, C_b: float, C_W: float, K1, depth: int, width: Optional[int] = None) -> np.ndarray:
     """The 2×2 kernel of two inputs from the first layer's K1 = K⁽¹⁾ through `depth` more
     layers: shape (depth+1, 2, 2), entry l the kernel of layer l+1 (as kernel_trajectory).
 
@@ -129,7 +136,7 @@ def pair_trajectory(act, C_b: float, C_W: float, K1, depth: int) -> np.ndarray:
     depth = check_depth(depth)
     out = [np.asarray(K1, dtype=np.float64)]
     for _ in range(depth):
-        out.append(kernel_map_pair(act, out[-1], C_b, C_W))
+        out.append(kernel_map_pair(act, out[-1], C_b, C_W, width))
     return np.stack(out)
 
 

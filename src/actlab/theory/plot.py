@@ -127,6 +127,8 @@ def phase_figure(act_label: str, C_W: np.ndarray, C_b: np.ndarray, grid: dict, l
     ax.set_ylim(C_b.min(), C_b.max())
     ax.set_xlabel(r"$C_W$ (weight variance × fan-in)")
     ax.set_ylabel(r"$C_b$ (bias variance)")
-    ax.set_title(f"{act_label}: ordered (left) / chaotic (right), blank = kernel unbounded")
+    sides = ("ordered (left) / chaotic (right)" if (grid["phase"] == "chaotic").any() else
+             "no chaotic point: ordered, or critical on the line")
+    ax.set_title(f"{act_label}: {sides}, blank = kernel unbounded", fontsize=10 if len(act_label) < 12 else 8)
     ax.legend(frameon=True, fontsize=8, loc="upper left")
     return fig

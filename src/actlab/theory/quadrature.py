@@ -17,7 +17,8 @@ level). The scale is the L1 size Σ|panel values| of the integral, floored by an
 absolute scale the caller may pass (`floor`): an integral that is pure rounding
 noise (the inner integrals of an odd σ at input correlation ρ ≈ 0 are ~1e-17, so
 the outer integrand is noise) would otherwise never meet a relative rule and be
-bisected everywhere. The work is capped: more than MAX_PANELS live panels raise
+bisected everywhere; and by 1e-280 (TINY) for all, since values near the subnormal range
+carry too much rounding for any relative rule. The work is capped: more than MAX_PANELS live panels raise
 ActlabError instead of exhausting memory. Known breakpoints give machine precision on the first pass; an unknown
 kink (a user's callable without metadata) is found by the bisection, which still
 reaches ~1e-13 (it costs ~20 more levels near each kink). An integral that has not
@@ -46,6 +47,10 @@ NORMAL_EDGE = 37.0
 X_GRID = tuple(float(v) for v in range(-8, 9, 2)) + (-37.0, -28.0, -20.0, -14.0, -10.0, 10.0, 14.0, 20.0, 28.0, 37.0)
 Z_GRID = (0.0, -0.5, 0.5, -1.0, 1.0, -2.0, 2.0, -4.0, 4.0, -8.0, 8.0)
 REL_TOL = 1e-14
+# Integrals below this are 0 for every use: near the subnormal range (< 2.2e-308) values carry
+# relative rounding up to ~1e-4, so a relative rule alone is never met there (whole-vector RB at
+# width 128, K ≈ 1e3: E[rρρ'] ~ 1e-312) and every panel would be bisected to the cap
+TINY = 1e-280
 MAX_LEVEL = 60
 MAX_PANELS = 1 << 18  # live panels per pass (~0.5 GB of nodes): past this the bisection is not converging
 CHUNK = 1 << 21  # nodes per integrand call: bounds memory in the nested 2-D case
@@ -108,7 +113,7 @@ def integrate(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: floa
         fine = left + right
         diff = (fine - coarse).abs()
         size = l1.index_add(0, pid, fine.abs())  # L1 size of each integral so far
-        size = torch.maximum(size, floor.reshape((P,) + (1,) * (size.dim() - 1)))
+        size = torch.maximum(size, floor.reshape((P,) + (1,) * (size.dim() - 1))).clamp_min(TINY)
         ok = diff <= REL_TOL * size[pid]
         if ok.dim() > 1:
             ok = ok.all(dim=1)
@@ -123,7 +128,7 @@ def integrate(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: floa
         a, mid, b, pid = a[ok_not], mid[ok_not], b[ok_not], pid[ok_not]
         coarse = torch.cat([left[ok_not], right[ok_not]])
         a, b, pid = torch.cat([a, mid]), torch.cat([mid, b]), torch.cat([pid, pid])
-    scale = torch.maximum(l1, floor.reshape((P,) + (1,) * (l1.dim() - 1))).clamp_min(1e-300)
+    scale = torch.maximum(l1, floor.reshape((P,) + (1,) * (l1.dim() - 1))).clamp_min(TINY)
     if bool((err > 1e-9 * scale).any()):
         worst = float((err / scale).max())
         warnings.warn(f"Gaussian quadrature did not converge (relative error estimate {worst:.1e}); "
