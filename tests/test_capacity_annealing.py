@@ -67,7 +67,7 @@ def test_replicated_chain_samples_the_robust_ensemble(beta, gamma):
     best = np.empty((1, n), dtype=np.int64)
     for seed in range(2000):
         W = rng.choice([-1, 1], (R, 1, n)).astype(np.int64)
-        err, _ = replicated_anneal_instance(XT, y, c, W, True, LINEAR, True, 30, beta, beta, gamma, gamma, seed, best)
+        err, _ = replicated_anneal_instance(XT, y, c, W, True, LINEAR, True, 30, beta, beta, gamma, gamma, seed, best, False)
         assert err > 0
         samples.append((sum(_hinge(X, y, W[a, 0]) for a in range(R)), int((W[:, 0].sum(0) ** 2).sum())))
     samples = np.array(samples, dtype=float)

@@ -25,7 +25,9 @@ so a flip of W^a_li (m → m − 2W^a_li) is accepted with min(1, e^{−β ΔE_a
 the coupling favours flips towards the replicas' majority and grows with γ. One sweep is y·N proposals
 (replica and weight drawn uniformly); β and γ grow geometrically (β₀ → β₁, γ₀ → γ₁). The run stops
 when any replica or the centre sign(m) (checked after each sweep; y odd, so no ties) has zero errors;
-otherwise the centre is reported. Schedules are this project's choice (reconstruction).
+otherwise the centre is reported. With `centre_only` it stops only when the centre solves and reports
+the centre: the point the robust ensemble is built to find (the centre of a dense region), where the
+first solving replica may sit at the region's edge. Schedules are this project's choice (reconstruction).
 """
 from __future__ import annotations
 
@@ -152,11 +154,11 @@ def _log_cosh(x: float) -> float:  # pragma: no cover - compiled
 
 @numba.njit(cache=True)
 def _read_out(XT: np.ndarray, y: np.ndarray, c: np.ndarray, W: np.ndarray, m: np.ndarray, energy: np.ndarray,
-              tree: bool, unit: int, best: np.ndarray) -> int:  # pragma: no cover - compiled
-    """Fill `best` with a solving replica if there is one, else the centre sign(m) (R odd: no ties);
-    return its number of errors."""
+              tree: bool, unit: int, best: np.ndarray, centre_only: bool) -> int:  # pragma: no cover - compiled
+    """Fill `best` with a solving replica if there is one (unless centre_only), else the centre sign(m)
+    (R odd: no ties); return its number of errors."""
     for a in range(W.shape[0]):
-        if energy[a] == 0:
+        if energy[a] == 0 and not centre_only:
             best[:] = W[a]
             return 0
     for l in range(m.shape[0]):
@@ -168,9 +170,10 @@ def _read_out(XT: np.ndarray, y: np.ndarray, c: np.ndarray, W: np.ndarray, m: np
 @numba.njit(cache=True)
 def replicated_anneal_instance(XT: np.ndarray, y: np.ndarray, c: np.ndarray, W: np.ndarray, tree: bool,
                                unit: int, hinge: bool, sweeps: int, beta0: float, beta1: float, gamma0: float,
-                               gamma1: float, seed: int, best: np.ndarray) -> tuple:  # pragma: no cover
+                               gamma1: float, seed: int, best: np.ndarray, centre_only: bool) -> tuple:  # pragma: no cover
     """Robust-ensemble annealing of one instance (module docstring): W (R, K, n) replicas, R odd, updated in
-    place; `best` (K, n) receives the reported configuration (a solving replica, else the centre).
+    place; `best` (K, n) receives the reported configuration (a solving replica, else the centre; with
+    centre_only, the centre alone: the run goes on until the centre solves or the budget ends).
 
     Returns (errors of `best`, proposals made).
     """
@@ -192,7 +195,7 @@ def replicated_anneal_instance(XT: np.ndarray, y: np.ndarray, c: np.ndarray, W: 
     log_cosh = np.empty(2 * R + 1)                  # ln cosh(γ m) for m = −R … R, refreshed when γ changes
     proposals = 0
     for sweep in range(sweeps):
-        if _read_out(XT, y, c, W, m, energy, tree, unit, best) == 0:
+        if _read_out(XT, y, c, W, m, energy, tree, unit, best, centre_only) == 0:
             return 0, proposals
         frac = sweep / max(sweeps - 1, 1)
         beta = beta0 * (beta1 / beta0) ** frac
@@ -215,7 +218,7 @@ def replicated_anneal_instance(XT: np.ndarray, y: np.ndarray, c: np.ndarray, W: 
                 m[l, i] = mi - two_w
                 apply_flip(h[a, l], xr, out[a], out_new, two_w)
                 energy[a] += delta
-                if energy[a] == 0:
+                if energy[a] == 0 and not centre_only:
                     best[:] = W[a]
                     return 0, proposals
-    return _read_out(XT, y, c, W, m, energy, tree, unit, best), proposals
+    return _read_out(XT, y, c, W, m, energy, tree, unit, best, centre_only), proposals

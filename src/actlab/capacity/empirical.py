@@ -17,9 +17,12 @@
   with probability p; Gaussian patterns: ξ → ξ + p η.
 - `local_entropy`: binary weights, from the fraction p̂(d) of configurations at Hamming
   distance k = dN from a solution that are solutions:
-      S(d) = (1/N) ln[ binom(N, k) p̂(d) ]  ≤  (1/N) ln binom(N, k) ≈ H(d) = −d ln d − (1−d) ln(1−d).
-  Dense regions show S(d) close to the ball bound at small d. This counting estimator is
-  the project's choice (reconstruction): p̂ = 0 leaves S(d) unmeasured (−inf).
+      S(d) = (1/N) ln[ binom(N, k) p̂(d) ]  ≤  (1/N) ln binom(N, k) ≈ H(d) = −d ln d − (1−d) ln(1−d),
+  and the deficit below the ball D(d) = −(1/N) ln p̂(d), the measured counterpart of H − S_LE.
+  Dense regions show S(d) close to the ball bound at small d. p̂ comes from uniform draws of k
+  flips (compiled, incremental fields: `neighbours.py`) with a Wilson 95 % interval; the draws may
+  stop at a fixed number of hits (inverse binomial sampling). This counting estimator is the
+  project's choice (reconstruction): p̂ = 0 leaves S(d) unmeasured (−inf) and D bounded below only.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from torch import Tensor
 from ..errors import ActlabError
 from ..progress import track
 from .machine import CommitteeMachine, Problem, random_problem, spherical_normalize
+from .neighbours import count_solving_neighbours
 from .solvers import solve
 
 
@@ -61,19 +65,21 @@ class CapacityScan:
 
     def wilson(self, z: float = 1.96) -> list[tuple[float, float]]:
         """Wilson score interval of each fraction."""
-        out = []
-        for s in self.solved:
-            n, p = self.instances, s / self.instances
-            centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-            half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-            out.append((max(0.0, centre - half), min(1.0, centre + half)))
-        return out
+        return [wilson_interval(s, self.instances, z) for s in self.solved]
 
     def as_dict(self) -> dict:
         return {"activation": self.activation, "K": self.K, "weights": self.weights, "N": self.N,
                 "solver": self.solver, "alphas": self.alphas, "solved": self.solved, "instances": self.instances,
                 "fractions": self.fractions, "wilson95": self.wilson(), "alpha_half": self.alpha_half,
                 "alpha_half_ci95": list(self.alpha_half_ci), "seconds": self.seconds, **self.extra}
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a binomial fraction successes/n (95 % at z = 1.96)."""
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def cover_probability(P: int, N: int) -> float:
@@ -227,20 +233,50 @@ def ball_entropy(d: np.ndarray) -> np.ndarray:
 
 
 def local_entropy(machine: CommitteeMachine, problem: Problem, W: Tensor, ds: Sequence[float], *,
-                  samples: int = 512, seed: int = 0) -> dict:
-    """S(d) = (1/N) ln[binom(N, dN) p̂(d)] averaged over the given solutions (binary weights)."""
-    gen = torch.Generator(device=W.device).manual_seed(seed)
+                  samples: int = 512, successes: Optional[int] = None, seed: int = 0) -> dict:
+    """S(d) = (1/N) ln[binom(N, k) p̂(d)], k = round(dN), around each given solution (binary weights, ±1 patterns).
+
+    p̂ = hits/draws: `samples` uniform draws of k flips (`neighbours.count_solving_neighbours`, compiled,
+    incremental fields), or fewer when `successes` is given: then the draws stop at that many hits
+    (inverse binomial sampling, which spends draws only where p̂ is small). Per solution and d: hits,
+    draws, the Wilson 95 % interval of p̂, S and the deficit D = −(1/N) ln p̂ = (1/N) ln binom(N, k) − S
+    with its interval [−(1/N) ln p_hi, −(1/N) ln p_lo] (p̂ = 0: S = −inf, D = nan, and only the lower
+    bound −(1/N) ln p_hi is known). Across the solutions: the mean S (−inf if any p̂ = 0) and mean p̂.
+    """
+    if samples < 1 or (successes is not None and successes < 1):
+        raise ActlabError(f"samples and successes must be positive, got {samples}, {successes}")
     N = machine.K * machine.n
-    S, bound, p_hat = [], [], []
-    for d in ds:
-        k = int(round(d * N))
-        e = machine.errors(problem.patterns, problem.labels, perturb_weights(W, "binary", d, samples, gen))
-        p = (e == 0).float().mean(1)                                  # per solution
-        log_binom = special.gammaln(N + 1) - special.gammaln(k + 1) - special.gammaln(N - k + 1)
+    ks = [int(round(d * N)) for d in ds]
+    if not ds or any(not 0 <= k <= N for k in ks):
+        raise ActlabError(f"distances d must lie in [0, 1], got {list(ds)}")
+    X = problem.patterns.detach().cpu().double().numpy()
+    y = problem.labels.detach().cpu().double().numpy()
+    Wn = W.detach().cpu().double().numpy()
+    if Wn.ndim != 3 or not (np.abs(Wn) == 1).all() or not (np.abs(X) == 1).all():
+        raise ActlabError("local_entropy needs binary ±1 weights (B, K, n) and ±1 patterns")
+    c = machine.readout(dtype=torch.float64).numpy()
+    relu = machine.activation == "relu"
+    stop = successes if successes is not None else samples + 1
+    out: dict = {"d": list(ds), "k": ks, "local_entropy": [], "ball_bound": [], "H": ball_entropy(np.asarray(ds)).tolist(),
+                 "p_hat": [], "hits": [], "draws": [], "p_wilson95": [], "S": [], "deficit": [], "deficit_ci95": []}
+    for j, k in enumerate(ks):
+        log_binom = float(special.gammaln(N + 1) - special.gammaln(k + 1) - special.gammaln(N - k + 1))
+        rows = [count_solving_neighbours(X[b if X.shape[0] > 1 else 0], y[b], c, np.ascontiguousarray(Wn[b]), k,
+                                         machine.tree, relu, samples, stop, seed * 1_000_003 + 1009 * j + b)
+                for b in range(Wn.shape[0])]
+        hits, draws = [int(h) for h, _ in rows], [int(n) for _, n in rows]
+        p = np.array(hits, dtype=float) / np.array(draws)
+        ci = [wilson_interval(h, n) for h, n in zip(hits, draws)]
         with np.errstate(divide="ignore"):
-            s = (log_binom + np.log(p.cpu().numpy())) / N
-        S.append(float(np.mean(s)))
-        bound.append(float(log_binom / N))
-        p_hat.append(float(p.mean()))
-    return {"d": list(ds), "local_entropy": S, "ball_bound": bound, "H": ball_entropy(np.asarray(ds)).tolist(),
-            "p_hat": p_hat}
+            S = (log_binom + np.log(p)) / N
+            bounds = [[float(-np.log(hi) / N), float(-np.log(lo) / N)] for lo, hi in ci]
+        out["hits"].append(hits)
+        out["draws"].append(draws)
+        out["p_wilson95"].append([list(b) for b in ci])
+        out["S"].append(S.tolist())
+        out["deficit"].append([float(-np.log(q) / N) if q > 0 else math.nan for q in p])
+        out["deficit_ci95"].append(bounds)
+        out["local_entropy"].append(float(np.mean(S)))
+        out["ball_bound"].append(log_binom / N)
+        out["p_hat"].append(float(p.mean()))
+    return out

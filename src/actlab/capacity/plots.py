@@ -146,3 +146,60 @@ def plot_geometry(curves, path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def plot_dense_regions(cells: Sequence[dict], theory: Sequence[dict], path) -> Path:
+    """One panel per load: the deficit below the ball vs d, log-log. Theory (K = ∞, RS): H − S_LE (solid, the
+    densest centre) and H − S_FP (dashed, around a typical solution). Numerics (finite K, N ≈ 10³): the mean
+    measured deficit −(1/N) ln p̂ over the solved instances with its 95 % t-interval, filled markers for
+    replicated annealing and open ones for plain annealing; a lower bound (some p̂ = 0) is drawn as a caret."""
+    from .empirical import ball_entropy
+
+    colours = {"relu": "C3", "sign": "C0", "perceptron": "0.4"}
+    loads = sorted({c["load"] for c in cells})
+    fig, axes = plt.subplots(1, len(loads), figsize=(6.2 * len(loads), 4.6), squeeze=False)
+    for ax, load in zip(axes[0], loads):
+        for t in theory:
+            if abs(t["load"] - load) > 1e-9 or t["machine"] not in colours:
+                continue
+            d = np.asarray(t["d"], dtype=float)
+            S = np.array([np.nan if v is None else v for v in t["entropy"]], dtype=float)
+            deficit = ball_entropy(d) - S
+            ok = np.isfinite(deficit) & (deficit > 0)
+            le = t["kind"] == "local-entropy"
+            ax.plot(d[ok], deficit[ok], color=colours[t["machine"]], ls="-" if le else "--", lw=1.2 if le else 0.8,
+                    label=f"{t['machine']} K=∞ theory: " + ("H − S_LE (dense)" if le else "H − S_FP (typical)"))
+        for c in cells:
+            if c["load"] != load or not c["deficit"]:
+                continue
+            rows = c["deficit"]
+            col = colours[c["machine"]]
+            shift = 1.04 if c["solver"] == "replicated" else 0.96          # side by side at the same d
+            face = col if c["solver"] == "replicated" else "white"
+            mean = [r for r in rows if r["kind"] == "mean"]
+            n = sum(c["solved"])
+            if mean:
+                d = np.array([r["d"] for r in mean]) * shift
+                y = np.array([r["deficit"] for r in mean])
+                lo = np.clip(np.array([r["lo"] for r in mean]), 1e-9, None)
+                hi = np.array([r["hi"] for r in mean])
+                ax.errorbar(d, np.clip(y, 1e-9, None), yerr=[np.clip(y, 1e-9, None) - lo, hi - np.clip(y, 1e-9, None)],
+                            fmt="o", ms=5, color=col, mfc=face, capsize=2, lw=0.8,
+                            label=f"{c['machine']} K={c['K']} N={c['N']}, {c['solver']} annealing ({n} solved)")
+            bounds = [r for r in rows if r["kind"] != "mean"]
+            if bounds:
+                ax.plot([r["d"] * shift for r in bounds], [r["deficit"] for r in bounds], "^", color=col, mfc=face,
+                        ms=6, ls="none")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=1e-6)
+        ax.set_xlabel("Hamming distance d")
+        ax.set_ylabel("deficit below the ball  H(d) − S(d)  (lower = denser)")
+        ax.set_title(f"load {load:g} × α_c (RS binary, K = ∞, per machine)", fontsize=9)
+        ax.legend(fontsize=6, loc="lower right")
+    fig.suptitle("dense regions: theory (K = ∞, RS) and the measured −(1/N) ln p̂(d) around solutions "
+                 "(finite K, ▲ = lower bound where some p̂ = 0)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

@@ -237,16 +237,20 @@ def anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary",
 
 def replicated_anneal(machine: CommitteeMachine, problem: Problem, weights: str = "binary", *, replicas: int = 3,
                       sweeps: int = 200, beta: tuple[float, float] = (0.05, 5.0),
-                      gamma: tuple[float, float] = (0.05, 5.0), energy: str = "hinge", seed: int = 0,
-                      progress: bool = False) -> SolveResult:
+                      gamma: tuple[float, float] = (0.05, 5.0), energy: str = "hinge", read_out: str = "first",
+                      seed: int = 0, progress: bool = False) -> SolveResult:
     """Robust-ensemble (replicated) annealing (`annealing.replicated_anneal_instance`, compiled).
 
     `replicas` y (odd) coupled replicas, the centre traced out; one sweep = y·K·n proposals; β and the
     coupling γ geometric over the sweeps (defaults: the schedule selected for the binary perceptron in
-    docs/results/capacity_study). Reports a solving replica or the centre. steps: proposals made.
+    docs/results/capacity_study). read_out 'first': stop at the first solving replica or centre and report
+    it; 'centre': stop only when the centre (majority of the replicas) solves and report the centre.
+    steps: proposals made.
     """
     XT, y, c = _integer_instances(machine, problem, weights, "replicated-anneal")
     _check_schedule("replicated-anneal", sweeps, energy, beta=beta, gamma=gamma)
+    if read_out not in ("first", "centre"):
+        raise ActlabError(f"replicated-anneal read_out is 'first' or 'centre', got {read_out!r}")
     if replicas < 3 or replicas % 2 == 0:
         raise ActlabError(f"replicated-anneal needs an odd number of replicas >= 3 (the centre is their "
                           f"majority), got {replicas}")
@@ -261,7 +265,7 @@ def replicated_anneal(machine: CommitteeMachine, problem: Problem, weights: str 
         errors[b], steps[b] = replicated_anneal_instance(
             XT[b if XT.shape[0] > 1 else 0], y[b], c, W[b], machine.tree, unit_kind(machine.activation, machine.K),
             energy == "hinge", sweeps, float(beta[0]), float(beta[1]), float(gamma[0]), float(gamma[1]),
-            seed * 1_000_003 + b, best[b])
+            seed * 1_000_003 + b, best[b], read_out == "centre")
     return _result(best, errors, steps, problem, time.perf_counter() - t0)
 
 

@@ -1,4 +1,4 @@
-"""`actlab capacity theory|table|simulate|extrapolate|geometry`: committee-machine storage capacity and
+"""`actlab capacity theory|table|simulate|extrapolate|geometry|local-entropy`: committee-machine storage capacity and
 solution geometry."""
 from __future__ import annotations
 
@@ -309,6 +309,150 @@ def _geometry(args) -> int:
     return 0
 
 
+def _floats(text: str, flag: str, lo: float, hi: float) -> list[float]:
+    values = _alphas(text, flag)
+    if any(not lo < v < hi for v in values):
+        raise ActlabError(f"{flag} must lie in ({lo:g}, {hi:g}), got {text!r}")
+    return values
+
+
+def _local_entropy(args) -> int:
+    import time
+
+    from ..capacity.dense_regions import SOLVERS, committee, deficit_summary, measure_cell
+
+    machines = [m.strip() for m in args.machines.split(",") if m.strip()]
+    solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
+    if not machines or any(m not in ("perceptron", "relu", "sign") for m in machines):
+        raise ActlabError(f"--machines takes a comma-separated subset of perceptron, relu, sign, got {args.machines!r}")
+    if not solvers or any(s not in SOLVERS for s in solvers):
+        raise ActlabError(f"--solvers takes a comma-separated subset of {', '.join(SOLVERS)}, got {args.solvers!r}")
+    loads = _floats(args.loads, "--loads", 0, 1)
+    ds = _floats(args.ds, "--ds", 0, 0.5)
+    if args.instances < 2 or args.samples < 1 or args.successes < 1:
+        raise ActlabError(f"--instances must be >= 2, --samples and --successes >= 1; got {args.instances}, "
+                          f"{args.samples}, {args.successes}")
+    if args.plain_sweeps < 1 or args.replicated_sweeps < 1:
+        raise ActlabError("--plain-sweeps and --replicated-sweeps must be positive integers")
+    specs = []
+    for m in machines:
+        K = {"perceptron": 1, "relu": args.K_relu, "sign": args.K_sign}[m]
+        specs.append((m, K, committee(m, K, K * max(1, round(args.N / K))).N))
+    theory = _read_theory(args.theory) if args.theory else []
+    if args.plot:
+        plot_file(args.plot)
+    out = prepare_dir(args.out, "output directory")
+    cells_dir = prepare_dir(out / "cells", "cell directory")
+    sweeps = {"plain": args.plain_sweeps, "replicated": args.replicated_sweeps}
+    todo = [(m, K, N, load, s) for m, K, N in specs for load in loads for s in solvers]
+    progress = Progress(len(todo), "local-entropy cells", unit="cell")
+    cells, t0 = [], time.perf_counter()
+    for m, K, N, load, s in todo:
+        path = cells_dir / f"{m}_K{K}_N{N}_load{load:g}_{s}_seed{args.seed}.json"
+        cell = json.loads(path.read_text()) if path.exists() else None
+        same = cell is not None and cell["instances"] == args.instances and cell["samples"] == args.samples \
+            and cell["successes"] == args.successes and cell["options"]["sweeps"] == sweeps[s] \
+            and all(any(abs(d - e) < 1e-12 for e in cell.get("entropy", {}).get("d", ds)) for d in ds)
+        if not same:   # resume: a finished cell with the same settings is kept, anything else is (re)computed
+            cell = measure_cell(m, K, N, load, s, ds, instances=args.instances, seed=args.seed, samples=args.samples,
+                                successes=args.successes, solver_options={"sweeps": sweeps[s]})
+            path.write_text(json.dumps(cell, indent=1) + "\n")
+        cells.append(cell)
+        progress.update(counts={"last": f"{m} {load:g} {s}: {sum(cell['solved'])}/{cell['instances']} solved"})
+    progress.close()
+    seconds = time.perf_counter() - t0
+    verdicts = _dense_verdicts(cells, loads, ds, theory)
+    command = (f"actlab capacity local-entropy --machines {','.join(machines)} --K-relu {args.K_relu} --K-sign "
+               f"{args.K_sign} --N {args.N} --loads {args.loads} --solvers {','.join(solvers)} --instances "
+               f"{args.instances} --ds {args.ds} --samples {args.samples} --successes {args.successes} --plain-sweeps "
+               f"{args.plain_sweeps} --replicated-sweeps {args.replicated_sweeps} --seed {args.seed}")
+    summary = {"command": command, "wall_seconds_this_call": round(seconds, 1),
+               "cpu_seconds_cells": round(sum(c["solve_seconds"] + c["measure_cpu_seconds"] for c in cells), 1),
+               "cells": [{k: v for k, v in c.items() if k != "entropy"} | {"deficit": deficit_summary(c)}
+                         for c in cells],
+               "verdicts": verdicts}
+    (out / "local_entropy_numerics.json").write_text(json.dumps(summary, indent=1) + "\n")
+    lines = []
+    for c in summary["cells"]:
+        lines.append(f"{c['machine']:<10} K={c['K']} N={c['N']} load {c['load']:g} (α={c['alpha']:.4f}) {c['solver']:<10} "
+                     f"solved {sum(c['solved'])}/{c['instances']}")
+        for r in c["deficit"]:
+            bar = f"[{r['lo']:.2e}, {r['hi']:.2e}]" if r["kind"] == "mean" else "(lower bound: some p̂ = 0)"
+            lines.append(f"    d={r['d']:<6g} D = {r['deficit']:.2e} {bar}  hits {sum(r['hits'])}/{sum(r['draws'])}")
+    for v in verdicts:
+        lines.append(f"{v['claim']} at load {v['load']:g}, d={v['d']:g}: {v['verdict']} — {v['measured']}"
+                     + (f"; theory (K=∞): {v['theory']}" if v.get("theory") else ""))
+    if args.plot:
+        from ..capacity.plots import plot_dense_regions
+
+        plot_dense_regions(summary["cells"], theory, args.plot)
+        lines.append(f"plot: {args.plot}")
+    lines.append(f"wrote {out / 'local_entropy_numerics.json'} ({len(cells)} cells, {seconds:.0f} s this call)")
+    emit(args, summary, "\n".join(lines))
+    return 0
+
+
+def _read_theory(path: str) -> list[dict]:
+    """The curves of an `actlab capacity geometry --json` output."""
+    try:
+        curves = json.loads(Path(path).read_text())["curves"]
+        return [c for c in curves if c["load"] is not None and c["kind"] in ("franz-parisi", "local-entropy")]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ActlabError(f"--theory {path}: not a readable `actlab capacity geometry --json` output ({exc})") from None
+
+
+def theory_deficit(theory: list[dict], machine: str, kind: str, load: float, d: float) -> float:
+    """H(d) − S(d) of a theory curve, log-interpolated in d (NaN where the curve has no value)."""
+    import numpy as np
+
+    from ..capacity.empirical import ball_entropy
+
+    for c in theory:
+        if c["machine"] == machine and c["kind"] == kind and abs(c["load"] - load) < 1e-9:
+            S = np.array([np.nan if v is None else v for v in c["entropy"]], dtype=float)
+            x = np.asarray(c["d"], dtype=float)
+            return float(ball_entropy(d) - np.interp(np.log(d), np.log(x), S, left=np.nan, right=np.nan))
+    return float("nan")
+
+
+def _dense_verdicts(cells: list[dict], loads, ds, theory) -> list[dict]:
+    """"ReLU's dense regions are denser than sign's" (replicated solutions, D_relu < D_sign) and "replicated
+    solutions sit in denser regions than plain ones" (per machine, paired by instance), at each load and d,
+    by `experiments.verdicts.judge` over the instances (seeds)."""
+    from ..capacity.dense_regions import per_instance_deficit
+    from ..experiments.verdicts import judge
+
+    def find(machine, load, solver):
+        return next((c for c in cells if c["machine"] == machine and c["load"] == load and c["solver"] == solver), None)
+
+    rows = []
+    for load in loads:
+        for d in ds:
+            pairs = [("ReLU denser than sign (replicated solutions)", find("relu", load, "replicated"),
+                      find("sign", load, "replicated"))]
+            pairs += [(f"{m}: replicated denser than plain", find(m, load, "replicated"), find(m, load, "plain"))
+                      for m in ("perceptron", "relu", "sign")]
+            for claim, a, b in pairs:
+                if a is None or b is None:
+                    continue
+                va, vb = per_instance_deficit(a, d), per_instance_deficit(b, d)
+                row = {"claim": claim, "load": load, "d": d, "deficit_a": va, "deficit_b": vb}
+                unmeasured = [k for k, v in list(va.items()) + list(vb.items()) if not math.isfinite(v)]
+                if len(va) < 4 or len(vb) < 4 or unmeasured:
+                    why = (f"fewer than 4 solved instances ({len(va)}, {len(vb)})" if len(va) < 4 or len(vb) < 4
+                           else "some instance had no solving neighbour (p̂ = 0): the deficit is only bounded")
+                    row.update(verdict="not measured", measured=why)
+                else:
+                    v = judge(va, vb, "<")
+                    row.update(verdict=v.verdict, measured=f"D {sum(va.values()) / len(va):.3g} vs "
+                               f"{sum(vb.values()) / len(vb):.3g}, {v.cell()}", why=v.why)
+                if claim.startswith("ReLU") and theory:
+                    r, s = (theory_deficit(theory, m, "local-entropy", load, d) for m in ("relu", "sign"))
+                    row["theory"] = f"H − S_LE = {r:.2e} (ReLU) vs {s:.2e} (sign)"
+                rows.append(row)
+    return rows
+
+
 def _solver_options(args) -> dict:
     """Budget and schedule flags, each checked against the solver that uses it."""
     given = {"sweeps": args.sweeps, "beta": args.beta, "gamma": args.gamma, "energy": args.energy,
@@ -449,3 +593,30 @@ def add_commands(sub) -> None:
     geo.add_argument("--plot", metavar="FILE", help="write a PNG of the curves")
     geo.add_argument("--json", action="store_true", help="machine-readable output")
     geo.set_defaults(func=_geometry)
+
+    le = csub.add_parser("local-entropy", help="the local entropy measured around solutions of plain and replicated "
+                                               "annealing at N ≈ 10³ (binary weights), theory beside it, verdicts")
+    le.add_argument("--machines", default="perceptron,relu,sign",
+                    help="comma-separated: perceptron, relu, sign (default all three)")
+    le.add_argument("--K-relu", type=int, default=8, help="hidden units of the ReLU tree (even, default 8)")
+    le.add_argument("--K-sign", type=int, default=7, help="hidden units of the sign tree (odd, default 7)")
+    le.add_argument("--N", type=int, default=1001, help="inputs; each machine uses K·round(N/K) (default 1001)")
+    le.add_argument("--loads", default="0.3", help="fractions (< 1) of each machine's RS binary capacity at K = ∞ "
+                                                   "(default 0.3)")
+    le.add_argument("--solvers", default="plain,replicated",
+                    help="plain (anneal) and/or replicated (replicated-anneal), default both")
+    le.add_argument("--instances", type=int, default=4, help="random problems (= seeds) per cell (default 4)")
+    le.add_argument("--ds", default="0.005,0.01,0.02,0.05,0.1", help="Hamming distances d (fractions of N)")
+    le.add_argument("--samples", type=int, default=200_000, help="most draws of dN flips per solution and d")
+    le.add_argument("--successes", type=int, default=400, help="stop drawing at this many solving neighbours")
+    le.add_argument("--plain-sweeps", type=int, default=3000, help="anneal budget, sweeps of N proposals")
+    le.add_argument("--replicated-sweeps", type=int, default=1000, help="replicated-anneal budget, sweeps of 3N")
+    le.add_argument("--seed", type=int, default=0)
+    le.add_argument("--theory", metavar="JSON", help="an `actlab capacity geometry --json` output to draw and quote "
+                                                     "beside the numerics (its loads must match --loads)")
+    le.add_argument("--out", required=True, metavar="DIR",
+                    help="writes cells/*.json (one per machine, load, solver: reused when rerun with the same "
+                         "settings) and local_entropy_numerics.json")
+    le.add_argument("--plot", metavar="FILE", help="write the joint figure (theory curves, numerics with 95 %% bars)")
+    le.add_argument("--json", action="store_true", help="machine-readable output")
+    le.set_defaults(func=_local_entropy)
