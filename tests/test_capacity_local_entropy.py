@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from actlab.capacity import empirical
-from actlab.capacity.dense_regions import deficit_summary, measure_cell
+from actlab.capacity.dense_regions import deficit_summary, measure_cell, per_instance_deficit
 from actlab.capacity.machine import CommitteeMachine, random_problem, random_weights
 from actlab.capacity.neighbours import base_fields, solves_after_flips
 from actlab.cli import main
@@ -144,3 +144,12 @@ def test_deficit_summary_reports_a_bound_when_a_count_is_zero():
                         "deficit": [[0.1, math.nan]], "deficit_ci95": [[[0.08, 0.13], [0.2, math.inf]]]}}
     (row,) = deficit_summary(cell)
     assert row["kind"] == "lower bound" and row["deficit"] == pytest.approx(0.14) and row["hi"] == math.inf
+
+
+def test_per_instance_deficit_gives_nan_or_the_bound_where_a_count_is_zero():
+    cell = {"entropy": {"d": [0.1], "instances": [3, 5], "deficit": [[0.1, math.nan]],
+                        "deficit_ci95": [[[0.08, 0.13], [0.2, math.inf]]]}}
+    plain = per_instance_deficit(cell, 0.1)
+    assert plain[3] == 0.1 and math.isnan(plain[5])
+    assert per_instance_deficit(cell, 0.1, bounds=True) == {3: 0.1, 5: 0.2}
+    assert per_instance_deficit(cell, 0.2) == {} and per_instance_deficit({}, 0.1) == {}

@@ -49,6 +49,9 @@ SKIP = [
     (r"run_study\.sh", "the α½(N) annealing study up to N = 1001: about an hour on the shared 2-core machine"),
     (r"capacity geometry --machines (perceptron,)?relu,sign", "Franz–Parisi curves of several machines: minutes; "
                                                               "tests/test_capacity_geometry.py runs small ones"),
+    (r"capacity local-entropy --machines perceptron,relu,sign", "annealing at N ≈ 10³, 3 machines × 2 loads × 2 "
+                                                                "solvers: 30 min; tests/test_capacity_local_entropy.py "
+                                                                "runs a small one"),
     (r"dense_branch_scan", "the local-entropy branch scan: 15 saddle-point curves, minutes"),
 ]
 

@@ -101,12 +101,14 @@ def deficit_summary(cell: dict) -> list[dict]:
     return rows
 
 
-def per_instance_deficit(cell: dict, d: float) -> dict:
-    """instance -> deficit at distance d (NaN where p̂ = 0), for the verdicts."""
+def per_instance_deficit(cell: dict, d: float, *, bounds: bool = False) -> dict:
+    """instance -> deficit at distance d: NaN where p̂ = 0, or with `bounds` that instance's lower bound
+    −(1/N) ln p_hi. Empty when the cell has no solution or no such d."""
     ent = cell.get("entropy") or {}
     if "d" not in ent:
         return {}
     j = int(np.argmin(np.abs(np.asarray(ent["d"]) - d)))
     if abs(ent["d"][j] - d) > 1e-12:
         return {}
-    return dict(zip(ent["instances"], ent["deficit"][j]))
+    return {b: (lo if bounds and not math.isfinite(v) else v)
+            for b, v, (lo, _) in zip(ent["instances"], ent["deficit"][j], ent["deficit_ci95"][j])}

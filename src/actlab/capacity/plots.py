@@ -157,7 +157,7 @@ def plot_dense_regions(cells: Sequence[dict], theory: Sequence[dict], path) -> P
 
     colours = {"relu": "C3", "sign": "C0", "perceptron": "0.4"}
     loads = sorted({c["load"] for c in cells})
-    fig, axes = plt.subplots(1, len(loads), figsize=(6.2 * len(loads), 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(loads), figsize=(6.2 * len(loads), 6.4), squeeze=False)
     for ax, load in zip(axes[0], loads):
         for t in theory:
             if abs(t["load"] - load) > 1e-9 or t["machine"] not in colours:
@@ -190,13 +190,16 @@ def plot_dense_regions(cells: Sequence[dict], theory: Sequence[dict], path) -> P
             if bounds:
                 ax.plot([r["d"] * shift for r in bounds], [r["deficit"] for r in bounds], "^", color=col, mfc=face,
                         ms=6, ls="none")
+        here = [c for c in cells if c["load"] == load]
+        floor = min(np.log(c["samples"]) / c["N"] for c in here)  # −(1/N) ln p̂ at one hit in `samples` draws
+        ax.axhline(floor, color="k", ls=":", lw=0.7, label=f"resolution: one hit in {here[0]['samples']:.0e} draws")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_ylim(bottom=1e-6)
         ax.set_xlabel("Hamming distance d")
         ax.set_ylabel("deficit below the ball  H(d) − S(d)  (lower = denser)")
         ax.set_title(f"load {load:g} × α_c (RS binary, K = ∞, per machine)", fontsize=9)
-        ax.legend(fontsize=6, loc="lower right")
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     fig.suptitle("dense regions: theory (K = ∞, RS) and the measured −(1/N) ln p̂(d) around solutions "
                  "(finite K, ▲ = lower bound where some p̂ = 0)", fontsize=9)
     fig.tight_layout()

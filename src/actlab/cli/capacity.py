@@ -367,7 +367,8 @@ def _local_entropy(args) -> int:
                f"{args.instances} --ds {args.ds} --samples {args.samples} --successes {args.successes} --plain-sweeps "
                f"{args.plain_sweeps} --replicated-sweeps {args.replicated_sweeps} --seed {args.seed}")
     summary = {"command": command, "wall_seconds_this_call": round(seconds, 1),
-               "cpu_seconds_cells": round(sum(c["solve_seconds"] + c["measure_cpu_seconds"] for c in cells), 1),
+               "solve_wall_seconds": round(sum(c["solve_seconds"] for c in cells), 1),
+               "measure_cpu_seconds": round(sum(c["measure_cpu_seconds"] for c in cells), 1),
                "cells": [{k: v for k, v in c.items() if k != "entropy"} | {"deficit": deficit_summary(c)}
                          for c in cells],
                "verdicts": verdicts}
@@ -402,23 +403,30 @@ def _read_theory(path: str) -> list[dict]:
 
 
 def theory_deficit(theory: list[dict], machine: str, kind: str, load: float, d: float) -> float:
-    """H(d) − S(d) of a theory curve, log-interpolated in d (NaN where the curve has no value)."""
+    """H(d) − S(d) of a theory curve, interpolated linearly in (ln d, ln(H − S)) between its grid points; NaN
+    outside the points where the curve has a positive deficit."""
     import numpy as np
 
     from ..capacity.empirical import ball_entropy
 
     for c in theory:
         if c["machine"] == machine and c["kind"] == kind and abs(c["load"] - load) < 1e-9:
-            S = np.array([np.nan if v is None else v for v in c["entropy"]], dtype=float)
             x = np.asarray(c["d"], dtype=float)
-            return float(ball_entropy(d) - np.interp(np.log(d), np.log(x), S, left=np.nan, right=np.nan))
+            deficit = ball_entropy(x) - np.array([np.nan if v is None else v for v in c["entropy"]], dtype=float)
+            ok = np.isfinite(deficit) & (deficit > 0)
+            if ok.sum() < 2:
+                return float("nan")
+            return float(np.exp(np.interp(np.log(d), np.log(x[ok]), np.log(deficit[ok]), left=np.nan,
+                                          right=np.nan)))
     return float("nan")
 
 
 def _dense_verdicts(cells: list[dict], loads, ds, theory) -> list[dict]:
     """"ReLU's dense regions are denser than sign's" (replicated solutions, D_relu < D_sign) and "replicated
     solutions sit in denser regions than plain ones" (per machine, paired by instance), at each load and d,
-    by `experiments.verdicts.judge` over the instances (seeds)."""
+    by `experiments.verdicts.judge` over the instances (seeds). Where an instance of the second arm (the one
+    claimed less dense) had p̂ = 0, its lower bound enters: that can only make the second arm look denser,
+    so a "reproduced" stands and a "contradicted" becomes "inconclusive". p̂ = 0 in the first arm: not measured."""
     from ..capacity.dense_regions import per_instance_deficit
     from ..experiments.verdicts import judge
 
@@ -435,20 +443,27 @@ def _dense_verdicts(cells: list[dict], loads, ds, theory) -> list[dict]:
             for claim, a, b in pairs:
                 if a is None or b is None:
                     continue
-                va, vb = per_instance_deficit(a, d), per_instance_deficit(b, d)
+                va, vb = per_instance_deficit(a, d), per_instance_deficit(b, d, bounds=True)
                 row = {"claim": claim, "load": load, "d": d, "deficit_a": va, "deficit_b": vb}
-                unmeasured = [k for k, v in list(va.items()) + list(vb.items()) if not math.isfinite(v)]
-                if len(va) < 4 or len(vb) < 4 or unmeasured:
+                bounded = [k for k, v in per_instance_deficit(b, d).items() if not math.isfinite(v)]
+                if len(va) < 4 or len(vb) < 4 or not all(math.isfinite(v) for v in va.values()):
                     why = (f"fewer than 4 solved instances ({len(va)}, {len(vb)})" if len(va) < 4 or len(vb) < 4
-                           else "some instance had no solving neighbour (p̂ = 0): the deficit is only bounded")
+                           else "an instance of the denser-claimed arm had no solving neighbour (p̂ = 0)")
                     row.update(verdict="not measured", measured=why)
                 else:
                     v = judge(va, vb, "<")
-                    row.update(verdict=v.verdict, measured=f"D {sum(va.values()) / len(va):.3g} vs "
-                               f"{sum(vb.values()) / len(vb):.3g}, {v.cell()}", why=v.why)
+                    verdict = v.verdict
+                    if bounded and verdict == "contradicted":   # lower bounds only favour the second arm
+                        verdict = "inconclusive"
+                    note = f" (second arm: lower bounds for {len(bounded)} instances with p̂ = 0)" if bounded else ""
+                    row.update(verdict=verdict, measured=f"D {sum(va.values()) / len(va):.3g} vs "
+                               f"{sum(vb.values()) / len(vb):.3g}{'+' if bounded else ''}, {v.cell()}{note}", why=v.why)
                 if claim.startswith("ReLU") and theory:
-                    r, s = (theory_deficit(theory, m, "local-entropy", load, d) for m in ("relu", "sign"))
-                    row["theory"] = f"H − S_LE = {r:.2e} (ReLU) vs {s:.2e} (sign)"
+                    def fmt(kind: str) -> str:
+                        r, s = (theory_deficit(theory, m, kind, load, d) for m in ("relu", "sign"))
+                        return " vs ".join("–" if not math.isfinite(x) else f"{x:.2e}" for x in (r, s))
+                    row["theory"] = (f"H − S_LE = {fmt('local-entropy')}, H − S_FP = {fmt('franz-parisi')} (ReLU vs "
+                                     f"sign; – : off the curve's grid, or H − S_LE < 1e-7 where the branch ends)")
                 rows.append(row)
     return rows
 
