@@ -103,6 +103,15 @@ def plot_alpha_half_vs_N(groups: Sequence[dict], path, theory: float | None = No
     return _save(fig, ax, path, loc="upper left")
 
 
+def _finish(fig, title: str, path) -> Path:
+    """A multi-panel figure: the title, layout, PNG at 110 dpi; closes the figure."""
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
 def plot_geometry(curves, path) -> Path:
     """Franz–Parisi entropy (left), large-deviation local entropy with the ball bound H(d) (middle) and the
     deficit H(d) − S_LE(d) on a log scale (right: lower = denser), one colour per machine, one style per load."""
@@ -140,12 +149,8 @@ def plot_geometry(curves, path) -> Path:
         ax.set_xscale("log")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=6)
-    fig.suptitle("binary weights, RS: perceptron and tree committee machines at K = ∞ (via C(q)); "
-                 "α_c = RS binary capacity of each machine", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _finish(fig, "binary weights, RS: perceptron and tree committee machines at K = ∞ (via C(q)); "
+                        "α_c = RS binary capacity of each machine", path)
 
 
 def plot_dense_regions(cells: Sequence[dict], theory: Sequence[dict], path) -> Path:
@@ -200,9 +205,5 @@ def plot_dense_regions(cells: Sequence[dict], theory: Sequence[dict], path) -> P
         ax.set_ylabel("deficit below the ball  H(d) − S(d)  (lower = denser)")
         ax.set_title(f"load {load:g} × α_c (RS binary, K = ∞, per machine)", fontsize=9)
         ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
-    fig.suptitle("dense regions: theory (K = ∞, RS) and the measured −(1/N) ln p̂(d) around solutions "
-                 "(finite K, ▲ = lower bound where some p̂ = 0)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _finish(fig, "dense regions: theory (K = ∞, RS) and the measured −(1/N) ln p̂(d) around solutions "
+                        "(finite K, ▲ = lower bound where some p̂ = 0)", path)
