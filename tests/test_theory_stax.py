@@ -8,6 +8,7 @@ import torch
 
 from actlab import ActlabError, get_activation
 from actlab.theory import gaussian_expectation, nngp, ntk
+import actlab.theory.dual as dual
 from actlab.theory.dual import _fallback, pair_moments
 from actlab.theory.stax import Kernels, dense, nonlinearity, serial
 from actlab.theory.target import as_target
@@ -62,6 +63,43 @@ def test_pairs_beyond_the_bound_use_the_quadrature():
     zorro = get_activation("zorro")
     line = gaussian_expectation(lambda z: zorro(z) * zorro(math.sqrt(1.3) * z), 1.0, [0.0, 1.0, 1 / math.sqrt(1.3)])
     assert abs(S[0, 2] - line) < 1e-13
+
+
+@pytest.mark.parametrize("name", ["tanh", "zorro"])
+def test_interpolated_coefficients_match_direct_ones_and_are_shared(name, monkeypatch):
+    """Many distinct scales: the cell interpolants agree with the direct rule to ~1e-13 of
+    √⟨σ²⟩, and a second batch in the same cells computes nothing new (the layers' cache)."""
+    target = as_target(name)
+    scales = np.linspace(0.6, 2.5, 40)
+    cache = dual.CoefficientCache()
+    got, direct = dual.coefficients(target, scales, cache=cache), dual._direct(target, scales, True)
+    size = math.sqrt(max(direct[2].max(), direct[3].max()))
+    for g, d in zip(got, direct):
+        assert np.abs(g - d).max() <= 1e-12 * size
+    monkeypatch.setattr(dual, "_direct", lambda *a: pytest.fail("recomputed a cached cell"))
+    dual.coefficients(target, scales[5:35] * 1.001, cache=cache)
+
+
+def test_each_row_takes_the_terms_its_pairs_need():
+    """N = 12 inputs (two clusters: correlations near 0 and near 1) at distinct scales: the
+    per-row truncation within tol of the full M_MAX-term series, wherever that series' own
+    bound is 1e-14 (the pairs nearest |ρ| = 1 may go to the quadrature instead)."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(12, 3)) + np.array([2.0, 0.0, 0.0]) * (np.arange(12) % 2)[:, None]
+    Kx = X @ X.T / 3 + 1e-3 * np.eye(12)
+    target = as_target("tanh")
+    S, D = pair_moments(target, Kx, tol=1e-12)
+    a, b, square, slope_square = dual.coefficients(target, np.sqrt(np.diag(Kx)))
+    s = np.sqrt(np.diag(Kx))
+    rho = Kx / np.outer(s, s)
+    for coef, total, got in ((a, square, S), (b, slope_square, D)):
+        full = sum(np.outer(coef[:, n], coef[:, n]) * rho ** n for n in range(dual.M_MAX + 1))
+        np.fill_diagonal(full, total)
+        tail = dual._tails(coef, total)[:, -1]
+        sure = np.abs(rho) ** (dual.M_MAX + 1) * np.sqrt(np.outer(tail, tail)) <= 1e-14
+        assert sure.sum() >= 100
+        scale = np.sqrt(np.outer(total, total))
+        assert np.all(np.abs(got - full)[sure] <= 2e-12 * scale[sure])
 
 
 def relu_step(k11, k22, k12):

@@ -24,11 +24,11 @@ import numpy as np
 Dual = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def _angle(q1: np.ndarray, q2: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _cosine(q1: np.ndarray, q2: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """√(q₁q₂) and cos θ = c/√(q₁q₂) in [−1, 1] (0 where q₁q₂ = 0)."""
     norm = np.sqrt(q1 * q2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.where(norm > 0, c / np.where(norm > 0, norm, 1.0), 0.0)
-    return norm, np.arccos(np.clip(cos, -1.0, 1.0))
+    cos = np.divide(c, norm, out=np.zeros(np.broadcast(norm, c).shape), where=norm > 0)
+    return norm, np.clip(cos, -1.0, 1.0, out=cos)
 
 
 def ab_relu_dual(a_neg: float, a_pos: float) -> Dual:
@@ -36,10 +36,15 @@ def ab_relu_dual(a_neg: float, a_pos: float) -> Dual:
     even, cross = a_pos ** 2 + a_neg ** 2, 2 * a_pos * a_neg
 
     def dual(q1, q2, c):
-        norm, theta = _angle(np.asarray(q1, float), np.asarray(q2, float), np.asarray(c, float))
-        sin, cos = np.sin(theta), np.cos(theta)
-        value = norm / (2 * math.pi) * (even * (sin + (math.pi - theta) * cos) - cross * (sin - theta * cos))
-        return value, (even * (math.pi - theta) + cross * theta) / (2 * math.pi)
+        norm, cos = _cosine(np.asarray(q1, float), np.asarray(q2, float), np.asarray(c, float))
+        theta = np.arccos(cos)
+        sin = np.sqrt((1 - cos) * (1 + cos))  # = sin θ, without two more transcendental passes
+        value = even * (sin + (math.pi - theta) * cos)
+        slope = even * (math.pi - theta)
+        if cross:
+            value -= cross * (sin - theta * cos)
+            slope += cross * theta
+        return norm / (2 * math.pi) * value, slope / (2 * math.pi)
 
     return dual
 

@@ -17,11 +17,15 @@ Three methods, the first that applies:
 
        |S_ij − S_ij^(M)| ≤ |ρ_ij|^{M+1} √(T_i T_j),   T_i = ⟨σ²⟩_{K_ii} − Σ_{n≤M} a_n(s_i)²,
 
-   (the same for D with ⟨σ'²⟩). M is the smallest that brings every pair's bound
-   under tol·√(S_ii S_jj) (default TOL = 1e-9; at most M_MAX terms). The coefficients of all distinct diagonals
-   come from one fixed Gauss–Legendre rule (16 nodes per panel, panels of width
-   ≤ min(¼, 2/max s) on |x| ≤ 16, with edges at every breakpoint b/s_i) as one matrix
-   product with the Hermite functions ψ_n = h_n√φ (three-term recurrence, stable).
+   (the same for D with ⟨σ'²⟩). Each row i of the matrix takes the fewest terms M_i that
+   bring the bounds of all its pairs under tol·√(S_ii S_jj) (default TOL = 1e-9; at most
+   M_MAX + 1 terms), summed by Horner in one compiled (numba) pass over the pairs. The
+   coefficients come from one fixed Gauss–Legendre rule (16 nodes per panel, panels of
+   width ≤ min(¼, 2/max s) on |x| ≤ 16, with edges at every breakpoint b/s_i) as one
+   matrix product with the Hermite functions ψ_n = h_n√φ (three-term recurrence, stable):
+   directly at a few distinct scales, else interpolated in s on fixed cells (a quarter
+   octave) that the layers of one network share (`CoefficientCache`), since the diagonal
+   moves little from one layer to the next.
    Smooth σ (tanh, GELU) need a few dozen terms; a kink costs slow decay (a jump in
    σ^(k) gives a_n² ~ n^{−k−3/2}), so pairs near |ρ| = 1 fail the bound.
 3. the adaptive quadrature (`quadrature.pair_expectations`, ~1e-14, the reference)
@@ -29,8 +33,9 @@ Three methods, the first that applies:
 
 Accuracy: within 1e-8 of √(S_ii S_jj) against the adaptive reference (tests; measured
 ~1e-15 for tanh, GELU, Zorro, ~1e-13 for MRePU); the Hermite truncation is bounded by
-`tol` of that scale, the fixed rule adds ~1e-14. Cost: smooth σ and closed forms,
-milliseconds per layer for N = 256; kinked σ without a closed form (Zorro, MRePU) is
+`tol` of that scale, the fixed rule and the interpolation add ~1e-13. Cost: smooth σ
+and closed forms, a few milliseconds per layer for N = 256 (tol = 1e-13 costs about
+what 1e-9 does: the series of smooth σ converge fast); kinked σ without a closed form (Zorro, MRePU) is
 as fast while |ρ| stays below ~0.95, and pays ~1 s per pair beyond (their Hermite
 tails decay as a power: Zorro's ⟨σ'σ'⟩ tail after 256 terms is still ~1e-5), which
 a looser `tol` trades for accuracy.
@@ -41,6 +46,7 @@ import math
 from functools import lru_cache
 from typing import Optional
 
+import numba
 import numpy as np
 import torch
 from threadpoolctl import ThreadpoolController
@@ -53,6 +59,10 @@ M_MAX = 256
 COLLINEAR = 1e-12   # |ρ| > 1 − this: the pair is one Gaussian variable (a 1-D integral)
 PAIR_CHUNK = 16     # pairs per call of the adaptive fallback
 INTERP_TOL = 1e-13  # accepted disagreement of nested Chebyshev interpolants of the coefficients in s
+CELLS = 4           # cells of the coefficients' interpolants per octave of the scale s
+TAIL_FLOOR = 1e-14  # the relative tails are ⟨σ²⟩ − Σa_n² to ~1e-14: below that they are unknown, not 0
+MAX_EXACT = 4096    # scales whose coefficients a cache keeps (2 × 257 floats each)
+FEW_SCALES = 8      # up to this many distinct scales, the coefficients are computed directly
 EDGE = 16.0         # the coefficients' integrals stop at |x| = 16: the weight √φ is e^{−64} ≈ 1.6e-28 there
 
 
@@ -107,32 +117,80 @@ def _direct(target: Elementwise, scales: np.ndarray, slopes: bool) -> Coefficien
     return a[:, :-1], b, (y * y) @ (w * root * root), (d * d) @ (w * root * root)
 
 
-def coefficients(target: Elementwise, scales: np.ndarray, slopes: bool = True) -> Coefficients:
-    """`_direct` at every scale, or — for many distinct scales — at m Chebyshev–Lobatto points of
-    [min s, max s] and interpolated (barycentric; the coefficients are analytic in s > 0).
-    The interpolant is accepted when the one on the (m+1)/2 nested points agrees with it
-    at the requested scales to INTERP_TOL of √⟨σ²⟩ (resp. √⟨σ'²⟩); else m doubles."""
-    lo, hi, m = float(scales.min()), float(scales.max()), 9
-    values = None
-    while 2 * m < len(scales) and hi > lo:
-        nodes = 0.5 * (lo + hi) - 0.5 * (hi - lo) * np.cos(np.pi * np.arange(m) / (m - 1))
-        if values is None:
-            values = _direct(target, nodes, slopes)
-        else:  # the previous points are the even ones of these (nested Chebyshev–Lobatto): compute only the odd
-            new = _direct(target, nodes[1::2], slopes)
-            merged = []
-            for old, add in zip(values, new):
-                both = np.empty((m,) + old.shape[1:])
-                both[::2], both[1::2] = old, add
-                merged.append(both)
-            values = tuple(merged)
-        fine, coarse = _barycentric(nodes, scales), _barycentric(nodes[::2], scales)
-        out = [fine @ v for v in values]
-        scale = np.sqrt(np.concatenate([out[2], out[3]]).max())
-        if all(np.abs(f - coarse @ v[::2]).max() <= INTERP_TOL * scale for f, v in zip(out, values)):
-            return tuple(out)
+class CoefficientCache:
+    """The coefficients' interpolants on cells [2^(k/CELLS), 2^((k+1)/CELLS)] of the scale s,
+    and direct values at exact scales, kept across the layers of one network: the diagonal
+    moves slowly from layer to layer, so most layers reuse what earlier ones computed."""
+
+    def __init__(self) -> None:
+        self.cells: dict = {}
+        self.exact: dict = {}
+
+
+def coefficients(target: Elementwise, scales: np.ndarray, slopes: bool = True,
+                 cache: Optional[CoefficientCache] = None) -> Coefficients:
+    """`_direct` at each of a few scales (≤ FEW_SCALES distinct), else per cell of log₂ s a
+    barycentric interpolant on m Chebyshev–Lobatto points (the coefficients are analytic in
+    s > 0): m = 9, 17, 33, 65, accepted when the interpolant on the previous (nested) points
+    predicts the new ones to INTERP_TOL of √max(⟨σ²⟩, ⟨σ'²⟩); a cell that does not converge
+    is computed directly. `cache` keeps both across calls (one network's layers)."""
+    cache = CoefficientCache() if cache is None else cache
+    U = len(scales)
+    out = (np.empty((U, M_MAX + 1)), np.empty((U, M_MAX + 1)), np.empty(U), np.empty(U))
+    cell = np.floor(np.log2(scales) * CELLS).astype(np.int64)
+    direct = np.zeros(U, dtype=bool)
+    if U > FEW_SCALES:
+        for k in np.unique(cell):
+            sel = cell == k
+            key = (int(k), slopes)
+            if key not in cache.cells:
+                cache.cells[key] = _cell_interpolant(target, 2.0 ** (k / CELLS), 2.0 ** ((k + 1) / CELLS), slopes)
+            if cache.cells[key] is None:
+                direct |= sel
+                continue
+            nodes, values = cache.cells[key]
+            weights = _barycentric(nodes, scales[sel])
+            for o, v in zip(out, values):
+                o[sel] = weights @ v
+    else:
+        direct[:] = True
+    todo = [u for u in np.nonzero(direct)[0] if (float(scales[u]), slopes) not in cache.exact]
+    if len(cache.exact) + len(todo) > MAX_EXACT:  # a map applied to many unrelated kernels: bound the memory
+        cache.exact.clear()
+    if todo:
+        for u, *row in zip(todo, *_direct(target, scales[todo], slopes)):
+            cache.exact[(float(scales[u]), slopes)] = row
+    for u in np.nonzero(direct)[0]:
+        for o, v in zip(out, cache.exact[(float(scales[u]), slopes)]):
+            o[u] = v
+    return out
+
+
+def _cell_interpolant(target: Elementwise, lo: float, hi: float, slopes: bool):
+    """(nodes, values) of the accepted interpolant on [lo, hi] (see coefficients), or None."""
+    m = 9
+    nodes = _lobatto(lo, hi, m)
+    values = _direct(target, nodes, slopes)
+    while m < 65:
         m = 2 * m - 1
-    return _direct(target, scales, slopes)
+        finer = _lobatto(lo, hi, m)
+        new = _direct(target, finer[1::2], slopes)
+        predicted = _barycentric(nodes, finer[1::2])
+        scale = math.sqrt(max(np.concatenate([values[2], values[3], new[2], new[3]]).max(), 0.0))
+        close = all(np.abs(predicted @ v - w).max() <= INTERP_TOL * scale for v, w in zip(values, new))
+        merged = []
+        for old, add in zip(values, new):  # the previous points are the even ones of these (nested)
+            both = np.empty((m,) + old.shape[1:])
+            both[::2], both[1::2] = old, add
+            merged.append(both)
+        nodes, values = finer, tuple(merged)
+        if close:
+            return nodes, values
+    return None
+
+
+def _lobatto(lo: float, hi: float, m: int) -> np.ndarray:
+    return 0.5 * (lo + hi) - 0.5 * (hi - lo) * np.cos(np.pi * np.arange(m) / (m - 1))
 
 
 def _barycentric(nodes: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -155,29 +213,60 @@ def _tails(coef: np.ndarray, total: np.ndarray) -> np.ndarray:
     return np.where(total[:, None] > 0, np.clip(t, 0.0, None), 0.0)
 
 
-def _series(coef: np.ndarray, idx: np.ndarray, rho: np.ndarray, terms: int) -> np.ndarray:
-    """Σ_{n<terms} c_n(i)c_n(j)ρⁿ by Horner, coef indexed by the inputs' distinct-scale ids."""
-    c = coef[idx]
-    out = np.zeros_like(rho)
-    for n in range(terms - 1, -1, -1):
-        out = out * rho + np.outer(c[:, n], c[:, n])
-    return out
+@numba.njit(cache=True)
+def _hermite_sums(coef: np.ndarray, root_tails: np.ndarray, rho: np.ndarray, tol: float,
+                  out: np.ndarray, bad: np.ndarray) -> None:
+    """out_ij = Σ_{n<M_i} c_n(i)c_n(j)ρ_ijⁿ (Horner) for j > i, mirrored; coef (N, M_MAX+1) per input,
+    root_tails the √ of its relative tails. Row i takes the fewest terms M_i whose bound
+    |ρ_ij|^{M_i}·√(t_i(M_i−1) t_j(M_i−1)) ≤ tol holds for every j > i (with t_j bounded by
+    the largest tail among the later rows), so pairs far from |ρ| = 1 cost few terms; where
+    M_MAX+1 terms do not suffice, the pairs still over the bound are marked in `bad`."""
+    N, terms_max = coef.shape
+    later = np.zeros(terms_max)  # max over j > i of √t_j(n)
+    CT = np.ascontiguousarray(coef.T)
+    for i in range(N - 2, -1, -1):
+        for n in range(terms_max):
+            later[n] = max(later[n], root_tails[i + 1, n])
+        r = 0.0
+        for j in range(i + 1, N):
+            r = max(r, abs(rho[i, j]))
+        terms, power = terms_max, 1.0
+        for n in range(terms_max):
+            power *= r
+            if power * root_tails[i, n] * later[n] <= tol:
+                terms = n + 1
+                break
+        r_row = np.ascontiguousarray(rho[i, i + 1:])  # local copies: numba vectorises the loop only without aliasing
+        acc = np.zeros(N - i - 1)
+        for n in range(terms - 1, -1, -1):
+            c, c_row = coef[i, n], CT[n, i + 1:]
+            for k in range(N - i - 1):
+                acc[k] = acc[k] * r_row[k] + c * c_row[k]
+        out[i, i + 1:] = acc
+        out[i + 1:, i] = acc
+        if terms == terms_max:
+            for k in range(N - i - 1):
+                j = i + 1 + k
+                if abs(r_row[k]) ** terms * root_tails[i, terms - 1] * root_tails[j, terms - 1] > tol:
+                    bad[i, j] = True
 
 
-def pair_moments(target: Elementwise, K: np.ndarray, slopes: bool = True,
-                 tol: float = TOL) -> tuple[np.ndarray, Optional[np.ndarray]]:
+def pair_moments(target: Elementwise, K: np.ndarray, slopes: bool = True, tol: float = TOL,
+                 cache: Optional[CoefficientCache] = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """(S, D) for an N×N covariance K (D is None when slopes=False); `tol` bounds the Hermite
     truncation relative to √(S_ii S_jj) (pairs that cannot meet it use the adaptive quadrature)."""
-    with _BLAS.limit(limits=1, user_api="blas"):  # these small products are 50× slower with BLAS threads on a busy CPU
-        return _pair_moments(target, K, slopes, tol)
-
-
-def _pair_moments(target: Elementwise, K: np.ndarray, slopes: bool, tol: float) -> tuple[np.ndarray, Optional[np.ndarray]]:
     dual = getattr(target, "dual", None)
-    diag = np.diag(K).copy()
     if dual is not None:
+        diag = np.diag(K)
         S, D = dual(diag[:, None], diag[None, :], K)
         return S, (D if slopes else None)
+    with _BLAS.limit(limits=1, user_api="blas"):  # these small products are 50× slower with BLAS threads on a busy CPU
+        return _pair_moments(target, K, slopes, tol, cache)
+
+
+def _pair_moments(target: Elementwise, K: np.ndarray, slopes: bool, tol: float,
+                  cache: Optional[CoefficientCache]) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    diag = np.diag(K).copy()
     N = K.shape[0]
     scales, idx = np.unique(np.sqrt(np.clip(diag, 0.0, None)), return_inverse=True)
     zero = scales == 0
@@ -187,7 +276,7 @@ def _pair_moments(target: Elementwise, K: np.ndarray, slopes: bool, tol: float) 
     b = np.zeros((U, M_MAX + 1))
     square, slope_square = np.zeros(U), np.zeros(U)
     if pos.any():
-        a[pos], b[pos], square[pos], slope_square[pos] = coefficients(target, scales[pos], slopes)
+        a[pos], b[pos], square[pos], slope_square[pos] = coefficients(target, scales[pos], slopes, cache)
     if zero.any():  # a constant input: σ(0) and σ'(0) are the whole expansion
         y, d = value_and_slope(target.fn, torch.zeros(1, dtype=DTYPE))
         a[zero, 0], b[zero, 0] = float(y[0]), float(d[0])
@@ -197,19 +286,13 @@ def _pair_moments(target: Elementwise, K: np.ndarray, slopes: bool, tol: float) 
         rho = np.where(np.outer(s, s) > 0, K / np.outer(s, s), 0.0)
     rho = np.clip(rho, -1.0, 1.0)
     np.fill_diagonal(rho, 1.0)
-    off = ~np.eye(N, dtype=bool)
     results = []
     for coef, total, derivative in ((a, square, False), (b, slope_square, True)):
         if derivative and not slopes:
             results.append(None)
             continue
-        tails = _tails(coef, total)
-        r = float(np.abs(rho[off]).max()) if N > 1 else 0.0
-        need = r ** np.arange(1, M_MAX + 2) * tails.max(axis=0) <= tol
-        terms = int(np.argmax(need)) + 1 if need.any() else M_MAX + 1
-        out = _series(coef, idx, rho, terms)
-        t = tails[idx, terms - 1]
-        bad = (np.abs(rho) ** terms * np.sqrt(np.outer(t, t)) > tol) & np.triu(off)
+        out, bad = np.empty((N, N)), np.zeros((N, N), dtype=bool)
+        _hermite_sums(coef[idx], np.sqrt(_tails(coef, total) + TAIL_FLOOR)[idx], rho, tol, out, bad)
         out[np.diag_indices(N)] = total[idx]
         if bad.any():
             i, j = np.nonzero(bad)

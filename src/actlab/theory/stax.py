@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ..errors import ActlabError
-from .dual import TOL, pair_moments
+from .dual import TOL, CoefficientCache, pair_moments
 from .kernels import OVERFLOW, check_depth, check_weights
 from .target import Elementwise, as_target
 
@@ -66,11 +66,12 @@ def nonlinearity(act, tol: float = TOL) -> LayerMap:
         raise ActlabError(f"tol must be in (0, 1), got {tol!r}")
     if not isinstance(target, Elementwise):
         raise ActlabError(f"{target.label} acts on groups of features: N×N kernels are for elementwise activations")
+    cache = CoefficientCache()  # the Hermite coefficients, shared by the layers this map is applied at
 
     def apply(k: Kernels) -> Kernels:
         if not np.all(np.isfinite(k.nngp)) or np.abs(k.nngp).max() > OVERFLOW:
             raise ActlabError("the kernel has diverged (past 1e250): the network's signal explodes at this init")
-        S, D = pair_moments(target, k.nngp, slopes=k.ntk is not None, tol=tol)
+        S, D = pair_moments(target, k.nngp, slopes=k.ntk is not None, tol=tol, cache=cache)
         return Kernels(S, None if k.ntk is None else D * k.ntk)
 
     return apply
