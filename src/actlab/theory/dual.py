@@ -17,6 +17,8 @@ Three methods, the first that applies:
 
        |S_ij − S_ij^(M)| ≤ |ρ_ij|^{M+1} √(T_i T_j),   T_i = ⟨σ²⟩_{K_ii} − Σ_{n≤M} a_n(s_i)²,
 
+   with T_i/⟨σ²⟩ floored at TAIL_FLOOR (below it the difference is rounding, not 0)
+
    (the same for D with ⟨σ'²⟩). Each row i of the matrix takes the fewest terms M_i that
    bring the bounds of all its pairs under tol·√(S_ii S_jj) (default TOL = 1e-9; at most
    M_MAX + 1 terms), summed by Horner in one compiled (numba) pass over the pairs. The
