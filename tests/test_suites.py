@@ -161,3 +161,11 @@ def test_claims_say_not_measured_without_the_protocol(monkeypatch):
     df.attrs.update(meta={}, axes=[], metric_keys=[], config_keys=[], run_dir=".")
     assert [c["verdict"] for c in suite_claims("zplane", df, "quick")] == ["not measured"]
     assert [c["verdict"] for c in zorro.claims(df, "quick")] == ["not measured"]
+
+
+def test_zplane_same_init_table_does_not_judge_two_collapsed_arms():
+    from actlab.suites.zplane.claims import _collapsed_arms
+
+    df = pd.DataFrame({"phase": ["final"] * 5 + ["trial"], "arm": ["a", "a", "b", "b", "c", "d"],
+                       "status": ["collapsed", "collapsed", "collapsed", "done", "done", "collapsed"]})
+    assert _collapsed_arms(df) == {"a"}  # b trained once; c never collapsed; d's collapse was a trial

@@ -135,11 +135,12 @@ def sections(df, profile: str) -> list:
         lines.append(f"| {name} | {init} | {pct(v.mean)} | {pct(t.mean)}{spread} | {ci} | {t.n} |")
     if RB not in arms:
         return lines
+    collapsed = _collapsed_arms(df)
     inits = sorted({i for by_init in arms.values() for i in by_init}, key=lambda i: (INIT_ORDER.get(i, len(INIT_ORDER)), i))
     lines += ["", f"## {RB} against each family at the same initialisation", "",
               f"The claims of the table above, with {RB} and the other family at the same init (each at its "
               f"own selected learning rate): the verdict, the difference of test accuracy {RB} − family, its "
-              "95 % interval and the seeds.", "",
+              "95 % interval and the seeds; \"not measured\" where every final of both collapsed.", "",
               f"| family | {RB} … | " + " | ".join(inits) + " |", "| --- " * (len(inits) + 2) + "|"]
     for name, by_init in arms.items():
         if name.startswith("RB"):
@@ -150,10 +151,19 @@ def sections(df, profile: str) -> list:
             if not (a and b):
                 cells.append("–")
                 continue
+            if {arms[RB][init], by_init[init]} <= collapsed:  # two chance-level networks compare nothing
+                cells.append("**not measured**: both collapsed (every final of each)")
+                continue
             v = judge(a, b, ">", _claim(name)[1])
             cells.append(f"**{v.verdict}**: {v.cell()}")
         lines.append(f"| {name} | {'beats' if name == CONTROL else 'replaces'} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _collapsed_arms(df) -> set:
+    """The arms whose every final collapsed (ended at chance level: actlab.train.health)."""
+    finals = df[df["phase"] == "final"]
+    return {arm for arm, status in finals.groupby("arm")["status"] if (status == "collapsed").all()}
 
 
 def figures(df, run_dir, out) -> list:
