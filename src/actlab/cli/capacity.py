@@ -471,11 +471,14 @@ def _dense_verdicts(cells: list[dict], loads, ds, theory) -> list[dict]:
 def _solver_options(args) -> dict:
     """Budget and schedule flags, each checked against the solver that uses it."""
     given = {"sweeps": args.sweeps, "beta": args.beta, "gamma": args.gamma, "energy": args.energy,
-             "max_steps": args.max_steps, "replicas": args.replicas, "lr": args.lr}
+             "max_steps": args.max_steps, "replicas": args.replicas, "lr": args.lr, "fbp_steps": args.fbp_steps,
+             "fbp_iters": args.fbp_iters, "fbp_damping": args.fbp_damping, "fbp_protocol": args.fbp_protocol,
+             "fbp_init": args.fbp_init}
+    fbp = {"fbp_steps", "fbp_iters", "fbp_damping", "fbp_protocol", "fbp_init"}
     uses = {"anneal": {"sweeps", "beta", "energy"}, "gd": {"max_steps", "lr", "beta"},
             "replicated": {"max_steps", "lr", "beta", "replicas", "gamma"},
             "replicated-anneal": {"sweeps", "beta", "gamma", "energy", "replicas"},
-            "lp": set(), "exact": set()}[args.solver]
+            "fbp": fbp, "lp": set(), "exact": set()}[args.solver]
     opts = {}
     for key, value in given.items():
         if value is None:
@@ -492,12 +495,16 @@ def _solver_options(args) -> dict:
             opts[key] = tuple(pair)
     if args.solver == "replicated" and "gamma" in opts:
         opts["coupling"] = opts.pop("gamma")
-    for key in ("sweeps", "max_steps", "replicas"):
+    for key in ("sweeps", "max_steps", "replicas", "fbp_steps", "fbp_iters"):
         if key in opts and opts[key] < 1:
             raise ActlabError(f"--{key.replace('_', '-')} must be a positive integer, got {opts[key]}")
     if "lr" in opts and not opts["lr"] > 0:
         raise ActlabError(f"--lr must be positive, got {opts['lr']}")
-    return opts
+    if "fbp_damping" in opts and not 0 <= opts["fbp_damping"] < 1:
+        raise ActlabError(f"--fbp-damping must be in [0, 1), got {opts['fbp_damping']}")
+    if "fbp_init" in opts and not 0 < opts["fbp_init"] < 1:
+        raise ActlabError(f"--fbp-init must be in (0, 1), got {opts['fbp_init']}")
+    return {key.removeprefix("fbp_"): value for key, value in opts.items()}
 
 
 def _check_reference(args, K: int) -> None:
@@ -552,11 +559,12 @@ def add_commands(sub) -> None:
     sim.add_argument("--N", type=int, required=True, help="number of inputs (a multiple of K for the tree)")
     sim.add_argument("--alphas", required=True, help="comma-separated loads α = P/N, e.g. 0.5,1,1.5")
     sim.add_argument("--instances", type=int, default=32, help="random instances per α (solved as one batch)")
-    sim.add_argument("--solver", choices=["gd", "replicated", "anneal", "replicated-anneal", "lp", "exact"],
+    sim.add_argument("--solver", choices=["gd", "replicated", "anneal", "replicated-anneal", "fbp", "lp", "exact"],
                      default="gd",
                      help="gd (spherical/binary), replicated (robust-ensemble GD, dense-region seeking), anneal "
-                          "(binary), replicated-anneal (robust-ensemble annealing, binary), lp (exact, spherical "
-                          "perceptron), exact (enumeration, binary, N <= 34)")
+                          "(binary), replicated-anneal (robust-ensemble annealing, binary), fbp (focusing belief "
+                          "propagation, binary, sign units), lp (exact, spherical perceptron), exact "
+                          "(enumeration, binary, N <= 34)")
     sim.add_argument("--reference", action="store_true",
                      help="also enumerate the same instances exactly (binary, ±1 patterns, K·n <= 34): "
                           "P(solvable), drawn on the plot as the reference")
@@ -576,6 +584,15 @@ def add_commands(sub) -> None:
     sim.add_argument("--lr", type=float, help="gd/replicated: Adam learning rate (default 0.05)")
     sim.add_argument("--replicas", type=int, help="replicated: number of coupled replicas (default 5); "
                                                   "replicated-anneal: odd, >= 3 (default 3)")
+    sim.add_argument("--fbp-steps", type=int, help="fbp: focusing steps, ρ = 0, 1/steps, … (default 100)")
+    sim.add_argument("--fbp-iters", type=int, help="fbp: at most this many BP iterations per focusing step, fewer "
+                                                   "once the messages move by < 1e-3 (default 1)")
+    sim.add_argument("--fbp-damping", type=float, help="fbp: message damping in [0, 1) (default 0.5)")
+    sim.add_argument("--fbp-protocol", choices=["reinforcement", "pseudo"],
+                     help="fbp: focusing protocol, reinforcement (γ = inf, y = 1/(1−ρ), the default) or pseudo "
+                          "(γ = atanh √ρ, y = (2−ρ)/(1−ρ))")
+    sim.add_argument("--fbp-init", type=float, help="fbp: initial messages atanh(init·U(−1,1)), init in (0, 1) "
+                                                    "(default 0.1)")
     sim.add_argument("--patterns", choices=["pm1", "gaussian"], default="pm1")
     sim.add_argument("--fully-connected", action="store_true", help="every hidden unit sees all N inputs")
     sim.add_argument("--seed", type=int, default=0)
