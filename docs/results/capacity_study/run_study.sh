@@ -53,19 +53,25 @@ done
 # independent instances (--seed 1); `extrapolate` pools the cells of one size.
 cell $OUT/hinge_anneal_N1001_fine.json --N 1001 --alphas 0.325,0.35,0.375 --instances 8 --seed 1 $PLAIN
 cell $OUT/hinge_replicated_N1001_fine.json --N 1001 --alphas 0.425,0.45,0.475 --instances 8 --seed 1 $REPL
-# fBP study (seed 0): the schedule selected above (reinforcement, damping 0.5), 400 focusing steps of one BP iteration (an
+# fBP study: the schedule selected above (reinforcement, damping 0.5), 400 focusing steps of one BP iteration (an
 #    iteration is P·N message updates, the pattern·weight work of one plain-annealing sweep); loads on a 0.05 grid
-#    around the transition (α = 0.8 solved none of the validation instances at N = 201). FBP_SIZES picks sizes, e.g.
-#    to run N = 1001 beside the others: FBP_SIZES=1001 sh run_study.sh & FBP_SIZES="21 101 201 401" sh run_study.sh
+#    around the transition (α = 0.8 solved none of the validation instances at N = 201). At N = 401 and 1001 one
+#    cell per load, each on its own instances (--seed s): the cells run side by side (one process each) and
+#    `extrapolate` pools the cells of a size. FBP_SIZES picks sizes (default all).
 FBP="--solver fbp --fbp-steps 400 --fbp-iters 1 --fbp-init 0.1 --fbp-protocol reinforcement --fbp-damping 0.5"
 for N in ${FBP_SIZES:-21 101 201 401 1001}; do
-    B=16; G=0.6,0.65,0.7,0.75,0.8,0.85
-    [ $N = 21 ] && G=0.3,0.4,0.5,0.6,0.7,0.8,0.9
-    [ $N = 101 ] && G=0.6,0.7,0.8,0.9
-    [ $N = 401 ] && G=0.6,0.65,0.7,0.75,0.8
-    [ $N = 1001 ] && B=8 && G=0.65,0.7,0.75,0.8
-    REF=$( [ $N = 21 ] && echo --reference || true )
-    cell $OUT/fbp_N$N.json --N $N --alphas $G --instances $B $REF $FBP
+    case $N in
+        21) cell $OUT/fbp_N21.json --N 21 --alphas 0.3,0.4,0.5,0.6,0.7,0.8,0.9 --instances 16 --reference $FBP & ;;
+        101) cell $OUT/fbp_N101.json --N 101 --alphas 0.6,0.7,0.8,0.9 --instances 16 $FBP & ;;
+        201) cell $OUT/fbp_N201.json --N 201 --alphas 0.6,0.65,0.7,0.75,0.8,0.85 --instances 16 $FBP & ;;
+        401|1001)
+            B=$( [ $N = 401 ] && echo 16 || echo 8 ); s=0
+            for a in 0.65 0.7 0.75 0.8; do
+                cell $OUT/fbp_N${N}_a$a.json --N $N --alphas $a --instances $B --seed $s $FBP &
+                s=$((s + 1))
+            done ;;
+    esac
 done
+wait
 # 3. Table, figure and extrapolation over every cell in the folder (including the error-count runs).
 $ACTLAB capacity extrapolate $OUT --min-N 101 --out $OUT
