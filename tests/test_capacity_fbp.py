@@ -138,3 +138,28 @@ def test_cli_fbp_records_its_options(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["solver"] == "fbp" and data["solved"] == [4]
     assert data["solver_options"] == {"steps": 50, "protocol": "pseudo", "damping": 0.3}
+
+
+def test_cli_extrapolate_adds_up_one_load_over_cells_on_distinct_seeds(tmp_path, capsys):
+    import json
+
+    def cell(name, alphas, solved, instances, seed):
+        data = {"activation": "sign", "K": 1, "weights": "binary", "N": 1001, "solver": "fbp", "alphas": alphas,
+                "solved": solved, "instances": instances, "alpha_half": float("nan"),
+                "alpha_half_ci95": ["nan", "nan"], "seconds": 1.0, "solver_options": {"steps": 400}}
+        if seed is not None:
+            data["seed"] = seed
+        (tmp_path / name).write_text(json.dumps(data))
+
+    for i, seed in enumerate((1, 2)):
+        cell(f"a07_{i}.json", [0.7], [4], 4, seed)             # 8/8 at 0.7 over two cells
+        cell(f"a08_{i}.json", [0.8], [i], 4, seed + 10)        # 1/8 at 0.8
+    assert main(["capacity", "extrapolate", str(tmp_path), "--json"]) == 0
+    (group,) = json.loads(capsys.readouterr().out)["groups"]
+    assert 0.7 < group["alpha_half"][0] < 0.8 and group["files"][0].count("+") == 3
+    cell("a08_2.json", [0.8], [0], 4, 11)                        # 0.8 on 12 instances, 0.7 on 8
+    assert main(["capacity", "extrapolate", str(tmp_path)]) == 2
+    cell("a08_2.json", [0.7], [4], 4, None)                      # unrecorded seed: not known to be independent
+    cell("a08_3.json", [0.8], [0], 4, 12)
+    assert main(["capacity", "extrapolate", str(tmp_path)]) == 2
+    assert "not known to differ" in capsys.readouterr().err

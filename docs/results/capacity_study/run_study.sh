@@ -55,20 +55,24 @@ cell $OUT/hinge_anneal_N1001_fine.json --N 1001 --alphas 0.325,0.35,0.375 --inst
 cell $OUT/hinge_replicated_N1001_fine.json --N 1001 --alphas 0.425,0.45,0.475 --instances 8 --seed 1 $REPL
 # fBP study: the schedule selected above (reinforcement, damping 0.5), 400 focusing steps of one BP iteration (an
 #    iteration is P·N message updates, the pattern·weight work of one plain-annealing sweep); loads on a 0.05 grid
-#    around the transition (α = 0.8 solved none of the validation instances at N = 201). At N = 401 and 1001 one
-#    cell per load, each on its own instances (--seed s): the cells run side by side (one process each) and
-#    `extrapolate` pools the cells of a size. FBP_SIZES picks sizes (default all).
+#    around the transition (α = 0.8 solved none of the validation instances at N = 201). At N = 401 and 1001 several
+#    cells, each on its own instances (--seed), run side by side (one process each); `extrapolate` pools the cells
+#    of a size, adding up the counts of a load. FBP_SIZES picks sizes (default all).
 FBP="--solver fbp --fbp-steps 400 --fbp-iters 1 --fbp-init 0.1 --fbp-protocol reinforcement --fbp-damping 0.5"
 for N in ${FBP_SIZES:-21 101 201 401 1001}; do
     case $N in
         21) cell $OUT/fbp_N21.json --N 21 --alphas 0.3,0.4,0.5,0.6,0.7,0.8,0.9 --instances 16 --reference $FBP & ;;
         101) cell $OUT/fbp_N101.json --N 101 --alphas 0.6,0.7,0.8,0.9 --instances 16 $FBP & ;;
         201) cell $OUT/fbp_N201.json --N 201 --alphas 0.6,0.65,0.7,0.75,0.8,0.85 --instances 16 $FBP & ;;
-        401|1001)
-            B=$( [ $N = 401 ] && echo 16 || echo 8 ); s=0
-            for a in 0.65 0.7 0.75 0.8; do
-                cell $OUT/fbp_N${N}_a$a.json --N $N --alphas $a --instances $B --seed $s $FBP &
-                s=$((s + 1))
+        401)
+            for as in 0.65:0 0.7:1 0.75:2 0.8:3; do      # load:seed
+                cell $OUT/fbp_N401_a${as%:*}.json --N 401 --alphas ${as%:*} --instances 16 --seed ${as#*:} $FBP &
+            done ;;
+        1001)   # 8 instances per load as four cells of 2 (more processes side by side on the shared CPU); the loads
+                # the CPU afforded (~0.08 s of CPU per iteration at N = 1001)
+            for as in 0.7:11 0.7:12 0.7:13 0.7:14 0.75:21 0.75:22 0.75:23 0.75:24; do
+                cell $OUT/fbp_N1001_a${as%:*}_s${as#*:}.json --N 1001 --alphas ${as%:*} --instances 2 \
+                    --seed ${as#*:} $FBP &
             done ;;
     esac
 done

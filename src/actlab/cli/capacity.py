@@ -123,6 +123,7 @@ def _simulate(args) -> int:
     scan = capacity_scan(args.act, K, args.weights, args.N, alphas, solver=args.solver, solver_options=options,
                          **run)
     scan.extra["solver_options"] = options        # what ran, in the JSON: the study groups its cells by it
+    scan.extra["seed"] = args.seed                # which instances: `extrapolate` pools one load's cells on distinct seeds
     # the same seed draws the same instances, so the reference is exact instance by instance
     ref = capacity_scan(args.act, K, args.weights, args.N, alphas, solver="exact", **run) if args.reference else None
     lines = [f"{args.act} K={K} {args.weights} N={args.N} solver={args.solver} ({args.instances} instances/α)",
@@ -157,8 +158,10 @@ def _number(value) -> float:
 
 def _study_groups(folder: Path) -> list[dict]:
     """The simulate --json cells in `folder` (and their exact references), grouped by machine, solver and
-    options, each group's sizes in order. Cells of one size with the same number of instances and
-    disjoint loads (a finer grid added later) are pooled and α½ refitted on the union."""
+    options, each group's sizes in order. The cells of one size are pooled and α½ refitted on the union:
+    disjoint loads (a finer grid added later), and the solved counts of one load added up over cells on
+    independent instances (distinct recorded --seed), as long as every load ends with the same number of
+    instances."""
     from ..capacity.empirical import alpha_at_half
 
     groups: dict = {}
@@ -183,16 +186,16 @@ def _study_groups(folder: Path) -> list[dict]:
         for n in sorted(g["cells"]):
             cells = g["cells"][n]
             value, ci = _number(cells[0]["alpha_half"]), [_number(x) for x in cells[0]["alpha_half_ci95"]]
-            loads = [a for c in cells for a in c["alphas"]]
+            grid = sorted({a for c in cells for a in c["alphas"]})
             if len(cells) > 1:
-                if len(set(loads)) < len(loads) or len({c["instances"] for c in cells}) > 1:
-                    raise ActlabError(f"cannot pool {', '.join(c['file'] for c in cells)}: the same load twice or "
+                per_load = {a: [(c, s) for c in cells for b, s in zip(c["alphas"], c["solved"]) if b == a] for a in grid}
+                totals = {sum(c["instances"] for c, _ in runs) for runs in per_load.values()}
+                seeds = [[c.get("seed") for c, _ in runs] for runs in per_load.values()]
+                if len(totals) > 1 or any(len(ss) > 1 and (None in ss or len(set(ss)) < len(ss)) for ss in seeds):
+                    raise ActlabError(f"cannot pool {', '.join(c['file'] for c in cells)}: a load repeated on "
+                                      f"instances not known to differ (same or unrecorded --seed), or loads with "
                                       f"different numbers of instances")
-                order = sorted(range(len(loads)), key=loads.__getitem__)
-                solved = [s for c in cells for s in c["solved"]]
-                value, ci = alpha_at_half([loads[i] for i in order], [solved[i] for i in order],
-                                          cells[0]["instances"])
-            grid = sorted(loads)
+                value, ci = alpha_at_half(grid, [sum(s for _, s in per_load[a]) for a in grid], totals.pop())
             spacing = min((b - a for a, b in zip(grid, grid[1:])), default=0.0)
             rows.append((n, value, list(ci), sum(c["seconds"] for c in cells), "+".join(c["file"] for c in cells),
                          spacing / math.sqrt(12)))
