@@ -70,7 +70,7 @@ for N in ${FBP_SIZES:-21 101 201 401 1001}; do
             done ;;
         1001)   # 8 instances per load as four cells of 2 (more processes side by side on the shared CPU); the loads
                 # the CPU afforded (~0.08 s of CPU per iteration at N = 1001)
-            for as in 0.7:11 0.7:12 0.7:13 0.7:14 0.75:21 0.75:22 0.75:23 0.75:24; do
+            for as in 0.7:11 0.7:12 0.7:13 0.7:14 0.75:21 0.75:22; do   # 0.75: 4 instances (no CPU left for 8)
                 cell $OUT/fbp_N1001_a${as%:*}_s${as#*:}.json --N 1001 --alphas ${as%:*} --instances 2 \
                     --seed ${as#*:} $FBP &
             done ;;

@@ -159,12 +159,12 @@ def _number(value) -> float:
 def _study_groups(folder: Path) -> list[dict]:
     """The simulate --json cells in `folder` (and their exact references), grouped by machine, solver and
     options, each group's sizes in order. The cells of one size are pooled and α½ refitted on the union:
-    disjoint loads (a finer grid added later), and the solved counts of one load added up over cells on
-    independent instances (distinct recorded --seed), as long as every load ends with the same number of
-    instances."""
+    disjoint loads (a finer grid added later), and the counts of one load added up over cells on independent
+    instances (distinct recorded --seed)."""
     from ..capacity.empirical import alpha_at_half
 
     groups: dict = {}
+    seen_exact: set = set()
     for path in sorted(folder.glob("*.json")):
         try:
             data = json.loads(path.read_text())
@@ -177,6 +177,10 @@ def _study_groups(folder: Path) -> list[dict]:
             label = _option_label(cell["solver"], cell.get("solver_options"))
             if cell["solver"] == "exact":                   # references of different scans are different instances
                 label = f"exact (enumeration, {cell['instances']} instances per α)"
+                same = (cell["N"], tuple(cell["alphas"]), tuple(cell["solved"]), cell.get("seed"))
+                if same in seen_exact:                      # two solvers' --reference on the same instances
+                    continue
+                seen_exact.add(same)
             g = groups.setdefault((machine, label), {"machine": machine, "label": label, "solver": cell["solver"],
                                                      "cells": {}})
             g["cells"].setdefault(cell["N"], []).append(dict(cell, file=path.name))
@@ -189,13 +193,12 @@ def _study_groups(folder: Path) -> list[dict]:
             grid = sorted({a for c in cells for a in c["alphas"]})
             if len(cells) > 1:
                 per_load = {a: [(c, s) for c in cells for b, s in zip(c["alphas"], c["solved"]) if b == a] for a in grid}
-                totals = {sum(c["instances"] for c, _ in runs) for runs in per_load.values()}
                 seeds = [[c.get("seed") for c, _ in runs] for runs in per_load.values()]
-                if len(totals) > 1 or any(len(ss) > 1 and (None in ss or len(set(ss)) < len(ss)) for ss in seeds):
+                if any(len(ss) > 1 and (None in ss or len(set(ss)) < len(ss)) for ss in seeds):
                     raise ActlabError(f"cannot pool {', '.join(c['file'] for c in cells)}: a load repeated on "
-                                      f"instances not known to differ (same or unrecorded --seed), or loads with "
-                                      f"different numbers of instances")
-                value, ci = alpha_at_half(grid, [sum(s for _, s in per_load[a]) for a in grid], totals.pop())
+                                      f"instances not known to differ (same or unrecorded --seed)")
+                value, ci = alpha_at_half(grid, [sum(s for _, s in per_load[a]) for a in grid],
+                                          [sum(c["instances"] for c, _ in per_load[a]) for a in grid])
             spacing = min((b - a for a, b in zip(grid, grid[1:])), default=0.0)
             rows.append((n, value, list(ci), sum(c["seconds"] for c in cells), "+".join(c["file"] for c in cells),
                          spacing / math.sqrt(12)))
