@@ -16,6 +16,10 @@ the ratio of their throughputs is reported (target: library within 3× of the pl
 Replicated (robust-ensemble) annealing against plain annealing, in the same run, on the same unsolvable
 instances with the same energy: seconds per sweep (plain: K·n proposals; replicated: R·K·n) and per
 proposal; the per-proposal ratio is the coupling's overhead, the per-sweep ratio the price of R replicas.
+
+Focusing BP (`--fbp-only` for just this row): CPU time (time.process_time, one thread) per BP iteration on the
+binary perceptron (default N = 1001, α = 0.6), a fixed number of iterations early in the focusing (no instance
+is solved that soon), and per pattern·weight message update.
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from actlab.capacity.machine import CommitteeMachine, random_problem  # noqa: E402
-from actlab.capacity.solvers import anneal, gradient_descent, replicated, replicated_anneal  # noqa: E402
+from actlab.capacity.solvers import anneal, fbp, gradient_descent, replicated, replicated_anneal  # noqa: E402
 
 
 def _time(fn, device: str) -> float:
@@ -124,6 +128,21 @@ def bench_replicated_vs_plain(B: int, N: int, sweeps: int, replicas: int, alpha:
     return rows
 
 
+def bench_fbp(B: int, N: int, alpha: float, iterations: int) -> dict:
+    """CPU seconds per fBP iteration (every pattern once, P·N message updates) on B perceptron instances."""
+    m = CommitteeMachine("sign", 1, N)
+    prob = random_problem(m, round(alpha * N), B, generator=torch.Generator().manual_seed(4))
+    fbp(m, random_problem(m, 3, 1), steps=1)                          # compile before timing
+    t = time.process_time()
+    res = fbp(m, prob, steps=iterations)
+    cpu = time.process_time() - t
+    done = int(res.steps.sum())
+    return {"solver": "fbp", "activation": "sign", "K": 1, "N": N, "P": prob.P, "instances": B, "steps": iterations,
+            "cpu_seconds": cpu, "seconds": res.seconds, "throughput": done * prob.P * N / cpu,
+            "cpu_seconds_per_iteration": cpu / done, "cpu_ns_per_message": cpu / (done * prob.P * N) * 1e9,
+            "solved_early": int(res.solved.sum())}
+
+
 def bench(device: str, B: int, N: int, alpha: float, steps: int) -> list[dict]:
     rows = []
     for act, K in (("relu", 4), ("sign", 3)):
@@ -161,10 +180,25 @@ def main() -> int:
     ap.add_argument("--sweeps", type=int, default=20, help="annealing sweeps (of N proposals)")
     ap.add_argument("--replicas", type=int, default=3, help="replicas of the replicated annealing")
     ap.add_argument("--anneal-only", action="store_true", help="skip the gradient-descent rows")
+    ap.add_argument("--fbp-only", action="store_true", help="only the focusing-BP row")
+    ap.add_argument("--fbp-N", type=int, default=1001, help="perceptron size for focusing BP (default 1001)")
+    ap.add_argument("--fbp-alpha", type=float, default=0.6, help="load for focusing BP (default 0.6)")
+    ap.add_argument("--fbp-iterations", type=int, default=20, help="fBP iterations timed per instance (default 20)")
     args = ap.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         print("no CUDA device available", file=sys.stderr)
         return 2
+    meta = {"device": args.device, "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "machine": platform.machine(), "command": " ".join(sys.argv),
+            "cuda_name": torch.cuda.get_device_name() if args.device == "cuda" else None}
+    fbp_row = bench_fbp(args.anneal_instances, args.fbp_N, args.fbp_alpha, args.fbp_iterations)
+    print(f"fbp sign K=1 N={fbp_row['N']} P={fbp_row['P']} B={fbp_row['instances']}: "
+          f"{fbp_row['cpu_seconds_per_iteration'] * 1e3:.1f} ms CPU per BP iteration, "
+          f"{fbp_row['cpu_ns_per_message']:.0f} ns per pattern·weight message")
+    if args.fbp_only:
+        if args.json:
+            Path(args.json).write_text(json.dumps({"meta": meta, "results": [fbp_row]}, indent=1))
+        return 0
     rows = [] if args.anneal_only else bench(args.device, args.instances, args.N, args.alpha, args.steps)
     rows.append(bench_anneal_vs_plain(args.anneal_instances, args.anneal_N, args.sweeps))
     sa = rows[-1]
@@ -179,9 +213,7 @@ def main() -> int:
         print(f"replicated/plain annealing, {r['activation']} K={r['K']} N={r['N']}: "
               f"{r['seconds_per_sweep'] * 1e3:.2f} vs {r['plain_seconds_per_sweep'] * 1e3:.2f} ms per sweep "
               f"(ratio {r['ratio_per_sweep']:.2f}), per proposal ratio {r['ratio_per_proposal']:.2f}")
-    meta = {"device": args.device, "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "machine": platform.machine(), "command": " ".join(sys.argv),
-            "cuda_name": torch.cuda.get_device_name() if args.device == "cuda" else None}
+    rows.append(fbp_row)
     if args.json:
         Path(args.json).write_text(json.dumps({"meta": meta, "results": rows}, indent=1))
     return 0

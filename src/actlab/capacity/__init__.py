@@ -13,12 +13,12 @@ from .enumeration import count_solutions
 from .finite_k import mean_d2
 from .machine import CommitteeMachine, Problem, random_problem, random_weights, readout_weights
 from .replica import Estimate, alpha_c, effective_overlap, theory_table
-from .solvers import (SolveResult, anneal, exact_solve, gradient_descent, lp_feasible, replicated, replicated_anneal,
-                      solve)
+from .solvers import (SolveResult, anneal, exact_solve, fbp, gradient_descent, lp_feasible, replicated,
+                      replicated_anneal, solve)
 
 __all__ = [
     "CapacityScan", "CommitteeMachine", "Estimate", "Problem", "SolveResult", "alpha_at_half", "alpha_c", "anneal",
     "ball_entropy", "capacity_scan", "count_solutions", "cover_probability", "effective_overlap", "exact_solve",
-    "gradient_descent", "input_noise", "local_entropy", "lp_feasible", "mean_d2", "random_problem", "random_weights",
+    "fbp", "gradient_descent", "input_noise", "local_entropy", "lp_feasible", "mean_d2", "random_problem", "random_weights",
     "readout_weights", "replicated", "replicated_anneal", "solve", "theory_table", "weight_perturbation",
 ]

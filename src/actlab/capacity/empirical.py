@@ -87,7 +87,7 @@ def cover_probability(P: int, N: int) -> float:
     return float(2.0 * sum(math.comb(P - 1, k) for k in range(min(N, P))) / 2.0**P)
 
 
-def _logistic_fit(alphas: np.ndarray, solved: np.ndarray, n: int) -> float:
+def _logistic_fit(alphas: np.ndarray, solved: np.ndarray, n: np.ndarray) -> float:
     """Maximum-likelihood α½ of p(α) = expit((α½ − α)/w)."""
     span = float(alphas.max() - alphas.min()) or 1.0
 
@@ -103,14 +103,16 @@ def _logistic_fit(alphas: np.ndarray, solved: np.ndarray, n: int) -> float:
     return float(res.x[0])
 
 
-def alpha_at_half(alphas: Sequence[float], solved: Sequence[int], instances: int, *, bootstrap: int = 200,
-                  seed: int = 0) -> tuple[float, tuple[float, float]]:
+def alpha_at_half(alphas: Sequence[float], solved: Sequence[int], instances: int | Sequence[int], *,
+                  bootstrap: int = 200, seed: int = 0) -> tuple[float, tuple[float, float]]:
     """α where half the instances are solved, with a parametric-bootstrap 95 % interval.
 
-    Returns nan when the grid does not bracket 50 % (all fractions above or all below ½).
+    instances: one count for every load, or one per load. Returns nan when the grid does not bracket 50 %
+    (all fractions above or all below ½).
     """
     a = np.asarray(alphas, dtype=float)
     s = np.asarray(solved, dtype=float)
+    instances = np.broadcast_to(np.asarray(instances, dtype=np.int64), a.shape)
     frac = s / instances
     if not (frac.max() >= 0.5 >= frac.min()):
         return math.nan, (math.nan, math.nan)

@@ -22,6 +22,10 @@ Every solver handles B independent instances with one tensor operation per step
 - `anneal`: simulated annealing directly on ±1 weights with energy = number of errors,
   single flips, Metropolis acceptance at inverse temperature growing geometrically;
   compiled (numba) with incremental local-field updates (`annealing.py`).
+- `fbp`: focusing belief propagation for binary weights and sign units (perceptron, odd-K committees):
+  sequential BP with the Gaussian approximation of each unit's field, a focusing (reinforcement or
+  pseudo-reinforcement) field growing over the steps, read out as the sign of the marginals
+  (`focusing.py`, compiled). Baldassi et al., PNAS 113, E7655 (2016).
 - `exact_solve`: exhaustive enumeration of the 2^N binary weight vectors (`enumeration.py`),
   the ground truth for binary weights at N ≲ 30.
 - `lp_feasible`: exact linear-programming separability check for the spherical
@@ -45,9 +49,10 @@ from tqdm.auto import tqdm
 from ..errors import ActlabError
 from .annealing import ENERGIES, anneal_instance, replicated_anneal_instance, unit_kind
 from .enumeration import count_solutions
+from .focusing import FOCUS_PROTOCOLS, bp_sweep, focus_update, focusing_schedule
 from .machine import CommitteeMachine, Problem, WEIGHT_KINDS, random_weights, spherical_normalize
 
-SOLVERS = ("gd", "replicated", "anneal", "replicated-anneal", "lp", "exact")
+SOLVERS = ("gd", "replicated", "anneal", "replicated-anneal", "fbp", "lp", "exact")
 
 
 @dataclass
@@ -269,6 +274,56 @@ def replicated_anneal(machine: CommitteeMachine, problem: Problem, weights: str 
     return _result(best, errors, steps, problem, time.perf_counter() - t0)
 
 
+def fbp(machine: CommitteeMachine, problem: Problem, weights: str = "binary", *, steps: int = 100, iters: int = 1,
+        damping: float = 0.5, protocol: str = "reinforcement", init: float = 0.1, tol: float = 1e-3, seed: int = 0,
+        progress: bool = False) -> SolveResult:
+    """Focusing belief propagation (`focusing.py`) for binary weights and sign units.
+
+    `steps` focusing steps of the `protocol` ('reinforcement': γ = ∞, y = 1/(1 − ρ); 'pseudo': γ = atanh √ρ,
+    y = (2 − ρ)/(1 − ρ); ρ = 0, 1/steps, …), each up to `iters` BP iterations (an iteration: the focusing
+    fields, then every pattern once in random order; fewer when the messages move by less than `tol`),
+    messages damped by `damping` ∈ [0, 1) and started at fields atanh(init·U(−1, 1)). After each step the
+    signs of the marginals are checked by the machine (`CommitteeMachine.errors`); the run stops at zero
+    errors. steps in the result: BP iterations made until solved (or the budget).
+    """
+    if machine.activation != "sign":
+        raise ActlabError("fbp: only sign units (the perceptron and odd-K sign committees); ReLU committee "
+                          "machines have no fBP message equations here, use anneal or replicated-anneal")
+    _integer_instances(machine, problem, weights, "fbp")
+    if steps < 1 or iters < 1:
+        raise ActlabError(f"fbp needs steps >= 1 and iters >= 1, got {steps}, {iters}")
+    if not 0 <= damping < 1 or not 0 < init < 1 or not tol > 0:
+        raise ActlabError(f"fbp needs damping in [0, 1), init in (0, 1) and tol > 0, got {damping}, {init}, {tol}")
+    if protocol not in FOCUS_PROTOCOLS:
+        raise ActlabError(f"unknown fbp protocol {protocol!r}; allowed: {', '.join(FOCUS_PROTOCOLS)}")
+    schedule = focusing_schedule(protocol, steps)
+    X = problem.patterns.detach().cpu().double()
+    labels = problem.labels.detach().cpu().double()
+    K, n, P = machine.K, machine.n, problem.P
+    W = np.empty((problem.B, K, n))
+    errors = np.zeros(problem.B, dtype=np.int64)
+    used = np.zeros(problem.B, dtype=np.int64)
+    t0 = time.perf_counter()
+    for b in tqdm(range(problem.B), desc="fbp", disable=not progress, leave=False):
+        xb, yb = X[b if X.shape[0] > 1 else 0], labels[b]
+        xs, ys = np.ascontiguousarray(xb.numpy()), np.ascontiguousarray(yb.numpy())
+        rng = np.random.default_rng(seed * 1_000_003 + b)
+        U = np.arctanh(init * rng.uniform(-1.0, 1.0, (P, K, n)))
+        E = np.zeros((K, n))
+        H = U.sum(0)
+        for gamma, y_rep in schedule:
+            for _ in range(iters):
+                used[b] += 1
+                moved = focus_update(U, E, H, gamma, y_rep, damping)
+                if max(moved, bp_sweep(xs, ys, U, H, rng.permutation(P), damping)) < tol:
+                    break
+            W[b] = np.where(H >= 0, 1.0, -1.0)
+            errors[b] = int(machine.errors(xb[None], yb[None], torch.from_numpy(W[b][None]))[0])
+            if errors[b] == 0:
+                break
+    return _result(W, errors, used, problem, time.perf_counter() - t0)
+
+
 def _highs(c: np.ndarray, **constraints):
     """One HiGHS solve; the dual simplex first, the interior-point method if that does not end optimal."""
     res = None
@@ -360,8 +415,8 @@ def exact_solve(machine: CommitteeMachine, problem: Problem, weights: str = "bin
 
 def solve(machine: CommitteeMachine, problem: Problem, weights: str, solver: str = "gd", *,
           progress: bool = False, seed: int = 0, **options) -> SolveResult:
-    """Dispatch by name: 'gd', 'replicated', 'anneal' (binary), 'lp' (spherical perceptron) or 'exact'
-    (binary, small N: exhaustive enumeration).
+    """Dispatch by name: 'gd', 'replicated', 'anneal', 'replicated-anneal', 'fbp' (binary), 'lp' (spherical
+    perceptron) or 'exact' (binary, small N: exhaustive enumeration).
 
     For 'lp' and 'exact' the errors are 0/1 (solvable or not); 'lp' returns no weights.
     """
@@ -373,6 +428,8 @@ def solve(machine: CommitteeMachine, problem: Problem, weights: str, solver: str
         return anneal(machine, problem, weights, progress=progress, seed=seed, **options)
     if solver == "replicated-anneal":
         return replicated_anneal(machine, problem, weights, progress=progress, seed=seed, **options)
+    if solver == "fbp":
+        return fbp(machine, problem, weights, progress=progress, seed=seed, **options)
     if solver == "lp":
         return lp_solve(machine, problem, weights, progress=progress)
     if solver == "exact":

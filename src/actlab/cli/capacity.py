@@ -123,6 +123,7 @@ def _simulate(args) -> int:
     scan = capacity_scan(args.act, K, args.weights, args.N, alphas, solver=args.solver, solver_options=options,
                          **run)
     scan.extra["solver_options"] = options        # what ran, in the JSON: the study groups its cells by it
+    scan.extra["seed"] = args.seed                # which instances: `extrapolate` pools one load's cells on distinct seeds
     # the same seed draws the same instances, so the reference is exact instance by instance
     ref = capacity_scan(args.act, K, args.weights, args.N, alphas, solver="exact", **run) if args.reference else None
     lines = [f"{args.act} K={K} {args.weights} N={args.N} solver={args.solver} ({args.instances} instances/α)",
@@ -157,11 +158,13 @@ def _number(value) -> float:
 
 def _study_groups(folder: Path) -> list[dict]:
     """The simulate --json cells in `folder` (and their exact references), grouped by machine, solver and
-    options, each group's sizes in order. Cells of one size with the same number of instances and
-    disjoint loads (a finer grid added later) are pooled and α½ refitted on the union."""
+    options, each group's sizes in order. The cells of one size are pooled and α½ refitted on the union:
+    disjoint loads (a finer grid added later), and the counts of one load added up over cells on independent
+    instances (distinct recorded --seed)."""
     from ..capacity.empirical import alpha_at_half
 
     groups: dict = {}
+    seen_exact: set = set()
     for path in sorted(folder.glob("*.json")):
         try:
             data = json.loads(path.read_text())
@@ -174,6 +177,10 @@ def _study_groups(folder: Path) -> list[dict]:
             label = _option_label(cell["solver"], cell.get("solver_options"))
             if cell["solver"] == "exact":                   # references of different scans are different instances
                 label = f"exact (enumeration, {cell['instances']} instances per α)"
+                same = (cell["N"], tuple(cell["alphas"]), tuple(cell["solved"]), cell.get("seed"))
+                if same in seen_exact:                      # two solvers' --reference on the same instances
+                    continue
+                seen_exact.add(same)
             g = groups.setdefault((machine, label), {"machine": machine, "label": label, "solver": cell["solver"],
                                                      "cells": {}})
             g["cells"].setdefault(cell["N"], []).append(dict(cell, file=path.name))
@@ -183,16 +190,15 @@ def _study_groups(folder: Path) -> list[dict]:
         for n in sorted(g["cells"]):
             cells = g["cells"][n]
             value, ci = _number(cells[0]["alpha_half"]), [_number(x) for x in cells[0]["alpha_half_ci95"]]
-            loads = [a for c in cells for a in c["alphas"]]
+            grid = sorted({a for c in cells for a in c["alphas"]})
             if len(cells) > 1:
-                if len(set(loads)) < len(loads) or len({c["instances"] for c in cells}) > 1:
-                    raise ActlabError(f"cannot pool {', '.join(c['file'] for c in cells)}: the same load twice or "
-                                      f"different numbers of instances")
-                order = sorted(range(len(loads)), key=loads.__getitem__)
-                solved = [s for c in cells for s in c["solved"]]
-                value, ci = alpha_at_half([loads[i] for i in order], [solved[i] for i in order],
-                                          cells[0]["instances"])
-            grid = sorted(loads)
+                per_load = {a: [(c, s) for c in cells for b, s in zip(c["alphas"], c["solved"]) if b == a] for a in grid}
+                seeds = [[c.get("seed") for c, _ in runs] for runs in per_load.values()]
+                if any(len(ss) > 1 and (None in ss or len(set(ss)) < len(ss)) for ss in seeds):
+                    raise ActlabError(f"cannot pool {', '.join(c['file'] for c in cells)}: a load repeated on "
+                                      f"instances not known to differ (same or unrecorded --seed)")
+                value, ci = alpha_at_half(grid, [sum(s for _, s in per_load[a]) for a in grid],
+                                          [sum(c["instances"] for c, _ in per_load[a]) for a in grid])
             spacing = min((b - a for a, b in zip(grid, grid[1:])), default=0.0)
             rows.append((n, value, list(ci), sum(c["seconds"] for c in cells), "+".join(c["file"] for c in cells),
                          spacing / math.sqrt(12)))
@@ -471,11 +477,14 @@ def _dense_verdicts(cells: list[dict], loads, ds, theory) -> list[dict]:
 def _solver_options(args) -> dict:
     """Budget and schedule flags, each checked against the solver that uses it."""
     given = {"sweeps": args.sweeps, "beta": args.beta, "gamma": args.gamma, "energy": args.energy,
-             "max_steps": args.max_steps, "replicas": args.replicas, "lr": args.lr}
+             "max_steps": args.max_steps, "replicas": args.replicas, "lr": args.lr, "fbp_steps": args.fbp_steps,
+             "fbp_iters": args.fbp_iters, "fbp_damping": args.fbp_damping, "fbp_protocol": args.fbp_protocol,
+             "fbp_init": args.fbp_init}
+    fbp = {"fbp_steps", "fbp_iters", "fbp_damping", "fbp_protocol", "fbp_init"}
     uses = {"anneal": {"sweeps", "beta", "energy"}, "gd": {"max_steps", "lr", "beta"},
             "replicated": {"max_steps", "lr", "beta", "replicas", "gamma"},
             "replicated-anneal": {"sweeps", "beta", "gamma", "energy", "replicas"},
-            "lp": set(), "exact": set()}[args.solver]
+            "fbp": fbp, "lp": set(), "exact": set()}[args.solver]
     opts = {}
     for key, value in given.items():
         if value is None:
@@ -492,12 +501,16 @@ def _solver_options(args) -> dict:
             opts[key] = tuple(pair)
     if args.solver == "replicated" and "gamma" in opts:
         opts["coupling"] = opts.pop("gamma")
-    for key in ("sweeps", "max_steps", "replicas"):
+    for key in ("sweeps", "max_steps", "replicas", "fbp_steps", "fbp_iters"):
         if key in opts and opts[key] < 1:
             raise ActlabError(f"--{key.replace('_', '-')} must be a positive integer, got {opts[key]}")
     if "lr" in opts and not opts["lr"] > 0:
         raise ActlabError(f"--lr must be positive, got {opts['lr']}")
-    return opts
+    if "fbp_damping" in opts and not 0 <= opts["fbp_damping"] < 1:
+        raise ActlabError(f"--fbp-damping must be in [0, 1), got {opts['fbp_damping']}")
+    if "fbp_init" in opts and not 0 < opts["fbp_init"] < 1:
+        raise ActlabError(f"--fbp-init must be in (0, 1), got {opts['fbp_init']}")
+    return {key.removeprefix("fbp_"): value for key, value in opts.items()}
 
 
 def _check_reference(args, K: int) -> None:
@@ -552,11 +565,12 @@ def add_commands(sub) -> None:
     sim.add_argument("--N", type=int, required=True, help="number of inputs (a multiple of K for the tree)")
     sim.add_argument("--alphas", required=True, help="comma-separated loads α = P/N, e.g. 0.5,1,1.5")
     sim.add_argument("--instances", type=int, default=32, help="random instances per α (solved as one batch)")
-    sim.add_argument("--solver", choices=["gd", "replicated", "anneal", "replicated-anneal", "lp", "exact"],
+    sim.add_argument("--solver", choices=["gd", "replicated", "anneal", "replicated-anneal", "fbp", "lp", "exact"],
                      default="gd",
                      help="gd (spherical/binary), replicated (robust-ensemble GD, dense-region seeking), anneal "
-                          "(binary), replicated-anneal (robust-ensemble annealing, binary), lp (exact, spherical "
-                          "perceptron), exact (enumeration, binary, N <= 34)")
+                          "(binary), replicated-anneal (robust-ensemble annealing, binary), fbp (focusing belief "
+                          "propagation, binary, sign units), lp (exact, spherical perceptron), exact "
+                          "(enumeration, binary, N <= 34)")
     sim.add_argument("--reference", action="store_true",
                      help="also enumerate the same instances exactly (binary, ±1 patterns, K·n <= 34): "
                           "P(solvable), drawn on the plot as the reference")
@@ -576,6 +590,15 @@ def add_commands(sub) -> None:
     sim.add_argument("--lr", type=float, help="gd/replicated: Adam learning rate (default 0.05)")
     sim.add_argument("--replicas", type=int, help="replicated: number of coupled replicas (default 5); "
                                                   "replicated-anneal: odd, >= 3 (default 3)")
+    sim.add_argument("--fbp-steps", type=int, help="fbp: focusing steps, ρ = 0, 1/steps, … (default 100)")
+    sim.add_argument("--fbp-iters", type=int, help="fbp: at most this many BP iterations per focusing step, fewer "
+                                                   "once the messages move by < 1e-3 (default 1)")
+    sim.add_argument("--fbp-damping", type=float, help="fbp: message damping in [0, 1) (default 0.5)")
+    sim.add_argument("--fbp-protocol", choices=["reinforcement", "pseudo"],
+                     help="fbp: focusing protocol, reinforcement (γ = inf, y = 1/(1−ρ), the default) or pseudo "
+                          "(γ = atanh √ρ, y = (2−ρ)/(1−ρ))")
+    sim.add_argument("--fbp-init", type=float, help="fbp: initial messages atanh(init·U(−1,1)), init in (0, 1) "
+                                                    "(default 0.1)")
     sim.add_argument("--patterns", choices=["pm1", "gaussian"], default="pm1")
     sim.add_argument("--fully-connected", action="store_true", help="every hidden unit sees all N inputs")
     sim.add_argument("--seed", type=int, default=0)
