@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ..errors import ActlabError
-from .empirical import local_entropy
+from .empirical import ball_entropy, local_entropy
 from .geometry import binary_capacity
 from .machine import CommitteeMachine, random_problem
 from .solvers import solve
@@ -112,3 +112,24 @@ def per_instance_deficit(cell: dict, d: float, *, bounds: bool = False) -> dict:
         return {}
     return {b: (lo if bounds and not math.isfinite(v) else v)
             for b, v, (lo, _) in zip(ent["instances"], ent["deficit"][j], ent["deficit_ci95"][j])}
+
+
+def theory_deficit_curve(curve: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(d, H(d) − S(d)) of a theory curve of `actlab capacity geometry --json` (entropy None where the saddle
+    was lost), at the points where the deficit is finite and positive."""
+    d = np.asarray(curve["d"], dtype=float)
+    deficit = ball_entropy(d) - np.array([np.nan if v is None else v for v in curve["entropy"]], dtype=float)
+    ok = np.isfinite(deficit) & (deficit > 0)
+    return d[ok], deficit[ok]
+
+
+def theory_deficit(theory: Sequence[dict], machine: str, kind: str, load: float, d: float) -> float:
+    """H(d) − S(d) of the theory curve of (machine, kind, load), interpolated linearly in (ln d, ln(H − S))
+    between its points; NaN outside them, or when there is no such curve with two points."""
+    for c in theory:
+        if c["machine"] == machine and c["kind"] == kind and abs(c["load"] - load) < 1e-9:
+            x, deficit = theory_deficit_curve(c)
+            if len(x) < 2:
+                return math.nan
+            return float(np.exp(np.interp(np.log(d), np.log(x), np.log(deficit), left=np.nan, right=np.nan)))
+    return math.nan

@@ -158,7 +158,7 @@ def plot_dense_regions(cells: Sequence[dict], theory: Sequence[dict], path) -> P
     densest centre) and H − S_FP (dashed, around a typical solution). Numerics (finite K, N ≈ 10³): the mean
     measured deficit −(1/N) ln p̂ over the solved instances with its 95 % t-interval, filled markers for
     replicated annealing and open ones for plain annealing; a lower bound (some p̂ = 0) is drawn as a caret."""
-    from .empirical import ball_entropy
+    from .dense_regions import theory_deficit_curve
 
     colours = {"relu": "C3", "sign": "C0", "perceptron": "0.4"}
     loads = sorted({c["load"] for c in cells})
@@ -167,12 +167,8 @@ def plot_dense_regions(cells: Sequence[dict], theory: Sequence[dict], path) -> P
         for t in theory:
             if abs(t["load"] - load) > 1e-9 or t["machine"] not in colours:
                 continue
-            d = np.asarray(t["d"], dtype=float)
-            S = np.array([np.nan if v is None else v for v in t["entropy"]], dtype=float)
-            deficit = ball_entropy(d) - S
-            ok = np.isfinite(deficit) & (deficit > 0)
             le = t["kind"] == "local-entropy"
-            ax.plot(d[ok], deficit[ok], color=colours[t["machine"]], ls="-" if le else "--", lw=1.2 if le else 0.8,
+            ax.plot(*theory_deficit_curve(t), color=colours[t["machine"]], ls="-" if le else "--", lw=1.2 if le else 0.8,
                     label=f"{t['machine']} K=∞ theory: " + ("H − S_LE (dense)" if le else "H − S_FP (typical)"))
         for c in cells:
             if c["load"] != load or not c["deficit"]:

@@ -408,32 +408,13 @@ def _read_theory(path: str) -> list[dict]:
         raise ActlabError(f"--theory {path}: not a readable `actlab capacity geometry --json` output ({exc})") from None
 
 
-def theory_deficit(theory: list[dict], machine: str, kind: str, load: float, d: float) -> float:
-    """H(d) − S(d) of a theory curve, interpolated linearly in (ln d, ln(H − S)) between its grid points; NaN
-    outside the points where the curve has a positive deficit."""
-    import numpy as np
-
-    from ..capacity.empirical import ball_entropy
-
-    for c in theory:
-        if c["machine"] == machine and c["kind"] == kind and abs(c["load"] - load) < 1e-9:
-            x = np.asarray(c["d"], dtype=float)
-            deficit = ball_entropy(x) - np.array([np.nan if v is None else v for v in c["entropy"]], dtype=float)
-            ok = np.isfinite(deficit) & (deficit > 0)
-            if ok.sum() < 2:
-                return float("nan")
-            return float(np.exp(np.interp(np.log(d), np.log(x[ok]), np.log(deficit[ok]), left=np.nan,
-                                          right=np.nan)))
-    return float("nan")
-
-
 def _dense_verdicts(cells: list[dict], loads, ds, theory) -> list[dict]:
     """"ReLU's dense regions are denser than sign's" (replicated solutions, D_relu < D_sign) and "replicated
     solutions sit in denser regions than plain ones" (per machine, paired by instance), at each load and d,
     by `experiments.verdicts.judge` over the instances (seeds). Where an instance of the second arm (the one
     claimed less dense) had p̂ = 0, its lower bound enters: that can only make the second arm look denser,
     so a "reproduced" stands and a "contradicted" becomes "inconclusive". p̂ = 0 in the first arm: not measured."""
-    from ..capacity.dense_regions import per_instance_deficit
+    from ..capacity.dense_regions import per_instance_deficit, theory_deficit
     from ..experiments.verdicts import judge
 
     def find(machine, load, solver):
