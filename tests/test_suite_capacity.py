@@ -93,3 +93,46 @@ def test_tiny_reproduce_is_a_run_directory_with_verdicts(tmp_path, monkeypatch, 
     art = json.loads(next((out / "runs").rglob("artifacts.json")).read_text())
     assert art  # per-run artifacts are stored like any run's
     assert math.isfinite(float(df[df["part"] == "theory"]["alpha_c"].min()))
+
+
+def _robust_rows(solved: dict) -> "pd.DataFrame":
+    """Robust-part rows for 4 seeds: ReLU replicated solutions more robust than sign's, each setting at its solved."""
+    import pandas as pd
+
+    rows = []
+    for (act, solver), frac in solved.items():
+        for seed in range(4):
+            level = (0.02 if act == "relu" else 0.01) + 0.001 * seed + (0.005 if solver == "replicated" else 0.0)
+            rows.append({"part": "robust", "act": act, "K": 4 if act == "relu" else 3, "weights": "binary",
+                         "solver": solver, "load": 0.5, "seed": seed, "solved": frac, "robust_level": level,
+                         "entropy_1": level, "alpha": 0.45, "status": "done"})
+    return pd.DataFrame(rows)
+
+
+def test_a_comparison_needs_both_solvers_to_solve_most_instances():
+    from actlab.suites.capacity.claims import MIN_SOLVED, _robust_claims
+
+    settings = [("relu", "replicated"), ("relu", "anneal"), ("sign", "replicated"), ("sign", "anneal")]
+    solved_all = _robust_claims(_robust_rows({s: 0.9 for s in settings}), "cmd")
+    relu_vs_sign = next(r for r in solved_all if r["claim"].startswith("ReLU solutions more robust than sign ones (binary"))
+    assert relu_vs_sign["verdict"] == "reproduced"
+    few = _robust_rows({**{s: 0.9 for s in settings}, ("sign", "replicated"): MIN_SOLVED / 2})
+    judged = {r["claim"]: r for r in _robust_claims(few, "cmd")}
+    vs = next(r for c, r in judged.items() if c.startswith("ReLU solutions more robust than sign ones (binary"))
+    assert vs["verdict"] == "not measured" and "solved 90% vs 25%" in vs["measured"]
+    dense = next(r for c, r in judged.items() if c.startswith("dense-region-seeking"))
+    assert "sign binary: replicated − anneal solved 25% vs 90%" in dense["measured"]
+    assert dense["verdict"] == "reproduced"   # the relu setting measured, the sign one left out
+
+
+def test_an_unbracketed_scan_says_which_side(tmp_path):
+    from actlab.suites.capacity.claims import _unbracketed
+
+    run = tmp_path / "runs" / "abc"
+    run.mkdir(parents=True)
+    (run / "artifacts.json").write_text(json.dumps({"scan": {"alphas": [1.0, 1.5], "solved": [48, 28],
+                                                             "instances": 48}}))
+    assert _unbracketed(tmp_path, "abc") == "> 1.5 (not bracketed: 28/48 solved at the top α)"
+    (run / "artifacts.json").write_text(json.dumps({"scan": {"alphas": [1.0, 1.5], "solved": [10, 2],
+                                                             "instances": 48}}))
+    assert _unbracketed(tmp_path, "abc") == "< 1 (not bracketed: 10/48 solved at the lowest α)"

@@ -29,7 +29,7 @@ def tiny_spec(suite: str, keep) -> object:
     return spec_from_dict(data, origin=f"tiny {path.name}")
 
 
-@pytest.mark.parametrize("suite, profile", [(s, p) for s in SUITES for p in ("quick", "full")] + [("zplane", "cpu")])
+@pytest.mark.parametrize("suite, profile", [(s, p) for s in SUITES for p in ("quick", "full")] + [("zplane", "cpu"), ("zorro", "cpu")])
 def test_suite_specs_are_tuned_fairly(suite, profile):
     assert profile in available_suites()[suite]
     spec = load_spec(suite_spec_path(suite, profile))
@@ -43,8 +43,13 @@ def test_suite_specs_are_tuned_fairly(suite, profile):
     if profile == "full":
         assert {a["data"] for a in arms} == {"fashion_mnist"} and all(a.get("n_train") is None for a in arms)
         assert all(a["epochs"] >= 10 for a in arms)
-    if profile == "cpu":  # the full design, less data and fewer epochs
+    if profile == "cpu":  # the full design, less data and fewer epochs, the whole test set
         assert {a["data"] for a in arms} == {"fashion_mnist"} and all(a.get("n_test") is None for a in arms)
+        full = load_spec(suite_spec_path(suite, "full"))
+        design = ("model", "act", "norm", "norm_position", "init", "depth", "width", "group_size", "batch_size")
+        assert ({tuple(str(r.config.get(k)) for k in design) for r in spec.runs()}
+                == {tuple(str(r.config.get(k)) for k in design) for r in full.runs()})
+        assert tune.final_seeds == full.tune.final_seeds and tune.params == full.tune.params
     if suite == "zplane":
         families = {(a["model"], a["act"], str(a.get("group_size")), a.get("norm"), a.get("norm_position"))
                     for a in arms}

@@ -15,8 +15,10 @@ numerical error or bootstrap interval shown). Claims 5–6 compare settings over
 seed: its own random problems, solved and perturbed) by the verdict rules of
 actlab.experiments.verdicts: the difference's 95 % t-interval (paired by seed), the seed
 halves agreeing, "inconclusive" otherwise. The loads are fractions of each machine's
-THEORETICAL capacity (task.theoretical_capacity). The numerical protocol (sizes, solvers,
-thresholds) is this project's own design.
+THEORETICAL capacity (task.theoretical_capacity). A comparison is judged only where both
+settings' solvers solved at least MIN_SOLVED of the instances (mean over seeds); below that the
+solutions measured are those of the easiest instances, not of the load, and the verdict is
+"not measured". The numerical protocol (sizes, solvers, thresholds) is this project's own design.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from ..figures import save_figure
 COMMAND = "actlab reproduce capacity --profile {profile}"
 THEORY_CMD = "actlab capacity theory --act {a} --K {k} --weights {w} --ansatz {z}"
 MACHINES = {"relu": 4, "sign": 3}   # the committee machines the robustness claims compare (K even / odd)
+MIN_SOLVED = 0.5                    # mean fraction of instances solved for a setting's solutions to speak for its load
 
 
 def _part(df: pd.DataFrame, part: str) -> pd.DataFrame:
@@ -156,6 +159,25 @@ def _per_seed(rob: pd.DataFrame, metric: str, **where) -> dict:
     return {int(s): float(v) for s, v in zip(rows["seed"], rows[metric]) if v == v and math.isfinite(v)}
 
 
+def _solved(rob: pd.DataFrame, **where) -> float:
+    rows = rob
+    for k, v in where.items():
+        rows = rows[rows[k] == v]
+    return float(rows["solved"].mean()) if len(rows) else math.nan
+
+
+def _compare(at: pd.DataFrame, metric: str, a_where: dict, b_where: dict) -> tuple:
+    """(verdict, text) of "A's metric > B's", or ("not measured", why) when a solver solved too few instances."""
+    a, b = _per_seed(at, metric, **a_where), _per_seed(at, metric, **b_where)
+    solved = (_solved(at, **a_where), _solved(at, **b_where))
+    if not all(f >= MIN_SOLVED for f in solved):
+        return "not measured", a, b, (f"solved {solved[0]:.0%} vs {solved[1]:.0%} of the instances: below "
+                                      f"{MIN_SOLVED:.0%} the solutions measured are the easiest instances', "
+                                      "not the load's")
+    v = judge(a, b, ">")
+    return v.verdict, a, b, f"{v.cell()}; {v.why}"
+
+
 def _robust_claims(df: pd.DataFrame, cmd: str) -> list:
     rob = _part(df, "robust")
     if not len(rob):
@@ -168,29 +190,25 @@ def _robust_claims(df: pd.DataFrame, cmd: str) -> list:
         texts, verdicts = [], []
         for act in MACHINES:
             for w, plain in (("binary", "anneal"), ("spherical", "gd")):
-                a = _per_seed(at, "robust_level", act=act, weights=w, solver="replicated")
-                b = _per_seed(at, "robust_level", act=act, weights=w, solver=plain)
-                v = judge(a, b, ">")
-                texts.append(f"{act} {w}: replicated − {plain} {v.cell()} → {v.verdict}")
-                verdicts.append(v.verdict)
+                verdict, _, _, text = _compare(at, "robust_level", dict(act=act, weights=w, solver="replicated"),
+                                               dict(act=act, weights=w, solver=plain))
+                texts.append(f"{act} {w}: replicated − {plain} {text} → {verdict}")
+                verdicts.append(verdict)
         rows.append(_row(f"dense-region-seeking (replicated) solutions more robust than plain ones ({setting})",
                          "dense regions are robust", "perturbation level where half of the perturbed solutions still "
                          "solve (d for binary, σ for spherical), same instances per seed: " + "; ".join(texts),
                          cmd, _combine(verdicts)))
         for w in ("binary", "spherical"):
-            a = _per_seed(at, "robust_level", act="relu", weights=w, solver="replicated")
-            b = _per_seed(at, "robust_level", act="sign", weights=w, solver="replicated")
-            v = judge(a, b, ">")
+            verdict, a, b, text = _compare(at, "robust_level", dict(act="relu", weights=w, solver="replicated"),
+                                           dict(act="sign", weights=w, solver="replicated"))
             rows.append(_row(f"ReLU solutions more robust than sign ones ({w}, replicated, {setting})",
                              "ReLU dense regions more robust",
-                             f"ReLU K={MACHINES['relu']} {_mean(a)} vs sign K={MACHINES['sign']} {_mean(b)}; "
-                             f"{v.cell()}; {v.why}", cmd, v.verdict))
-        a = _per_seed(at, "entropy_1", act="relu", weights="binary", solver="replicated")
-        b = _per_seed(at, "entropy_1", act="sign", weights="binary", solver="replicated")
-        v = judge(a, b, ">")
+                             f"ReLU K={MACHINES['relu']} {_mean(a)} vs sign K={MACHINES['sign']} {_mean(b)}; {text}",
+                             cmd, verdict))
+        verdict, a, b, text = _compare(at, "entropy_1", dict(act="relu", weights="binary", solver="replicated"),
+                                       dict(act="sign", weights="binary", solver="replicated"))
         rows.append(_row(f"ReLU dense regions denser than sign (local entropy S(1/N), binary, replicated, {setting})",
-                         "ReLU denser", f"ReLU {_mean(a, 4)} vs sign {_mean(b, 4)}; {v.cell()}; {v.why}", cmd,
-                         v.verdict))
+                         "ReLU denser", f"ReLU {_mean(a, 4)} vs sign {_mean(b, 4)}; {text}", cmd, verdict))
     return rows
 
 
@@ -199,8 +217,12 @@ def _mean(values: dict, nd: int = 3) -> str:
 
 
 def _combine(verdicts: list) -> str:
-    """Over settings: reproduced when every one is, contradicted when any one is, else inconclusive."""
-    if verdicts and all(v == "reproduced" for v in verdicts):
+    """Over the settings measured: reproduced when every one is, contradicted when any one is, else
+    inconclusive; not measured when none is."""
+    verdicts = [v for v in verdicts if v != "not measured"]
+    if not verdicts:
+        return "not measured"
+    if all(v == "reproduced" for v in verdicts):
         return "reproduced"
     return "contradicted" if "contradicted" in verdicts else "inconclusive"
 
@@ -216,9 +238,10 @@ def sections(df: pd.DataFrame, profile: str) -> list:
                   "| act | K | weights | N | solver | instances | α½ [95 % CI] | solve time (s) |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in scans.itertuples():
+            half = (f"{_fmt(r.alpha_half)} [{_fmt(r.alpha_half_lo)}, {_fmt(r.alpha_half_hi)}]"
+                    if math.isfinite(r.alpha_half) else _unbracketed(df.attrs["run_dir"], r.id))
             lines.append(f"| {r.act} | {int(r.K)} | {r.weights} | {int(r.N)} | {r.solver} | {int(r.instances)} | "
-                         f"{_fmt(r.alpha_half)} [{_fmt(r.alpha_half_lo)}, {_fmt(r.alpha_half_hi)}] | "
-                         f"{r.solve_seconds:.1f} |")
+                         f"{half} | {r.solve_seconds:.1f} |")
         lines.append("")
     rob = _part(df, "robust")
     if len(rob):
@@ -238,6 +261,17 @@ def sections(df: pd.DataFrame, profile: str) -> list:
                          f"{ent.fmt(3) if w == 'binary' else '—'} |")
         lines.append("")
     return lines
+
+
+def _unbracketed(run_dir, run_id: str) -> str:
+    """Why a scan has no α½: the grid does not reach 50 % solved on one side."""
+    scan = (read_run_file(run_dir, run_id, "artifacts.json") or {}).get("scan", {})
+    alphas, solved, n = scan.get("alphas", []), scan.get("solved", []), scan.get("instances", 0)
+    if not alphas or not n:
+        return "— (no scan data)"
+    if solved[-1] / n >= 0.5:
+        return f"> {alphas[-1]:g} (not bracketed: {solved[-1]}/{n} solved at the top α)"
+    return f"< {alphas[0]:g} (not bracketed: {solved[0]}/{n} solved at the lowest α)"
 
 
 # ------------------------------------------------------------------ figures

@@ -1,10 +1,11 @@
-"""What one training step of each zplane network costs on the CPU, and what a profile costs:
-`python benchmarks/bench_zplane_arms.py [--profile cpu|full|quick] [--steps S] [--threads T] [--json FILE]`.
+"""What one training step of each network of a training suite costs on the CPU, and what a profile
+costs: `python benchmarks/bench_suite_arms.py [--suite zplane|zorro] [--profile cpu|full|quick]
+[--steps S] [--threads T] [--json FILE]`.
 
 Builds every network family of the suite's spec (at its first initialisation; the init does not
 change the cost) with the spec's depth, width and batch size, and times S Adam steps (zero_grad,
 forward, cross-entropy, backward, step) after a warm-up long enough for the fused kernels'
-rent-or-buy switch (docs/performance.md) to have happened, on T threads. Reports wall and CPU
+rent-or-buy switch (docs/performance.md) to have happened (for every activation), on T threads. Reports wall and CPU
 milliseconds per step and the CPU seconds of one epoch on the spec's training split (n_train or
 60,000, minus the validation split), plus one epoch of every arm: the unit the docs/reproduce.md
 cost estimate of a profile multiplies.
@@ -19,12 +20,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import torch  # noqa: E402
 
+from actlab.activations import fused  # noqa: E402
+from actlab.data.registry import dataset_input_shape  # noqa: E402
 from actlab.experiments import load_spec  # noqa: E402
 from actlab.nn.factory import build_model  # noqa: E402
 from actlab.suites import suite_spec_path  # noqa: E402
 
 FAMILY_KEYS = ("model", "act", "group_size", "norm", "norm_position")
-FASHION_TRAIN = 60_000
+FULL_TRAIN = {"fashion_mnist": 60_000, "digits": 1_437}
 
 
 def families(spec) -> dict:
@@ -41,8 +44,10 @@ def families(spec) -> dict:
     return out
 
 
-def time_steps(model: torch.nn.Module, batch: int, in_features: int, steps: int, warmup: int) -> tuple:
-    x, y = torch.randn(batch, in_features), torch.randint(0, 10, (batch,))
+def time_steps(model: torch.nn.Module, batch: int, input_shape: tuple, steps: int) -> tuple:
+    """(wall, CPU) seconds per step, timed after the warm-up: steps until every activation's small
+    tensors have passed the fused kernels' rent-or-buy switch (or never count, being large enough)."""
+    x, y = torch.randn(batch, *input_shape), torch.randint(0, 10, (batch,))
     opt = torch.optim.Adam(model.parameters(), 1e-4)
 
     def step() -> None:
@@ -50,8 +55,15 @@ def time_steps(model: torch.nn.Module, batch: int, in_features: int, steps: int,
         torch.nn.functional.cross_entropy(model(x), y).backward()
         opt.step()
 
-    for _ in range(warmup):
+    for _ in range(5):
         step()
+    while True:
+        before = dict(fused._eager_numel)
+        step()
+        pending = [n for n, seen in fused._eager_numel.items()
+                   if seen != before.get(n) and seen < fused.AMORTISED_NUMEL]
+        if not pending:
+            break
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
@@ -60,22 +72,21 @@ def time_steps(model: torch.nn.Module, batch: int, in_features: int, steps: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--suite", default="zplane", choices=("zplane", "zorro"))
     parser.add_argument("--profile", default="cpu", choices=("quick", "full", "cpu"))
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    spec = load_spec(suite_spec_path("zplane", args.profile))
+    spec = load_spec(suite_spec_path(args.suite, args.profile))
     rows = []
     for label, (kind, kw, c) in families(spec).items():
         batch = int(c.get("batch_size", 128))
-        in_features = 784 if c.get("data") == "fashion_mnist" else 64
-        model = build_model(kind, (in_features,), 10, depth=int(c["depth"]), width=int(c["width"]), **kw)
-        # 2^26 elements of eager work per activation (fused.AMORTISED_NUMEL) before the switch
-        warmup = max(5, (1 << 26) // (batch * int(c["width"]) * int(c["depth"])) + 5)
-        wall, cpu = time_steps(model, batch, in_features, args.steps, warmup)
-        n = int(c.get("n_train") or FASHION_TRAIN)
+        shape = dataset_input_shape(c["data"])
+        model = build_model(kind, shape, 10, depth=int(c["depth"]), width=int(c["width"]), **kw)
+        wall, cpu = time_steps(model, batch, shape, args.steps)
+        n = int(c.get("n_train") or FULL_TRAIN[c["data"]])
         steps_per_epoch = -(-round(n * (1 - spec.tune.val_fraction)) // batch)
         rows.append({"network": label, "ms_per_step_wall": 1e3 * wall, "ms_per_step_cpu": 1e3 * cpu,
                      "cpu_s_per_epoch": cpu * steps_per_epoch, "steps_per_epoch": steps_per_epoch})
@@ -86,7 +97,7 @@ def main() -> None:
     print(f"one epoch of every arm ({len(spec.runs())} arms): {every_arm:.0f} CPU-s")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"profile": args.profile, "threads": args.threads, "steps": args.steps, "networks": rows,
+            json.dump({"suite": args.suite, "profile": args.profile, "threads": args.threads, "steps": args.steps, "networks": rows,
                        "cpu_s_one_epoch_every_arm": every_arm, "load_average": os.getloadavg()}, f, indent=1)
 
 
