@@ -249,8 +249,10 @@ def sections(df: pd.DataFrame, profile: str) -> list:
                          .get("theory", "")) for r in rob.drop_duplicates(["act", "weights"]).itertuples()})
         lines += ["## Robustness and local entropy over seeds", "",
                   "Each seed: its own random problems at α = load × α_c(theory), solved, then perturbed. Mean over "
-                  "the seeds whose solver solved at least one instance, with the 95 % t-interval; `solved`: mean "
-                  "fraction of instances solved. Theoretical capacities used: "
+                  "the seeds whose solver solved at least one instance, with the 95 % t-interval; S(1/N) over the "
+                  "seeds where some sampled neighbour at d = 1/N still solves (elsewhere it is below the resolution "
+                  "of the sampling and left out; `n` in the claims says how many remain); `solved`: mean fraction "
+                  "of instances solved. Theoretical capacities used: "
                   + "; ".join(f"{a} K={MACHINES[a]} {w}: {t}" for a, w, t in notes) + ".", "",
                   "| act | K | weights | solver | load | α | seeds | solved | level where half still solve "
                   "[95 % CI] | S(1/N) [95 % CI] |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
