@@ -1,6 +1,7 @@
 """The two-input kernel of group activations by the isotropic reduction (actlab.theory.isotropic):
 exact for a linear radial profile in any group size, continuous into the one-input moments at
-|c| = 1, odd in K₁₂, against Monte Carlo and against wide sampled Radial Bounding networks; depth
+|c| = 1, odd in K₁₂, against Monte Carlo and against wide sampled Radial Bounding networks; large
+groups (g = 256, 1024) against the closed form of the saturated regime and Monte Carlo; depth
 scales of RB pairs consistent with the layer recursion."""
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 from actlab.errors import ActlabError
 from actlab.theory import depth_scales, kernel_map_pair, pair_trajectory, second_moment, susceptibilities
 from actlab.theory.finite_width import random_mlp
-from actlab.theory.isotropic import pair_moment, pair_slope, pair_target
+from actlab.theory.isotropic import log_ratio_bessel, pair_moment, pair_slope, pair_target
 from actlab.theory.target import Group
 
 RB = "radial_bounding"
@@ -91,3 +92,46 @@ def test_rb_pairs_depth_scales_follow_the_layer_recursion():
     assert (step(c + gap) - c) / gap == pytest.approx(chaotic.chi_c, rel=2e-3)  # the gap shrinks by χ_c per layer
     assert chaotic.xi_c == pytest.approx(-1 / math.log(chaotic.chi_c))
 
+
+
+def _mean_cosine(g: int, c: float) -> float:
+    """E[û·v̂] of two standard Gaussian vectors in Rᵍ with correlation c (by mpmath):
+    (2/g)(Γ((g+1)/2)/Γ(g/2))² c ₂F₁(½, ½; g/2 + 1; c²)."""
+    import mpmath as mp
+
+    ratio = mp.gamma(mp.mpf(g + 1) / 2) / mp.gamma(mp.mpf(g) / 2)
+    return float(2 / mp.mpf(g) * ratio ** 2 * c * mp.hyp2f1(0.5, 0.5, mp.mpf(g) / 2 + 1, c * c))
+
+
+@pytest.mark.parametrize("g", [256, 1024])
+@pytest.mark.parametrize("K11, K22, K12", [(1.0, 1.0, 0.1), (2.0, 0.5, 0.9), (1.0, 1.0, -0.999)])
+def test_large_groups_match_the_saturated_closed_form(g, K11, K22, K12):
+    """With ‖u‖ ≈ √(g·K) ≫ 1 Radial Bounding is u/‖u‖ (P(‖u‖ < 1) < 1e-50 here), so S₁₂ = E[û·v̂]/g exactly;
+    at g = 256 each factor of the inner Bessel term alone leaves float64 (it raised before)."""
+    target = pair_target(f"radial_bounding(group_size={g})")
+    c = K12 / math.sqrt(K11 * K22)
+    assert pair_moment(target, K11, K22, K12)[0] == pytest.approx(_mean_cosine(g, c) / g, rel=1e-9)
+
+
+def test_large_groups_below_saturation_against_monte_carlo():
+    g, n = 256, 100_000
+    rng = np.random.default_rng(3)
+    rb = lambda z: z / np.maximum(1.0, np.linalg.norm(z, axis=-1, keepdims=True))  # noqa: E731
+    for K11, K22, K12 in [(0.004, 0.005, -0.003), (0.003, 0.003, 0.0029)]:   # ‖u‖ ≈ 1: the kink matters
+        L = np.linalg.cholesky(np.array([[K11, K12], [K12, K22]]))
+        x = rng.standard_normal((n, 2, g))
+        u, v = L[0, 0] * x[:, 0], L[1, 0] * x[:, 0] + L[1, 1] * x[:, 1]
+        prod = (rb(u) * rb(v)).sum(-1) / g
+        err = prod.std() / math.sqrt(n)
+        assert abs(pair_moment(pair_target(f"radial_bounding(group_size={g})"), K11, K22, K12)[0] - prod.mean()) < 4 * err
+
+
+def test_log_ratio_bessel_against_mpmath_across_the_underflow():
+    import mpmath as mp
+
+    nu = 128.0
+    for t, m, s2 in [(16.0, 1.6, 0.99), (16.0, 0.01, 0.99), (1.0, 0.5, 0.99), (20.0, 20.0, 0.01), (0.3, 1e-3, 1.0)]:
+        kappa = t * m / s2
+        ref = float((nu - 1) * mp.log(mp.mpf(t) / m) + mp.log(mp.besseli(nu, kappa)) - kappa)
+        assert log_ratio_bessel(nu, np.array([t]), np.array([m]), np.array([s2]))[0] == pytest.approx(ref, rel=1e-12)
+    assert log_ratio_bessel(nu, np.array([1.0]), np.array([0.0]), np.array([1.0]))[0] == -math.inf

@@ -18,7 +18,9 @@ Mises–Fisher with concentration κ = tm/s², so E[v₁ | t] = t·I_ν(κ)/I_{�
     S₁₂ = sign(K₁₂) · E_{r ~ √K₁₁χ_g}[ρ(r) Φ(|a|r)] / g,
 
 an outer χ_g expectation (panels at ρ's breakpoints r = b and at r = b/|a|, where Φ bends)
-over an inner Gaussian expectation in t ~ N(m, s²) (|t − m| ≤ 12s, panels at 0 and at the breakpoints),
+over an inner Gaussian expectation in t ~ N(m, s²) (from m − 12s to 12s past the bulk of ‖v‖ at
+√(m² + g·s²), panels at 0, at the breakpoints and around that bulk; (t/m)^{ν−1}·Iν_e is formed in
+logs, `log_ratio_bessel`, since at g = 256 each factor alone leaves float64),
 both by the project's adaptive quadrature (actlab.theory.quadrature), each floored by the
 pair's scale √(E ρ(r₁)² E ρ(r₂)²) (the Cauchy–Schwarz bound of |g·S₁₂|): the inner values
 carry ~1e-14 relative noise, which a purely relative outer rule could bisect forever.
@@ -41,11 +43,12 @@ from scipy.special import ive
 
 from ..activations import get_activation
 from ..errors import ActlabError
-from .quadrature import DTYPE, chi_expectation, integrate, normal_log_weight
+from .quadrature import DTYPE, chi_expectation, integrate
 from .target import Group, Target, as_target
 from .vector import WholeVector, whole_vector_target
 
 SLOPE_STEP = 1e-4  # relative step of the central difference for ∂S/∂K₁₂
+BESSEL_TINY = 1e-280  # below it e^{−κ}I_ν(κ) is summed as a series in logs (it nears float64's underflow)
 CHUNK = 4096       # outer nodes per batch of inner integrals
 # The inner integral in x = (t − m)/s: |x| ≤ 12 (the mass beyond is e^{−72}/√(2π) ≈ 1e-32), panel edges
 # sparser than the general rule's (the inner integrand is smooth between its cuts at t = 0 and the radii)
@@ -103,17 +106,20 @@ def _general(target: Group, K11: np.ndarray, K22: np.ndarray, a: np.ndarray, s: 
             rc, pc = r[lo:lo + CHUNK], p[lo:lo + CHUNK]
             m, sd = at[pc] * rc, st[pc]
 
-            def inner(t: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+            def inner(x: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+                # the Gaussian weight e^{−x²/2} joins the exponent: at large g the Bessel term alone overflows
                 mj, sj = m[j], sd[j]
-                kappa = (t.clamp_min(0) * mj / (sj * sj)).numpy()
-                bessel = torch.as_tensor(scaled_bessel(nu, kappa), dtype=DTYPE)
-                ratio = (t.clamp_min(0) / mj) ** (nu - 1)
-                value = rho(t.clamp_min(0)) * (t / (sj * sj)) * ratio * bessel
-                return torch.where(t > 0, value, torch.zeros((), dtype=DTYPE)) * math.sqrt(2 * math.pi) * sj
+                t = mj + sj * x
+                tp = t.clamp_min(0)
+                log_term = log_ratio_bessel(nu, tp.numpy(), mj.numpy(), (sj * sj).numpy()) - 0.5 * (x * x).numpy()
+                value = rho(tp) * (t / sj) * torch.as_tensor(np.exp(log_term), dtype=DTYPE)
+                return torch.where(t > 0, value, torch.zeros((), dtype=DTYPE))
 
             kinks = torch.stack([(torch.full_like(m, c) - m) / sd for c in cuts], 1)
-            phi = integrate(lambda x, j: inner(m[j] + sd[j] * x, j), normal_log_weight,
-                            torch.cat([INNER_EDGES.expand(len(m), -1), kinks], 1), -INNER_EDGE, INNER_EDGE,
+            # ‖v‖ concentrates at √(m² + g·s²), (√(m² + g·s²) − m)/s standard units above m: past 12 at g ≳ 150
+            bulk = (torch.sqrt(m * m + g * sd * sd) - m) / sd
+            edges = torch.cat([INNER_EDGES.expand(len(m), -1), bulk[:, None] + INNER_EDGES, kinks], 1)
+            phi = integrate(inner, _unit_log_weight, edges, -INNER_EDGE, float(bulk.max()) + INNER_EDGE,
                             inner_scale[pc])
             parts.append(rho(rc) * phi)
         return torch.cat(parts)
@@ -122,6 +128,10 @@ def _general(target: Group, K11: np.ndarray, K22: np.ndarray, a: np.ndarray, s: 
     with torch.no_grad():
         return chi_expectation(outer, g, torch.as_tensor(np.sqrt(K11), dtype=DTYPE), radii, r_edges=edges,
                                floor=scale).numpy()
+
+
+def _unit_log_weight(x: torch.Tensor) -> torch.Tensor:
+    return torch.zeros_like(x)
 
 
 def scaled_bessel(nu: float, x: np.ndarray) -> np.ndarray:
@@ -135,6 +145,44 @@ def scaled_bessel(nu: float, x: np.ndarray) -> np.ndarray:
         xb, mu = x[big], 4 * nu * nu
         out[big] = (1 - (mu - 1) / (8 * xb) + (mu - 1) * (mu - 9) / (2 * (8 * xb) ** 2)) / np.sqrt(2 * np.pi * xb)
     return out
+
+
+def log_ratio_bessel(nu: float, t: np.ndarray, m: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """log[(t/m)^{ν−1} e^{−κ} I_ν(κ)], κ = tm/s², for t, m >= 0, in float64 at any group size.
+
+    Where e^{−κ}I_ν(κ) is a normal float (> 1e-280) it is `scaled_bessel`; below, the power
+    series I_ν(κ) = (κ/2)^ν Σ_k (κ²/4)^k / (k! Γ(ν+k+1)) is summed in logs, with the powers of
+    t and m combined before they are formed:
+        (2ν−1) ln t + ln m − ν ln(2s²) − κ + ln Σ_k (κ²/4)^k / (k! Γ(ν+k+1)).
+    At g = 256 (ν = 128) the two factors alone overflow and underflow float64; their product
+    does not. m = 0 or t = 0 gives −inf (the term is 0)."""
+    t, m, s2 = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, m, s2)))
+    kappa = t * m / s2
+    out = np.full(t.shape, -np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        direct = scaled_bessel(nu, kappa)
+        normal = (direct > BESSEL_TINY) & (t > 0) & (m > 0)
+        out[normal] = (nu - 1) * (np.log(t[normal]) - np.log(m[normal])) + np.log(direct[normal])
+        tiny = ~normal & (t > 0) & (m > 0)
+        if tiny.any():
+            k, tk, mk, sk = kappa[tiny], t[tiny], m[tiny], s2[tiny]
+            out[tiny] = ((2 * nu - 1) * np.log(tk) + np.log(mk) - nu * np.log(2 * sk) - k
+                         + _log_bessel_series(nu, k))
+    return out
+
+
+def _log_bessel_series(nu: float, kappa: np.ndarray) -> np.ndarray:
+    """ln Σ_k (κ²/4)^k / (k! Γ(ν+k+1)), summed in logs until the terms fall below 1e-17 of the sum."""
+    log_q = 2 * np.log(kappa) - math.log(4.0)
+    term = np.full(kappa.shape, -math.lgamma(nu + 1))   # k = 0
+    total = term.copy()
+    k = 0
+    while True:
+        k += 1
+        term = term + log_q - math.log(k) - math.log(nu + k)
+        total = np.logaddexp(total, term)
+        if np.all((term - total < -40) & (log_q - math.log(k + 1) - math.log(nu + k + 1) < 0)):
+            return total
 
 
 def pair_slope(target: Group, K11, K22, K12) -> np.ndarray:
