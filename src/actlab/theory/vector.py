@@ -1,9 +1,9 @@
 """Whole-vector group activations at width n (Radial Bounding with group_size=None): the
 two-input kernel and the depth scales, at leading order in 1/n (the project's derivation).
 
-Why not the exact isotropic reduction (actlab.theory.isotropic) with g = n: its nested integral
-overflows float64 at g ~ 256, and at g = n the law of ‖z‖ is so concentrated that the leading
-order, with the corrections below in closed form, says more.
+Why not the exact isotropic reduction (actlab.theory.isotropic) with g = n: it costs a nested
+integral (1–2 CPU-s) per kernel entry, and at g = n the law of ‖z‖ is so concentrated that the
+leading order, with the corrections below in closed form, says more (depth scales in closed form).
 
 Parameterisation: a width-n layer z = W h + b with W ~ N(0, C_W/n), b ~ N(0, C_b) (actlab's
 `gaussian(c_w, c_b)` and `critical` inits). Given the previous layer, the preactivations of two
