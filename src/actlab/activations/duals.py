@@ -12,46 +12,52 @@ to (E σ(z₁)σ(z₂), E σ'(z₁)σ'(z₂)); arrays broadcast. With cos θ = c
       E σσ   = (2/π)·arcsin(2c/√((1 + 2q₁)(1 + 2q₂)))
       E σ'σ' = (4/π)/√((1 + 2q₁)(1 + 2q₂) − 4c²)       (σ' = (2/√π)e^{−z²})
 
-Each is checked against the theory engine's adaptive quadrature by a test.
+The formulas are compiled (numba) in duals_compiled.py, one scalar function each; a
+`ClosedFormDual` evaluates one elementwise (`dual(q1, q2, c)`) or, for a whole
+covariance, on its upper triangle only (`dual.gram(K)`). Each is checked against the
+theory engine's adaptive quadrature by a test.
 """
 from __future__ import annotations
 
-import math
-from typing import Callable
+from typing import Optional
 
 import numpy as np
 
-Dual = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+AB_RELU, ERF = 0, 1  # the kinds of closed form (duals_compiled's formulas)
 
 
-def _cosine(q1: np.ndarray, q2: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """√(q₁q₂) and cos θ = c/√(q₁q₂) in [−1, 1] (0 where q₁q₂ = 0)."""
-    norm = np.sqrt(q1 * q2)
-    cos = np.divide(c, norm, out=np.zeros(np.broadcast(norm, c).shape), where=norm > 0)
-    return norm, np.clip(cos, -1.0, 1.0, out=cos)
+class ClosedFormDual:
+    """A dual (q₁, q₂, c) ↦ (E σ(z₁)σ(z₂), E σ'(z₁)σ'(z₂)) given by a compiled formula:
+    `kind` names it (AB_RELU: params (a₊² + a₋², 2a₊a₋); ERF: none)."""
+
+    def __init__(self, kind: int, params: tuple[float, float] = (0.0, 0.0)) -> None:
+        self.kind, self.params = kind, np.array(params, dtype=np.float64)
+
+    def __call__(self, q1, q2, c) -> tuple[np.ndarray, np.ndarray]:
+        """The moments elementwise over the broadcast arrays q1, q2, c."""
+        from . import duals_compiled  # numba: loaded on first use, not with actlab
+
+        q1, q2, c = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (q1, q2, c)))
+        value, slope = np.empty(q1.shape), np.empty(q1.shape)
+        duals_compiled.elementwise(self.kind, self.params, q1.ravel(), q2.ravel(), c.ravel(),
+                                   value.reshape(-1), slope.reshape(-1))
+        return value, slope
+
+    def gram(self, K: np.ndarray, slopes: bool = True) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """(S, D) with S_ij, D_ij the moments at (K_ii, K_jj, K_ij), for a symmetric N×N K:
+        each pair is evaluated once, from the upper triangle of K (D is None when slopes=False)."""
+        from . import duals_compiled  # numba: loaded on first use, not with actlab
+
+        K = np.ascontiguousarray(K, dtype=np.float64)
+        S = np.empty(K.shape)
+        D = np.empty(K.shape if slopes else (0, 0))
+        duals_compiled.symmetric(self.kind, self.params, K, S, D, slopes)
+        return S, (D if slopes else None)
 
 
-def ab_relu_dual(a_neg: float, a_pos: float) -> Dual:
+def ab_relu_dual(a_neg: float, a_pos: float) -> ClosedFormDual:
     """The dual of a₊·max(z, 0) + a₋·min(z, 0)."""
-    even, cross = a_pos ** 2 + a_neg ** 2, 2 * a_pos * a_neg
-
-    def dual(q1, q2, c):
-        norm, cos = _cosine(np.asarray(q1, float), np.asarray(q2, float), np.asarray(c, float))
-        theta = np.arccos(cos)
-        sin = np.sqrt((1 - cos) * (1 + cos))  # = sin θ, without two more transcendental passes
-        value = even * (sin + (math.pi - theta) * cos)
-        slope = even * (math.pi - theta)
-        if cross:
-            value -= cross * (sin - theta * cos)
-            slope += cross * theta
-        return norm / (2 * math.pi) * value, slope / (2 * math.pi)
-
-    return dual
+    return ClosedFormDual(AB_RELU, (a_pos ** 2 + a_neg ** 2, 2 * a_pos * a_neg))
 
 
-def erf_dual(q1, q2, c) -> tuple[np.ndarray, np.ndarray]:
-    """The dual of erf(z)."""
-    q1, q2, c = (np.asarray(v, float) for v in (q1, q2, c))
-    prod = (1 + 2 * q1) * (1 + 2 * q2)
-    value = 2 / math.pi * np.arcsin(np.clip(2 * c / np.sqrt(prod), -1.0, 1.0))
-    return value, 4 / math.pi / np.sqrt(np.maximum(prod - 4 * c * c, 1.0))
+erf_dual = ClosedFormDual(ERF)  # the dual of erf(z)

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ..errors import ActlabError
-from .dual import TOL, CoefficientCache, pair_moments
+from .dual import TOL, CoefficientCache, one_blas_thread, pair_moments
 from .kernels import OVERFLOW, check_depth, check_weights
 from .target import Elementwise, as_target
 
@@ -53,8 +53,15 @@ def dense(C_b: float, C_W: float, parameterization: str = "ntk") -> LayerMap:
     lam_b, lam_W = (C_b, C_W) if parameterization == "ntk" else (1.0, 1.0)
 
     def apply(k: Kernels) -> Kernels:
-        ntk = None if k.ntk is None else lam_b + lam_W * k.nngp + C_W * k.ntk
-        return Kernels(C_b + C_W * k.nngp, ntk)
+        # new arrays updated in place: the incoming state may be kept (layers=True)
+        nngp = C_W * k.nngp
+        nngp += C_b
+        ntk = None
+        if k.ntk is not None:
+            ntk = C_W * k.ntk
+            ntk += lam_W * k.nngp
+            ntk += lam_b
+        return Kernels(nngp, ntk)
 
     return apply
 
@@ -69,7 +76,7 @@ def nonlinearity(act, tol: float = TOL) -> LayerMap:
     cache = CoefficientCache()  # the Hermite coefficients, shared by the layers this map is applied at
 
     def apply(k: Kernels) -> Kernels:
-        if not np.all(np.isfinite(k.nngp)) or np.abs(k.nngp).max() > OVERFLOW:
+        if not (k.nngp.max() <= OVERFLOW and k.nngp.min() >= -OVERFLOW):  # NaN fails both
             raise ActlabError("the kernel has diverged (past 1e250): the network's signal explodes at this init")
         S, D = pair_moments(target, k.nngp, slopes=k.ntk is not None, tol=tol, cache=cache)
         return Kernels(S, None if k.ntk is None else D * k.ntk)
@@ -98,7 +105,8 @@ def input_kernels(X=None, K1=None, C_b: float = 0.0, C_W: float = 1.0, parameter
         x = X.detach().double().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X, dtype=np.float64)
         if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1 or not np.all(np.isfinite(x)):
             raise ActlabError(f"X must be a finite (N, n₀) array of inputs, got shape {x.shape}")
-        gram = x @ x.T / x.shape[1]
+        with one_blas_thread():
+            gram = x @ x.T / x.shape[1]
         return Kernels(gram, np.zeros_like(gram) if ntk else None), False
     K = K1.detach().double().cpu().numpy() if isinstance(K1, torch.Tensor) else np.asarray(K1, dtype=np.float64)
     if K.ndim != 2 or K.shape[0] != K.shape[1] or not np.all(np.isfinite(K)):

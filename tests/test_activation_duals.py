@@ -1,0 +1,102 @@
+"""The compiled closed-form duals: the symmetric N×N path (`gram`) equals the elementwise
+(broadcasting) path exactly, and both equal the docstring formulas written here
+independently, on random covariances with degenerate rows (zero variance, inputs exactly
+collinear and anti-collinear)."""
+import numpy as np
+import pytest
+
+from actlab.activations.duals import ab_relu_dual, erf_dual
+from actlab.theory.stax import nngp, ntk
+
+
+def ab_relu_reference(a_neg, a_pos):
+    """E σσ = √(q₁q₂)/(2π)·[(a₊² + a₋²)(sin θ + (π − θ)cos θ) − 2a₊a₋(sin θ − θ cos θ)],
+    E σ'σ' = [(a₊² + a₋²)(π − θ) + 2a₊a₋θ]/(2π), cos θ = c/√(q₁q₂) (0 where q₁q₂ = 0)."""
+    def dual(q1, q2, c):
+        norm = np.sqrt(q1 * q2)
+        safe = np.where(norm > 0, norm, 1.0)
+        theta = np.arccos(np.where(norm > 0, np.clip(c / safe, -1, 1), 0.0))
+        sin, cos = np.sin(theta), np.cos(theta)
+        even, cross = a_pos ** 2 + a_neg ** 2, 2 * a_pos * a_neg
+        value = norm / (2 * np.pi) * (even * (sin + (np.pi - theta) * cos) - cross * (sin - theta * cos))
+        return value, (even * (np.pi - theta) + cross * theta) / (2 * np.pi)
+    return dual
+
+
+def erf_reference(q1, q2, c):
+    """E σσ = (2/π)arcsin(2c/√((1 + 2q₁)(1 + 2q₂))), E σ'σ' = (4/π)/√((1 + 2q₁)(1 + 2q₂) − 4c²)."""
+    a, b = 1 + 2 * q1, 1 + 2 * q2
+    return 2 / np.pi * np.arcsin(np.clip(2 * c / np.sqrt(a * b), -1, 1)), 4 / np.pi / np.sqrt(a * b - 4 * c * c)
+
+
+DUALS = {
+    "relu": (ab_relu_dual(0.0, 1.0), ab_relu_reference(0.0, 1.0)),
+    "leaky_relu(0.2)": (ab_relu_dual(0.2, 1.0), ab_relu_reference(0.2, 1.0)),
+    "a- = -0.7, a+ = 0.3": (ab_relu_dual(-0.7, 0.3), ab_relu_reference(-0.7, 0.3)),
+    "identity": (ab_relu_dual(1.0, 1.0), ab_relu_reference(1.0, 1.0)),
+    "erf": (erf_dual, erf_reference),
+}
+
+
+def degenerate_covariance(seed: int, n: int = 40) -> np.ndarray:
+    """XXᵀ/n₀ of random inputs at scales 1e-3…1e2, with input 0 zero (q = 0), input 2 = input 1
+    (cos θ = 1) and input 3 = −2.5 × input 1 (cos θ = −1), those entries set exactly."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 8)) * 10.0 ** rng.uniform(-1.5, 1, size=(n, 1))
+    X[0] = 0.0
+    K = X @ X.T / 8
+    K = 0.5 * (K + K.T)
+    for j, f in ((2, 1.0), (3, -2.5)):  # z_j = f·z_1: the row and column of j are f times those of 1
+        K[j, :] = K[:, j] = f * K[1, :]
+        K[j, j] = f * f * K[1, 1]
+    return K
+
+
+@pytest.mark.parametrize("name", list(DUALS))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_symmetric_path_equals_elementwise_path_and_the_formulas(name, seed):
+    dual, reference = DUALS[name]
+    K = degenerate_covariance(seed)
+    d = np.diag(K)
+    S, D = dual.gram(K)
+    S_el, D_el = dual(d[:, None], d[None, :], K)
+    np.testing.assert_array_equal(S, S_el)  # one compiled formula behind both
+    np.testing.assert_array_equal(D, D_el)
+    np.testing.assert_array_equal(S, S.T)
+    S_only, none = dual.gram(K, slopes=False)
+    assert none is None
+    np.testing.assert_array_equal(S_only, S)
+    S_ref, D_ref = reference(d[:, None], d[None, :], K)
+    scale = np.sqrt(np.outer(np.diag(S_ref), np.diag(S_ref)))
+    assert np.all(np.abs(S - S_ref) <= 1e-14 * scale + 1e-300), np.max(np.abs(S - S_ref) / (scale + 1e-300))
+    assert np.all(np.abs(D - D_ref) <= 1e-14 * np.abs(D_ref)), np.max(np.abs(D - D_ref) / np.abs(D_ref))
+
+
+def test_degenerate_entries_take_their_limits():
+    K = degenerate_covariance(0)
+    S, D = ab_relu_dual(0.0, 1.0).gram(K)
+    assert np.all(S[0] == 0.0) and np.all(D[0, 1:] == 0.25)      # q = 0: cos θ = 0, E σ'σ' = 1/4
+    assert S[1, 2] == pytest.approx(K[1, 1] / 2, rel=1e-15)      # collinear: E relu(z)² = q/2
+    assert S[1, 3] == 0.0 and D[1, 3] == 0.0                     # anti-collinear: never both positive
+    S_id, D_id = ab_relu_dual(1.0, 1.0).gram(K)
+    np.testing.assert_allclose(S_id, K, rtol=1e-13, atol=1e-13 * K.max())  # identity: E z₁z₂ = c
+    np.testing.assert_allclose(D_id, 1.0, rtol=1e-15)
+
+
+def test_elementwise_path_broadcasts():
+    value, slope = erf_dual(np.array([[0.5], [1.0]]), np.array([0.5, 2.0, 3.0]), 0.1)
+    assert value.shape == slope.shape == (2, 3)
+    ref = erf_reference(np.array([[0.5], [1.0]]), np.array([0.5, 2.0, 3.0]), 0.1)
+    np.testing.assert_allclose(value, ref[0], rtol=1e-15)
+    v, s = ab_relu_dual(0.0, 1.0)(1.0, 1.0, 1.0)
+    assert v.shape == () and float(v) == pytest.approx(0.5, rel=1e-15) and float(s) == pytest.approx(0.5, rel=1e-15)
+
+
+@pytest.mark.parametrize("act", ["relu", "erf"])
+def test_layers_kept_are_not_overwritten_by_later_layers(act):
+    """The dense layer updates new arrays in place: every kept layer equals its own run."""
+    X = np.random.default_rng(3).normal(size=(5, 4))
+    Ks, Ts = nngp(act, X, 0.1, 1.5, 4, layers=True), ntk(act, X, 0.1, 1.5, 4, layers=True)
+    for depth in (1, 2, 4):
+        np.testing.assert_array_equal(Ks[depth - 1], nngp(act, X, 0.1, 1.5, depth))
+        np.testing.assert_array_equal(Ts[depth - 1], ntk(act, X, 0.1, 1.5, depth))
