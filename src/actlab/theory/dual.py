@@ -6,7 +6,8 @@ which the NNGP and NTK recursions need at every layer (actlab.theory.stax).
 Three methods, the first that applies:
 
 1. closed form, where the activation declares one (`info.dual`: ReLU family,
-   identity, erf; see actlab.activations.duals);
+   identity, erf; see actlab.activations.duals), compiled and evaluated on the upper
+   triangle of K only;
 2. the Hermite (dual-activation) expansion (Daniely et al. 2016, Mehler's formula):
    with s_i = √K_ii, ρ_ij = K_ij/(s_i s_j) and the normalised Hermite polynomials h_n,
 
@@ -35,9 +36,9 @@ Three methods, the first that applies:
 
 Accuracy: within 1e-8 of √(S_ii S_jj) against the adaptive reference (tests; measured
 ~1e-15 for tanh, GELU, Zorro, ~1e-13 for MRePU); the Hermite truncation is bounded by
-`tol` of that scale, the fixed rule and the interpolation add ~1e-13. Cost: smooth σ
-and closed forms, a few milliseconds per layer for N = 256 (tol = 1e-13 costs about
-what 1e-9 does: the series of smooth σ converge fast); kinked σ without a closed form (Zorro, MRePU) is
+`tol` of that scale, the fixed rule and the interpolation add ~1e-13. Cost per layer for
+N = 256: closed forms ~1 ms; smooth σ a few milliseconds (tol = 1e-13 costs about what
+1e-9 does: the series of smooth σ converge fast); kinked σ without a closed form (Zorro, MRePU) is
 as fast while |ρ| stays below ~0.95, and pays ~1 s per pair beyond (their Hermite
 tails decay as a power: Zorro's ⟨σ'σ'⟩ tail after 256 terms is still ~1e-5), which
 a looser `tol` trades for accuracy.
