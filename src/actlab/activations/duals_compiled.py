@@ -46,6 +46,7 @@ def erf_pair(q1: float, q2: float, c: float) -> tuple[float, float]:
 
 @numba.njit(cache=True)
 def _pair(kind: int, params: np.ndarray, q1: float, q2: float, c: float) -> tuple[float, float]:
+    """The dual named by `kind` (duals.AB_RELU, duals.ERF) at one (q₁, q₂, c)."""
     if kind == ERF:
         return erf_pair(q1, q2, c)
     return ab_relu_pair(q1, q2, c, params[0], params[1])

@@ -58,9 +58,9 @@ def dense(C_b: float, C_W: float, parameterization: str = "ntk") -> LayerMap:
         nngp += C_b
         ntk = None
         if k.ntk is not None:
-            ntk = C_W * k.ntk
-            ntk += lam_W * k.nngp
+            ntk = lam_W * k.nngp
             ntk += lam_b
+            ntk += C_W * k.ntk
         return Kernels(nngp, ntk)
 
     return apply
