@@ -152,24 +152,23 @@ def _scan_claims(df: pd.DataFrame, theory: dict) -> list:
     return rows
 
 
-def _per_seed(rob: pd.DataFrame, metric: str, **where) -> dict:
+def _setting(rob: pd.DataFrame, **where) -> pd.DataFrame:
     rows = rob
     for k, v in where.items():
         rows = rows[rows[k] == v]
+    return rows
+
+
+def _per_seed(rows: pd.DataFrame, metric: str) -> dict:
     return {int(s): float(v) for s, v in zip(rows["seed"], rows[metric]) if v == v and math.isfinite(v)}
 
 
-def _solved(rob: pd.DataFrame, **where) -> float:
-    rows = rob
-    for k, v in where.items():
-        rows = rows[rows[k] == v]
-    return float(rows["solved"].mean()) if len(rows) else math.nan
-
-
 def _compare(at: pd.DataFrame, metric: str, a_where: dict, b_where: dict) -> tuple:
-    """(verdict, text) of "A's metric > B's", or ("not measured", why) when a solver solved too few instances."""
-    a, b = _per_seed(at, metric, **a_where), _per_seed(at, metric, **b_where)
-    solved = (_solved(at, **a_where), _solved(at, **b_where))
+    """(verdict, A's per-seed values, B's, the cell's text) of "A's metric > B's"; the verdict is "not
+    measured" (with the solved fractions as the text) when a solver solved too few instances."""
+    settings = (_setting(at, **a_where), _setting(at, **b_where))
+    a, b = (_per_seed(rows, metric) for rows in settings)
+    solved = tuple(float(rows["solved"].mean()) if len(rows) else math.nan for rows in settings)
     if not all(f >= MIN_SOLVED for f in solved):
         return "not measured", a, b, (f"solved {solved[0]:.0%} vs {solved[1]:.0%} of the instances: below "
                                       f"{MIN_SOLVED:.0%} the solutions measured are the easiest instances', "
