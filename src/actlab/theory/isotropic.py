@@ -50,8 +50,9 @@ from .vector import WholeVector, whole_vector_target
 SLOPE_STEP = 1e-4  # relative step of the central difference for ∂S/∂K₁₂
 BESSEL_TINY = 1e-280  # below it e^{−κ}I_ν(κ) is summed as a series in logs (it nears float64's underflow)
 CHUNK = 4096       # outer nodes per batch of inner integrals
-# The inner integral in x = (t − m)/s: |x| ≤ 12 (the mass beyond is e^{−72}/√(2π) ≈ 1e-32), panel edges
-# sparser than the general rule's (the inner integrand is smooth between its cuts at t = 0 and the radii)
+# The inner integral in x = (t − m)/s: from −12 to 12 past the bulk of ‖v‖ (the mass beyond is ≈ 1e-32),
+# panel edges around 0 and around that bulk, sparser than the general rule's (the inner integrand is smooth
+# between its cuts at t = 0 and the radii)
 INNER_EDGE = 12.0
 INNER_EDGES = torch.tensor([-8.0, -5.0, -3.0, -1.5, 0.0, 1.5, 3.0, 5.0, 8.0], dtype=DTYPE)
 
