@@ -135,3 +135,55 @@ def test_log_ratio_bessel_against_mpmath_across_the_underflow():
         ref = float((nu - 1) * mp.log(mp.mpf(t) / m) + mp.log(mp.besseli(nu, kappa)) - kappa)
         assert log_ratio_bessel(nu, np.array([t]), np.array([m]), np.array([s2]))[0] == pytest.approx(ref, rel=1e-12)
     assert log_ratio_bessel(nu, np.array([1.0]), np.array([0.0]), np.array([1.0]))[0] == -math.inf
+
+
+C_MAP_RHO = np.array([0.0, 1e-12, -1e-12, 0.5, -0.5, 1 - 1e-9, -(1 - 1e-9)])
+
+
+@pytest.mark.parametrize("g", [2, 4])
+def test_fixed_rule_matches_the_adaptive_reference(g):
+    """The fast path (fixed tensor-product rule) against the adaptive reference: the c-map at
+    ρ = 0, ±1e-12, ±0.5, ±(1 − 1e-9), and unequal variances from a small to a saturated kernel."""
+    target = pair_target(f"radial_bounding(group_size={g})")
+    q = 0.9 / g
+    K11 = np.concatenate([np.full(7, q), [2 * q, 0.01, 30.0]])
+    K22 = np.concatenate([np.full(7, q), [0.5 * q, 3.0, 30.0]])
+    K12 = np.concatenate([q * C_MAP_RHO, [0.7 * q, 0.1, 29.0]])
+    fixed = pair_moment(target, K11, K22, K12)
+    reference = pair_moment(target, K11, K22, K12, method="adaptive")
+    assert fixed[0] == 0.0 and fixed[1] == -fixed[2] and fixed[3] == -fixed[4]
+    assert fixed == pytest.approx(reference, rel=1e-12, abs=0)
+    with pytest.raises(ActlabError, match="method"):
+        pair_moment(target, q, q, 0.5 * q, method="quick")
+
+
+@pytest.mark.parametrize("method", ["fixed", "adaptive"])
+def test_near_the_diagonal_the_kernel_falls_with_the_one_input_slope(method):
+    """S(1) − S(1 − d) = q·D(1)·d (1 − O(√d)), D(1) = χ⊥/C_W from the 1-D moments: within d = 1e-7
+    of the diagonal Φ(a·r) turns within ~s/a ≈ 1e-4 of its kink, which the adaptive rule's panels
+    missed before they got edges there (it then gave about half the drop)."""
+    target = pair_target(RB)
+    q = 0.45
+    S1, D1 = second_moment(RB, q), susceptibilities(RB, q, 1.0)[1]
+    for d in (1e-5, 1e-7, 1e-9):
+        drop = S1 - pair_moment(target, q, q, q * (1 - d), method=method)[0]
+        assert drop / (q * D1 * d) == pytest.approx(1.0, abs=0.2 * math.sqrt(d))
+
+
+@pytest.mark.parametrize("name, C_b, C_W", [(RB, 0.0, 1.5), (RB, 0.05, 3.0), (RB, 0.05, 1.3),
+                                            ("radial_bounding(group_size=4)", 0.05, 3.0)])
+def test_chaotic_depth_scales_against_the_adaptive_reference(name, C_b, C_W):
+    """c* and χ_c of the fast path against the reference map: one Newton step of the adaptive
+    h(c) = (C_b + C_W S(c))/q − c from c* moves it by < 1e-9·c*, and χ_c, ξ_c agree to 1e-9
+    (chaotic at C_b = 0 with c* = 0, chaotic, near-critical with χ₁ = 1.015, groups of 4)."""
+    d = depth_scales(name, C_b, C_W)
+    target, q, c = pair_target(name), d.q_star, d.c_star
+    assert d.phase == "chaotic" and (c == 0.0) == (C_b == 0.0)
+    assert (C_b + C_W * pair_moment(target, q, q, q * c)[0]) / q - c == pytest.approx(0.0, abs=1e-14)
+    h = (C_b + C_W * pair_moment(target, q, q, q * c, method="adaptive")[0]) / q - c
+    chi_c = C_W * pair_slope(target, q, q, q * c, method="adaptive")[0]
+    assert abs(h / (1 - chi_c)) <= 1e-9 * c
+    assert d.chi_c == pytest.approx(chi_c, rel=1e-9)
+    assert d.xi_c == pytest.approx(-1 / math.log(chi_c), rel=1e-9)
+    assert d.q_star == pytest.approx(C_b + C_W * second_moment(name, q), rel=1e-14)
+    assert d.chi_1 == pytest.approx(susceptibilities(name, q, C_W)[1], rel=1e-14)

@@ -42,10 +42,7 @@ from .vector import WholeVector
 
 Q_GRID = np.logspace(-10, 10, 201)   # where the q map is scanned for a bracket of q*
 C_GRID = 1 - 2 * np.logspace(-9, 0, 181)  # correlations scanned (descending from 1) for a bracket of c*
-# Group activations: each point is a nested 2-D integral (~1e-12 from the 1-D ⟨f²⟩ at c = 1), so a
-# coarser scan that starts 2e-5 below 1, where h(c) is resolved for χ₁ − 1 ≳ 1e-6, and c* to 1e-10
-C_GRID_GROUP = 1 - 2 * np.logspace(-5, 0, 21)
-C_TOL_GROUP = 1e-10
+SECANT_STEPS = 100                   # cap of the secant steps of a group activation's c* (~10 needed)
 CRITICAL = 1e-9                      # |χ₁ − 1| below this is the critical line
 PHASES = ("ordered", "chaotic", "critical", "unbounded")
 TRAINABLE = 6.0                      # Schoenholz et al. 2017: trainable while depth ≲ 6ξ_c
@@ -184,16 +181,52 @@ def _series(target: Target, q: np.ndarray, c: np.ndarray, which: int) -> np.ndar
 
 def _correlation_fixed_points(target: Target, C_b: np.ndarray, C_W: np.ndarray, q: np.ndarray) -> np.ndarray:
     """c* < 1 of the correlation map at q* for chaotic points (q* > 0 finite)."""
-    scan = C_GRID_GROUP if isinstance(target, Group) else C_GRID
-    grid = np.broadcast_to(scan, (len(q), len(scan)))
+    if isinstance(target, Group):
+        return _group_correlation_fixed_points(target, C_b, C_W, q)
+    grid = np.broadcast_to(C_GRID, (len(q), len(C_GRID)))
     h = (C_b[:, None] + C_W[:, None] * _series(target, q, grid, 0)) / q[:, None] - grid
     lo, hi = np.empty(len(q)), np.empty(len(q))
     for p in range(len(q)):
         k = np.nonzero(h[p] >= 0)[0]
-        k = k[0] if len(k) else len(scan) - 1
-        lo[p], hi[p] = scan[k], scan[k - 1] if k > 0 else 1.0
-    return _illinois(lambda c, i: (C_b[i] + C_W[i] * _series(target, q[i], c[:, None], 0)[:, 0]) / q[i] - c, lo, hi,
-                     rtol=C_TOL_GROUP if isinstance(target, Group) else 4e-16)
+        k = k[0] if len(k) else len(C_GRID) - 1
+        lo[p], hi[p] = C_GRID[k], C_GRID[k - 1] if k > 0 else 1.0
+    return _illinois(lambda c, i: (C_b[i] + C_W[i] * _series(target, q[i], c[:, None], 0)[:, 0]) / q[i] - c, lo, hi)
+
+
+def _group_correlation_fixed_points(target: Group, C_b: np.ndarray, C_W: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """c* of a group activation at chaotic points, by the secant method from c = 0 (vectorised).
+
+    At equal variances S(c) = Σ_k w_k c^{2k+1} with w_k >= 0 (the Wiener-chaos expansion of the odd
+    f, on which the Ornstein–Uhlenbeck semigroup acts as c^{degree}), so h(c) = (C_b + C_W S(c))/q − c is
+    convex on [0, 1] with h(1) = 0 and h'(1) = χ₁ − 1 > 0: C_b = 0 gives c* = 0 (S(0) = 0), C_b > 0
+    one root in (0, 1) with h > 0 to its left. On a convex function the tangent and every secant through
+    two points left of the root cross zero left of it, so Newton's step from 0 (slope C_W D(0) − 1) and
+    then secant steps increase monotonically to c*, superlinearly, one S per step; they stop at
+    rounding (a step below 1e-15, or h <= 0)."""
+    c = np.zeros(len(q))
+    live = C_b > 0
+    if not live.any():
+        return c
+    Cb, Cw, qq = C_b[live], C_W[live], q[live]
+    h_of = lambda x, i: (Cb[i] + Cw[i] * _series(target, qq[i], x[:, None], 0)[:, 0]) / qq[i] - x  # noqa: E731
+    x0, h0 = np.zeros(len(qq)), Cb / qq
+    x1 = h0 / (1 - Cw * _series(target, qq, np.zeros((len(qq), 1)), 1)[:, 0])
+    x1 = np.minimum(x1, 1.0)
+    idx = np.arange(len(qq))
+    h1 = h_of(x1, idx)
+    todo = h1 > 0
+    for _ in range(SECANT_STEPS):
+        if not todo.any():
+            break
+        i = np.nonzero(todo)[0]
+        drop = h0[i] - h1[i]
+        step = np.where(drop > 0, h1[i] * (x1[i] - x0[i]) / np.where(drop > 0, drop, 1.0), 0.0)
+        x0[i], h0[i] = x1[i], h1[i]
+        x1[i] = np.minimum(x1[i] + step, 1.0)
+        h1[i] = h_of(x1[i], i)
+        todo[i] = (np.abs(step) > 1e-15) & (h1[i] > 0)
+    c[live] = x1
+    return c
 
 
 def scales_grid(act, C_b, C_W, q0=1.0, width: Optional[int] = None) -> dict:

@@ -59,6 +59,7 @@ CHUNK = 1 << 21  # nodes per integrand call: bounds memory in the nested 2-D cas
 # values have shape (N,) or (N, m) for m integrands computed together.
 Integrand = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LogWeight = Callable[[torch.Tensor], torch.Tensor]
+Bound = float | torch.Tensor  # an integration limit: one for all problems, or one per problem
 
 
 def normal_log_weight(x: torch.Tensor) -> torch.Tensor:
@@ -86,12 +87,7 @@ def integrate(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: floa
     Returns (P,) or (P, m) float64.
     """
     P = edges.shape[0]
-    e = torch.cat([torch.full((P, 1), lo, dtype=DTYPE), edges.to(DTYPE).clamp(lo, hi),
-                   torch.full((P, 1), hi, dtype=DTYPE)], dim=1).sort(dim=1).values
-    a, b = e[:, :-1].reshape(-1), e[:, 1:].reshape(-1)
-    pid = torch.arange(P).repeat_interleave(e.shape[1] - 1)
-    keep = b > a
-    a, b, pid = a[keep], b[keep], pid[keep]
+    a, b, pid = _cut(edges, lo, hi)
     coarse = None
     floor = torch.zeros(P, dtype=DTYPE) if floor is None else floor.to(DTYPE).reshape(P)
     for level in range(MAX_LEVEL + 1):
@@ -134,6 +130,27 @@ def integrate(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: floa
         warnings.warn(f"Gaussian quadrature did not converge (relative error estimate {worst:.1e}); "
                       "the integrand may be discontinuous or wildly oscillating", RuntimeWarning, stacklevel=3)
     return total
+
+
+def fixed_rule(F: Integrand, log_weight: LogWeight, edges: torch.Tensor, lo: Bound, hi: Bound) -> torch.Tensor:
+    """∫_lo^hi F(x, i) w(x) dx for problems i = 0..P−1 by one pass of 16-point Gauss–Legendre on the
+    panels that `edges` (P, M) cut [lo_i, hi_i] into: no error control, so the caller's edges must
+    resolve the integrand (smooth on each panel, a panel no wider than its features).
+    lo, hi: numbers or (P,) tensors. Returns (P,) or (P, m) float64."""
+    a, b, pid = _cut(edges, lo, hi)
+    vals = _panels(F, log_weight, a, b, pid)
+    return torch.zeros((edges.shape[0],) + tuple(vals.shape[1:]), dtype=DTYPE).index_add_(0, pid, vals)
+
+
+def _cut(edges: torch.Tensor, lo: Bound, hi: Bound) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The nonempty panels [a, b] and their problem ids that the sorted edges, clipped to [lo, hi], cut."""
+    P = edges.shape[0]
+    lo, hi = (torch.as_tensor(v, dtype=DTYPE).expand(P).reshape(P, 1) for v in (lo, hi))
+    e = torch.cat([lo, torch.minimum(torch.maximum(edges.to(DTYPE), lo), hi), hi], dim=1).sort(dim=1).values
+    a, b = e[:, :-1].reshape(-1), e[:, 1:].reshape(-1)
+    pid = torch.arange(P).repeat_interleave(e.shape[1] - 1)
+    keep = b > a
+    return a[keep], b[keep], pid[keep]
 
 
 def _panels(F: Integrand, log_weight: LogWeight, a: torch.Tensor, b: torch.Tensor, pid: torch.Tensor) -> torch.Tensor:

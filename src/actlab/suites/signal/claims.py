@@ -232,8 +232,6 @@ def heatmap(grid: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     from ...theory.depth import order_chaos_line
-    from ...theory.isotropic import pair_target
-    from ...theory.target import Group
 
     acts = list(dict.fromkeys(grid["act"]))
     fig, axes = plt.subplots(1, len(acts), figsize=(4.4 * len(acts), 3.9), squeeze=False, constrained_layout=True)
@@ -243,15 +241,10 @@ def heatmap(grid: pd.DataFrame, path: Path) -> None:
         mean = part.groupby(["depth", "C_W"])["acc"].mean().unstack()
         cws, depths = mean.columns.to_numpy(float), mean.index.to_numpy(float)
         mesh = ax.pcolormesh(_edges(cws), _edges(depths), mean.to_numpy(), vmin=0, vmax=1, cmap="viridis")
-        # a group activation's ξ_c is a nested 2-D integral per point (about a minute): its line joins the grid's C_W
-        try:
-            group = isinstance(pair_target(act), Group)
-        except ActlabError:  # no two-input kernel: xi_c says so below
-            group = False
-        fine = tuple(cws) if group else tuple(np.geomspace(cws.min() / 1.3, cws.max() * 1.3, 48))
+        fine = tuple(np.geomspace(cws.min() / 1.3, cws.max() * 1.3, 48))
         xi, _ = xi_c(act, C_b, fine)
         if xi is not None:
-            ax.plot(fine, K * np.asarray(xi), color="white", lw=2, marker="o" if group else None, label=f"{K:g}ξ_c")
+            ax.plot(fine, K * np.asarray(xi), color="white", lw=2, label=f"{K:g}ξ_c")
             try:
                 critical = float(order_chaos_line(act, [C_b])[0])
             except ActlabError:
