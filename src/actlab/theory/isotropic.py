@@ -32,15 +32,16 @@ missing the feature alike). Two rules (`method`):
   panels: the χ_g grid mode + (0, ±1.5, ±3, ±5, ±8, ±12), ρ's breakpoints, its scale r = ½, 1,
   2, 4, 8, and the graded edges above; inner: the same graded offsets around the bulk, and the
   cuts. On every panel the integrand is analytic and at most ~3 of its own widths across, which
-  16 nodes integrate to rounding; measured against the adaptive rule ≤ 2e-14 relative (g = 1…256,
-  |c| from 1e-12 to 1 − 1e-11, K from 1e-3 to 100; tests/test_theory_isotropic.py). About 200 ×
-  200 integrand points, no error estimate, ~8 CPU-ms per S₁₂ at g = 2 and ~25 at other g (the
-  Bessel term: scipy's `i1e` at ν = 1, `ive` otherwise). It assumes what the adaptive rule
+  16 nodes integrate to rounding; measured against the adaptive rule ≤ 1.1e-15 relative at
+  g = 1…16 and ≤ 2e-14 at g = 256 (|c| from 1e-12 to 1 − 1e-11, K from 1e-3/g to 100/g;
+  docs/theory.md, tests/test_theory_isotropic.py). About 200 × 200 integrand points, no error
+  estimate, ~6 CPU-ms per S₁₂ at g = 2 and ~14 at other g (the Bessel term: scipy's `i1e` at
+  ν = 1, `ive` otherwise). It assumes what the adaptive rule
   finds: a ρ that is smooth between its declared breakpoints on scales ≳ ½.
 - "adaptive" (the reference): the project's adaptive quadrature (actlab.theory.quadrature),
   nested, each level floored by the pair's scale √(E ρ(r₁)² E ρ(r₂)²) (the Cauchy–Schwarz
   bound of |g·S₁₂|): the inner values carry ~1e-14 relative noise, which a purely relative
-  outer rule could bisect forever. About 4·10⁵ integrand points, 0.3–3 CPU-s per S₁₂.
+  outer rule could bisect forever. About 4·10⁵ integrand points, 0.25–0.4 CPU-s per S₁₂.
 
 Degenerate cases: K₁₂ = 0 gives 0 (f is odd); s = 0 (|correlation| = 1 to rounding) gives
 sign(K₁₂)·E[ρ(r)ρ(|a|r)]/g, a 1-D integral.

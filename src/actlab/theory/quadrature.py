@@ -24,6 +24,10 @@ kink (a user's callable without metadata) is found by the bisection, which still
 reaches ~1e-13 (it costs ~20 more levels near each kink). An integral that has not
 converged after 60 levels gets a RuntimeWarning with its error estimate.
 
+`fixed_rule` is the same 16-point rule in one pass on the panels a caller gives, with no
+error estimate and no bisection: for integrands whose bends the caller knows (the fast path
+of the isotropic reduction, actlab.theory.isotropic).
+
 The domain |x| ≤ 37 drops mass e^{−684}: nothing representable for any integrand
 that grows slower than e^{x²/2 − 700}. A non-finite integrand where the weight is
 nonzero raises ActlabError (the expectation does not exist in float64).
