@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from actlab.errors import ActlabError
-from actlab.theory import depth_scales, kernel_map_pair, pair_trajectory, second_moment, susceptibilities
+from actlab.theory import (depth_scales, kernel_map_pair, order_chaos_line, pair_trajectory, second_moment,
+                           susceptibilities)
 from actlab.theory.finite_width import random_mlp
 from actlab.theory.isotropic import log_ratio_bessel, pair_moment, pair_slope, pair_target
 from actlab.theory.target import Group
@@ -187,3 +188,13 @@ def test_chaotic_depth_scales_against_the_adaptive_reference(name, C_b, C_W):
     assert d.xi_c == pytest.approx(-1 / math.log(chi_c), rel=1e-9)
     assert d.q_star == pytest.approx(C_b + C_W * second_moment(name, q), rel=1e-14)
     assert d.chi_1 == pytest.approx(susceptibilities(name, q, C_W)[1], rel=1e-14)
+
+
+def test_chaotic_point_next_to_the_critical_line():
+    """χ₁ = 1 + 4.7e-5: c* lies 1.8e-7 below 1, where RB's kink makes S(1) − S(c) = qD(1)ε − Bε^{3/2}
+    (ε = 1 − c), so h(c) = ε(1 − χ₁) + χ₁ε^{3/2}B/(qD(1)) and at its root χ_c = 1 − (χ₁ − 1)/2 to O(√ε).
+    The slope's step must shrink with ε (a fixed 1e-4 step gave ξ_c = 937 instead of ≈ 4.3·10⁴)."""
+    C_W = float(order_chaos_line(RB, [0.05])[0]) * (1 + 1e-4)
+    d = depth_scales(RB, 0.05, C_W)
+    assert d.phase == "chaotic" and 1e-7 < 1 - d.c_star < 1e-6
+    assert (1 - d.chi_c) / ((d.chi_1 - 1) / 2) == pytest.approx(1.0, abs=0.01)

@@ -42,7 +42,8 @@ from .vector import WholeVector
 
 Q_GRID = np.logspace(-10, 10, 201)   # where the q map is scanned for a bracket of q*
 C_GRID = 1 - 2 * np.logspace(-9, 0, 181)  # correlations scanned (descending from 1) for a bracket of c*
-SECANT_STEPS = 100                   # cap of the secant steps of a group activation's c* (~10 needed)
+SECANT_STEPS = 100                   # cap of the secant steps of a group activation's c* (6–18 needed)
+H_TOL = 1e-15                        # |h(c)| at which that search stops: rounding of its O(1) terms
 CRITICAL = 1e-9                      # |χ₁ − 1| below this is the critical line
 PHASES = ("ordered", "chaotic", "critical", "unbounded")
 TRAINABLE = 6.0                      # Schoenholz et al. 2017: trainable while depth ≲ 6ξ_c
@@ -201,8 +202,9 @@ def _group_correlation_fixed_points(target: Group, C_b: np.ndarray, C_W: np.ndar
     convex on [0, 1] with h(1) = 0 and h'(1) = χ₁ − 1 > 0: C_b = 0 gives c* = 0 (S(0) = 0), C_b > 0
     one root in (0, 1) with h > 0 to its left. On a convex function the tangent and every secant through
     two points left of the root cross zero left of it, so Newton's step from 0 (slope C_W D(0) − 1) and
-    then secant steps increase monotonically to c*, superlinearly, one S per step; they stop at
-    rounding (a step below 1e-15, or h <= 0)."""
+    then secant steps increase monotonically to c*, superlinearly, one S per step (a step that rounding
+    puts past the root is brought back by the next secant, now an interpolation); they stop at rounding:
+    |h| <= H_TOL (its terms are O(1)) or a step below 1e-15."""
     c = np.zeros(len(q))
     live = C_b > 0
     if not live.any():
@@ -210,21 +212,19 @@ def _group_correlation_fixed_points(target: Group, C_b: np.ndarray, C_W: np.ndar
     Cb, Cw, qq = C_b[live], C_W[live], q[live]
     h_of = lambda x, i: (Cb[i] + Cw[i] * _series(target, qq[i], x[:, None], 0)[:, 0]) / qq[i] - x  # noqa: E731
     x0, h0 = np.zeros(len(qq)), Cb / qq
-    x1 = h0 / (1 - Cw * _series(target, qq, np.zeros((len(qq), 1)), 1)[:, 0])
-    x1 = np.minimum(x1, 1.0)
-    idx = np.arange(len(qq))
-    h1 = h_of(x1, idx)
-    todo = h1 > 0
+    x1 = np.clip(h0 / (1 - Cw * _series(target, qq, np.zeros((len(qq), 1)), 1)[:, 0]), 0.0, 1.0)
+    h1 = h_of(x1, np.arange(len(qq)))
+    todo = np.abs(h1) > H_TOL
     for _ in range(SECANT_STEPS):
         if not todo.any():
             break
         i = np.nonzero(todo)[0]
         drop = h0[i] - h1[i]
-        step = np.where(drop > 0, h1[i] * (x1[i] - x0[i]) / np.where(drop > 0, drop, 1.0), 0.0)
+        step = np.where(drop != 0, h1[i] * (x1[i] - x0[i]) / np.where(drop != 0, drop, 1.0), 0.0)
         x0[i], h0[i] = x1[i], h1[i]
-        x1[i] = np.minimum(x1[i] + step, 1.0)
+        x1[i] = np.clip(x1[i] + step, 0.0, 1.0)
         h1[i] = h_of(x1[i], i)
-        todo[i] = (np.abs(step) > 1e-15) & (h1[i] > 0)
+        todo[i] = (np.abs(h1[i]) > H_TOL) & (np.abs(step) > 1e-15)
     c[live] = x1
     return c
 
