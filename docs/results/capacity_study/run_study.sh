@@ -97,11 +97,10 @@ for a in 0.85 0.8; do
     done
 done
 wait
-# The K = 3 study (seed 0): the schedules selected above (TUNED), the same budgets as for K = 1; 16 instances per load
-#    (8 at N = 999), loads bracketing each solver's transition (replicated: from the exploratory run's trend; fBP:
-#    around the validation's 2/8 at 0.8 and 0/8 at 0.85); N = 21 with the exact reference (both solvers on the same instances). Cells run side by side, one
-#    process each: per solver the small sizes in turn, and the large sizes as one cell per load (own --seed).
-#    K3_SIZES picks sizes (default all).
+# The K = 3 study (seed 0): the schedules selected above (both the defaults), the budgets of K = 1; 16 instances per
+#    load (8 at N = 999); loads bracketing each solver's transition (replicated: the trend of the smaller sizes; fBP:
+#    around the validation's 2/8 at 0.8, 0/8 at 0.85); N = 21 with the exact reference (both solvers on the same
+#    instances). From N = 201 on, fBP runs as one cell per load on its own --seed, side by side. K3_SIZES picks sizes.
 REPL3="--solver replicated-anneal --energy hinge --sweeps 1000 --replicas 3 --beta 0.05,5 --gamma 0.05,5"
 FBP3="--solver fbp --fbp-steps 400 --fbp-iters 1 --fbp-init 0.1 --fbp-protocol reinforcement --fbp-damping 0.5"
 for N in ${K3_SIZES:-21 99 201 501 999}; do
@@ -112,12 +111,16 @@ for N in ${K3_SIZES:-21 99 201 501 999}; do
         99) cell $OUT/k3_replicated_N99.json --N 99 --alphas 0.4,0.5,0.6,0.7,0.8 --instances 16 $REPL3
             cell $OUT/k3_fbp_N99.json --N 99 --alphas 0.6,0.7,0.8,0.9,1 --instances 16 $FBP3 ;;
         201) cell $OUT/k3_replicated_N201.json --N 201 --alphas 0.4,0.5,0.6,0.7 --instances 16 $REPL3
-            cell $OUT/k3_fbp_N201.json --N 201 --alphas 0.65,0.7,0.75,0.8,0.85 --instances 16 $FBP3 ;;
+            for as in 0.65:0 0.7:1 0.75:2 0.8:3 0.85:4; do   # load:seed, one cell each (CPU was short)
+                cell $OUT/k3_fbp_N201_a${as%:*}.json --N 201 --alphas ${as%:*} --instances 16 --seed ${as#*:} $FBP3 &
+            done ;;
         501) cell $OUT/k3_replicated_N501.json --N 501 --alphas 0.3,0.4,0.5,0.6 --instances 16 $REPL3 &
             for as in 0.7:0 0.75:1 0.8:2 0.85:3; do      # load:seed
                 cell $OUT/k3_fbp_N501_a${as%:*}.json --N 501 --alphas ${as%:*} --instances 16 --seed ${as#*:} $FBP3 &
             done ;;
         999) cell $OUT/k3_replicated_N999.json --N 999 --alphas 0.3,0.4,0.5,0.6 --instances 8 $REPL3 &
+            # finer loads inside the replicated transition (α½ = 0.41 at N = 501), on other instances (--seed 1)
+            cell $OUT/k3_replicated_N999_fine.json --N 999 --alphas 0.325,0.35,0.375 --instances 8 --seed 1 $REPL3 &
             for as in 0.75:11 0.75:12 0.8:21 0.8:22; do  # 8 instances per load as two cells of 4
                 cell $OUT/k3_fbp_N999_a${as%:*}_s${as#*:}.json --N 999 --alphas ${as%:*} --instances 4 \
                     --seed ${as#*:} $FBP3 &
