@@ -180,6 +180,20 @@ def test_cli_extrapolate_groups_cells_by_solver_and_writes_table_and_figure(tmp_
     assert json.loads((out / "extrapolation.json").read_text())["command"].startswith("actlab capacity extrapolate")
 
 
+def test_cli_extrapolate_draws_one_figure_per_machine_with_its_rs_capacity(tmp_path, monkeypatch, capsys):
+    from actlab.capacity import replica
+
+    asked = []
+    monkeypatch.setattr(replica, "alpha_c", lambda *a: asked.append(a) or replica.Estimate(0.9, 0.0, "stub"))
+    for K, Ns in ((1, (101, 201, 401)), (3, (99, 201, 501))):
+        for N in Ns:
+            (tmp_path / f"k{K}_{N}.json").write_text(json.dumps(dict(_cell(N, "fbp", 0.7, {}), K=K)))
+    out = tmp_path / "out"
+    assert main(["capacity", "extrapolate", str(tmp_path), "--out", str(out)]) == 0
+    assert (out / "fig_alpha_half_vs_N.png").exists() and (out / "fig_alpha_half_vs_N_sign_K3_binary.png").exists()
+    assert sorted(asked) == [("sign", 1, "binary"), ("sign", 3, "binary")]
+
+
 @pytest.mark.parametrize("make", [lambda p: p / "missing", lambda p: p])
 def test_cli_extrapolate_bad_folder_exits_2(make, tmp_path, capsys):
     assert main(["capacity", "extrapolate", str(make(tmp_path))]) == 2

@@ -46,7 +46,7 @@ SKIP = [
     (r"capacity simulate --act relu --K 4 --weights binary --N 48", "an annealing scan: minutes"),
     (r"actlab capacity table", "the whole alpha_c(K) table: 149 s"),
     (r"--reference", "1000 annealing sweeps per instance plus the exact enumeration: minutes"),
-    (r"run_study\.sh", "the α½(N) annealing study up to N = 1001: about an hour on the shared 2-core machine"),
+    (r"run_study\.sh", "the α½(N) study (K = 1 to N = 1001, K = 3 to N = 999): hours on the shared 2-core machine"),
     (r"capacity geometry --machines (perceptron,)?relu,sign", "Franz–Parisi curves of several machines: minutes; "
                                                               "tests/test_capacity_geometry.py runs small ones"),
     (r"capacity local-entropy --machines perceptron,relu,sign", "annealing at N ≈ 10³, 3 machines × 2 loads × 2 "

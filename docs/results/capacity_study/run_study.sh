@@ -77,5 +77,57 @@ for N in ${FBP_SIZES:-21 101 201 401 1001}; do
     esac
 done
 wait
-# 3. Table, figure and extrapolation over every cell in the folder (including the error-count runs).
-$ACTLAB capacity extrapolate $OUT --min-N 101 --out $OUT
+# 3. The K = 3 tree committee machine of sign units (N = 3n, n odd: no tied unit), fBP and replicated annealing,
+#    the same protocol and budgets. Schedules chosen on validation instances (--seed 99): N = 201, 8 instances, the
+#    same four schedules per solver as above, at a load inside each solver's transition (from an exploratory run
+#    on other instances, --seed 98: replicated solved 4/4 at 0.5 and 0/4 at 0.6, fBP 3/4 at 0.8 and 0/4 at 0.9).
+SIM="$ACTLAB capacity simulate --act sign --K 3 --weights binary"
+for bg in 0.05,5/0.02,2 0.05,5/0.05,5 0.05,5/0.1,10 0.02,2/0.05,5; do
+    cell $OUT/tuning/k3_replicated_beta${bg%/*}_gamma${bg#*/}.json --N 201 --alphas 0.55 --instances 8 --seed 99 \
+        --bootstrap 1 --solver replicated-anneal --energy hinge --sweeps 1000 --replicas 3 \
+        --beta ${bg%/*} --gamma ${bg#*/} &
+done
+# fBP at 0.85 and, started when the first 0.85 cell had solved 0/8 (before the other three ended), at 0.8; the
+# schedule solving the most over both loads wins.
+for a in 0.85 0.8; do
+    for pd in reinforcement,0.5 reinforcement,0.8 pseudo,0.5 pseudo,0.8; do
+        cell $OUT/tuning/k3_fbp_a${a}_${pd%,*}_damping${pd#*,}.json --N 201 --alphas $a --instances 8 --seed 99 \
+            --bootstrap 1 --solver fbp --fbp-steps 400 --fbp-iters 1 --fbp-init 0.1 --fbp-protocol ${pd%,*} \
+            --fbp-damping ${pd#*,} &
+    done
+done
+wait
+# The K = 3 study (seed 0): the schedules selected above (both the defaults), the budgets of K = 1; 16 instances per
+#    load (8 at N = 999); loads bracketing each solver's transition (replicated: the trend of the smaller sizes; fBP:
+#    around the validation's 2/8 at 0.8, 0/8 at 0.85); N = 21 with the exact reference (both solvers on the same
+#    instances). From N = 201 on, fBP runs as one cell per load on its own --seed, side by side. K3_SIZES picks sizes.
+REPL3="--solver replicated-anneal --energy hinge --sweeps 1000 --replicas 3 --beta 0.05,5 --gamma 0.05,5"
+FBP3="--solver fbp --fbp-steps 400 --fbp-iters 1 --fbp-init 0.1 --fbp-protocol reinforcement --fbp-damping 0.5"
+for N in ${K3_SIZES:-21 99 201 501 999}; do
+    case $N in
+        21) G=0.5,0.6,0.7,0.8,0.9,1,1.1
+            cell $OUT/k3_replicated_N21.json --N 21 --alphas $G --instances 16 --reference $REPL3
+            cell $OUT/k3_fbp_N21.json --N 21 --alphas $G --instances 16 --reference $FBP3 ;;
+        99) cell $OUT/k3_replicated_N99.json --N 99 --alphas 0.4,0.5,0.6,0.7,0.8 --instances 16 $REPL3
+            cell $OUT/k3_fbp_N99.json --N 99 --alphas 0.6,0.7,0.8,0.9,1 --instances 16 $FBP3 ;;
+        201) cell $OUT/k3_replicated_N201.json --N 201 --alphas 0.4,0.5,0.6,0.7 --instances 16 $REPL3
+            for as in 0.65:0 0.7:1 0.75:2 0.8:3 0.85:4; do   # load:seed, one cell each (CPU was short)
+                cell $OUT/k3_fbp_N201_a${as%:*}.json --N 201 --alphas ${as%:*} --instances 16 --seed ${as#*:} $FBP3 &
+            done ;;
+        501) cell $OUT/k3_replicated_N501.json --N 501 --alphas 0.3,0.4,0.5,0.6 --instances 16 $REPL3 &
+            for as in 0.7:0 0.75:1 0.8:2 0.85:3; do      # load:seed
+                cell $OUT/k3_fbp_N501_a${as%:*}.json --N 501 --alphas ${as%:*} --instances 16 --seed ${as#*:} $FBP3 &
+            done ;;
+        999) cell $OUT/k3_replicated_N999.json --N 999 --alphas 0.3,0.4,0.5,0.6 --instances 8 $REPL3 &
+            # finer loads inside the replicated transition (α½ = 0.41 at N = 501), on other instances (--seed 1)
+            cell $OUT/k3_replicated_N999_fine.json --N 999 --alphas 0.325,0.35,0.375 --instances 8 --seed 1 $REPL3 &
+            for as in 0.75:11 0.75:12 0.8:21 0.8:22; do  # 8 instances per load as two cells of 4
+                cell $OUT/k3_fbp_N999_a${as%:*}_s${as#*:}.json --N 999 --alphas ${as%:*} --instances 4 \
+                    --seed ${as#*:} $FBP3 &
+            done ;;
+    esac
+done
+wait
+# 4. Table, figures (one per machine) and extrapolation over every cell in the folder (including the error-count
+#    runs); N ≥ 99 takes the K = 1 sizes from 101 and the K = 3 sizes from 99.
+$ACTLAB capacity extrapolate $OUT --min-N 99 --out $OUT

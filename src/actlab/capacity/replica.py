@@ -27,7 +27,9 @@ term sees the effective overlap (`effective_overlap`)
 - binary RS: free entropy φ = G_S + α G_E,
       G_S = −q̂(1−q)/2 + ∫Dz ln 2cosh(√q̂ z),  G_E = ∫Dz ln H(−√(C/(1−C)) z)
   with C(q) = q for the perceptron; α_c is where the RS entropy at the saddle vanishes
-  (perceptron: 0.833, Gardner & Derrida 1988).
+  (perceptron: 0.833, Gardner & Derrida 1988). At finite K (sign units, K = 3 here) the units' overlaps
+  are equal by symmetry and G_E = ∫Π_l Dz_l ln P(Σ_l τ_l > 0), the τ_l = ±1 independent with
+  P(τ_l = 1) = Φ(√(q/(1−q)) z_l) (`_tree_rs_terms`); G_S and q̂ = −2α dG_E/dq are the perceptron's.
 
 For sign units the spherical capacity diverges with K. RS grows as (12/√(2π))√K
 (`finite_k.sign_rs_asymptote`, derived and checked against the exact integral up to
@@ -36,6 +38,7 @@ replica-symmetry-broken result evaluated by `sign_large_K_law`, not derived here
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -166,8 +169,36 @@ def _one_rsb_capacity(activation: str, order: int) -> tuple[float, float, float]
 
 # ----------------------------------------------------------------------------- binary RS
 
-def _binary_rs_terms(activation: str, q: float, order: int) -> tuple[float, float]:
-    """G_E(q) and dG_E/dq for the binary perceptron (activation='linear') or K = ∞ committee."""
+def _tree_rs_terms(K: int, q: float, order: int) -> tuple[float, float]:
+    """G_E(q) and dG_E/dq for the binary tree of K (odd, finite) sign units: given the replicas' common part
+    √q z_l of unit l's field, τ_l = ±1 with probability Φ(±x z_l), x = √(q/(1−q)), independently per unit, so
+        G_E = ∫Π_l Dz_l ln Σ_{τ: Σ_l τ_l > 0} Π_l Φ(τ_l x z_l)
+    on a K-dimensional Gauss–Hermite product grid (`order`^K points), each term in logs (no underflow)."""
+    z, w = _gauss(order)
+    x = math.sqrt(q / (1.0 - q))
+    log_p = {1: special.log_ndtr(x * z), -1: special.log_ndtr(-x * z)}
+    log_phi = -0.5 * (x * z) ** 2 - 0.5 * math.log(2 * math.pi)
+    dlog_p = {1: z * np.exp(log_phi - log_p[1]), -1: -z * np.exp(log_phi - log_p[-1])}   # d/dx ln Φ(±xz)
+    axes = [np.reshape(np.arange(order), [order if j == l else 1 for j in range(K)]) for l in range(K)]
+    terms, slopes = [], []
+    for taus in itertools.product((1, -1), repeat=K):
+        if sum(taus) > 0:
+            terms.append(sum(log_p[t][a] for t, a in zip(taus, axes)))
+            slopes.append(sum(dlog_p[t][a] for t, a in zip(taus, axes)))
+    terms = np.stack(np.broadcast_arrays(*terms))
+    log_total = special.logsumexp(terms, axis=0)
+    dlog_total = (np.exp(terms - log_total) * np.stack(np.broadcast_arrays(*slopes))).sum(0)
+    weight = math.prod(w[a] for a in axes)
+    dx_dq = 1.0 / (2.0 * x * (1.0 - q) ** 2)
+    return float((weight * log_total).sum()), float((weight * dlog_total).sum()) * dx_dq
+
+
+def _binary_rs_terms(kind: Union[str, int], q: float, order: int) -> tuple[float, float]:
+    """G_E(q) and dG_E/dq for the binary perceptron (kind='linear'), the K = ∞ committee (kind = its
+    activation) or the tree of kind = K sign units (`_tree_rs_terms`)."""
+    if isinstance(kind, int):
+        return _tree_rs_terms(kind, q, order)
+    activation = kind
     z, w = _gauss(order)
     C, dC = float(effective_overlap(activation, q)), float(effective_overlap_slope(activation, q))
     x = math.sqrt(C / (1.0 - C))
@@ -179,19 +210,19 @@ def _binary_rs_terms(activation: str, q: float, order: int) -> tuple[float, floa
     return GE, dGE_dx * dx_dC * dC
 
 
-def _binary_rs_entropy(activation: str, alpha: float, order: int) -> tuple[float, float, float]:
-    """RS entropy at the saddle point for load α; returns (φ, q, q̂)."""
+def _binary_rs_entropy(kind: Union[str, int], alpha: float, order: int) -> tuple[float, float, float]:
+    """RS entropy at the saddle point for load α (kind as in `_binary_rs_terms`); returns (φ, q, q̂)."""
     z, w = _gauss(order)
     q = 0.5
     for _ in range(2000):
-        qhat = -2.0 * alpha * _binary_rs_terms(activation, q, order)[1]
+        qhat = -2.0 * alpha * _binary_rs_terms(kind, q, order)[1]
         q_new = float(w @ np.tanh(math.sqrt(qhat) * z) ** 2)
         q_new = min(max(q_new, 1e-12), 1 - 1e-12)
         if abs(q_new - q) < 1e-13:
             q = q_new
             break
         q = 0.5 * q + 0.5 * q_new
-    GE, dGE = _binary_rs_terms(activation, q, order)
+    GE, dGE = _binary_rs_terms(kind, q, order)
     qhat = -2.0 * alpha * dGE
     u = math.sqrt(qhat) * z
     log2cosh = np.logaddexp(u, -u)
@@ -199,8 +230,8 @@ def _binary_rs_entropy(activation: str, alpha: float, order: int) -> tuple[float
     return phi, q, qhat
 
 
-def _binary_rs_capacity(activation: str, order: int) -> float:
-    return optimize.brentq(lambda a: _binary_rs_entropy(activation, a, order)[0], 0.05, 3.0, xtol=1e-12)
+def _binary_rs_capacity(kind: Union[str, int], order: int) -> float:
+    return optimize.brentq(lambda a: _binary_rs_entropy(kind, a, order)[0], 0.05, 3.0, xtol=1e-12)
 
 
 # ----------------------------------------------------------------------------- public entry point
@@ -232,7 +263,7 @@ def alpha_c(activation: str, K: Union[int, float, str], weights: str = "spherica
     Available: spherical RS for every K (finite K: method='auto' takes the exact, order-statistics
     or QMC route of `finite_k.mean_d2` with `points` × `scrambles` QMC points; method='mc' plain
     Monte Carlo over `samples`; closed form at K = ∞);
-    spherical 1RSB at K = ∞; binary RS for the perceptron and K = ∞.
+    spherical 1RSB at K = ∞; binary RS for the perceptron, the sign tree at K = 3 and K = ∞.
     Divergent cases return value = inf with the reason in `message`.
     """
     if activation not in ("relu", "sign"):
@@ -270,9 +301,13 @@ def alpha_c(activation: str, K: Union[int, float, str], weights: str = "spherica
         v2 = _binary_rs_capacity(kind, 401)
         where = "perceptron" if K == 1 else "K=∞ via C(q)"
         return Estimate(v2, max(abs(v2 - v1), 1e-10), f"RS zero entropy, {where} (Gauss–Hermite 401)")
+    if weights == "binary" and ansatz == "rs" and activation == "sign" and K == 3:
+        v1 = _binary_rs_capacity(3, 21)
+        v2 = _binary_rs_capacity(3, 31)
+        return Estimate(v2, max(abs(v2 - v1), 1e-10), "RS zero entropy, tree K=3 (Gauss–Hermite 31³)")
     raise ActlabError(
         f"alpha_c not available for weights={weights}, K={K}, ansatz={ansatz}; available: spherical rs (any K), "
-        "spherical 1rsb (K=inf), binary rs (K=1 or K=inf)")
+        "spherical 1rsb (K=inf), binary rs (K=1, sign K=3 or K=inf)")
 
 
 #: K values of the default α_c(K) table (`theory_table`)

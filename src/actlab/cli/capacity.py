@@ -181,8 +181,9 @@ def _study_groups(folder: Path) -> list[dict]:
                 if same in seen_exact:                      # two solvers' --reference on the same instances
                     continue
                 seen_exact.add(same)
-            g = groups.setdefault((machine, label), {"machine": machine, "label": label, "solver": cell["solver"],
-                                                     "cells": {}})
+            g = groups.setdefault((machine, label), {"machine": machine, "activation": cell["activation"],
+                                                     "K": cell["K"], "weights": cell["weights"], "label": label,
+                                                     "solver": cell["solver"], "cells": {}})
             g["cells"].setdefault(cell["N"], []).append(dict(cell, file=path.name))
     out = []
     for g in groups.values():
@@ -206,6 +207,16 @@ def _study_groups(folder: Path) -> list[dict]:
         g.update(dict(zip(["N", "alpha_half", "ci", "seconds", "files", "resolution"], map(list, zip(*rows)))))
         out.append(g)
     return out
+
+
+def _rs_capacity(group: dict) -> float | None:
+    """The RS capacity drawn beside a machine's α½(N), where `alpha_c` has one (binary: K = 1, sign K = 3, ∞)."""
+    from ..capacity.replica import alpha_c
+
+    try:
+        return alpha_c(group["activation"], group["K"], group["weights"]).value
+    except ActlabError:
+        return None
 
 
 def _extrapolate(args) -> int:
@@ -249,13 +260,9 @@ def _extrapolate(args) -> int:
             mine = [g for g in groups if g["machine"] == machine and any(math.isfinite(v) for v in g["alpha_half"])]
             if len({g["N"][0] for g in mine} | {n for g in mine for n in g["N"]}) < 2:
                 continue                                        # one size: nothing to draw against N
-            theory = None
-            if machine == "sign K=1 binary":
-                from ..capacity.replica import alpha_c
-
-                theory = alpha_c("sign", 1, "binary").value
-            name = "fig_alpha_half_vs_N" + ("" if theory else "_" + machine.replace(" ", "_").replace("=", ""))
-            plot_alpha_half_vs_N(mine, out / f"{name}.png", theory)
+            name = "fig_alpha_half_vs_N" + ("" if machine == "sign K=1 binary" else
+                                            "_" + machine.replace(" ", "_").replace("=", ""))
+            plot_alpha_half_vs_N(mine, out / f"{name}.png", _rs_capacity(mine[0]))
         command = (f"actlab capacity extrapolate {args.folder} --min-N {args.min_N} --power {args.power:g} "
                    f"--out {args.out}")
         (out / "extrapolation.json").write_text(json.dumps({"command": command, "groups": groups}, indent=1) + "\n")
