@@ -16,8 +16,9 @@
 The loads of `robust` are matched by the THEORETICAL capacity of each machine, not by a
 solver-limited empirical α½: spherical weights, the RS α_c at the machine's K; binary
 weights, the RS zero-entropy α_c at K = 1 (the perceptron) or, for K > 1, at K = ∞ —
-actlab computes no finite-K binary value, so a binary committee machine is loaded
-relative to its K → ∞ limit (stated in the report). The seed draws the problems and
+actlab has a finite-K binary value only for sign units at K = 3 (none for ReLU), so
+every binary committee machine is loaded relative to its K → ∞ limit, ReLU and sign
+alike (stated in the report). The seed draws the problems and
 seeds the solver: a suite runs each setting over several seeds and compares them by the
 verdict rules (actlab.experiments.verdicts).
 """
@@ -52,7 +53,7 @@ def theoretical_capacity(act: str, K: int, weights: str) -> tuple:
         e = alpha_c(act, 1, "binary", "rs")
         return e.value, f"binary RS α_c (perceptron) = {e.value:.4g}"
     e = alpha_c(act, "inf", "binary", "rs")
-    return e.value, f"binary RS zero-entropy α_c at K = ∞ = {e.value:.4g} (no finite-K binary value)"
+    return e.value, f"binary RS zero-entropy α_c at K = ∞ = {e.value:.4g} (every binary committee: no finite-K binary value for ReLU)"
 
 
 def robust_level(levels: list, still: list) -> float:
