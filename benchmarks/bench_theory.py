@@ -14,9 +14,9 @@ time; the steady-state figure is the minimum over --repeats calls after a first 
 whose time (numba / XLA compilation and caches included) is reported separately.
 Each activation runs at its accuracy: the `tol` column is the bound on actlab's Hermite
 truncation per layer relative to √(K_ii K_jj) (pairs beyond it go to the adaptive
-quadrature); closed forms are exact to rounding. The smooth expansions (tanh, GELU) run
-at 1e-13, the accuracy of neural-tangents' closed forms (it costs them little: the series
-converge fast); Zorro and MRePU at the library's default 1e-9 (their kinks make a
+quadrature); closed forms (relu, erf, GELU) are exact to rounding and do not use it. The
+smooth expansion (tanh) runs at 1e-13, the accuracy of neural-tangents' closed forms (it
+costs it little: the series converge fast); Zorro and MRePU at the library's default 1e-9 (their kinks make a
 tighter bound send the pairs near |ρ| = 1 to the adaptive quadrature). Also timed: the adaptive two-input
 quadrature `pair_trajectory` (the reference), per layer.
 

@@ -1,12 +1,20 @@
 """The compiled closed-form duals: the symmetric N×N path (`gram`) equals the elementwise
 (broadcasting) path exactly, and both equal the docstring formulas written here
 independently, on random covariances with degenerate rows (zero variance, inputs exactly
-collinear and anti-collinear)."""
+collinear and anti-collinear); GELU's against the adaptive quadrature from the definition
+over a grid of (q₁, q₂, ρ) up to |ρ| = 1, and its NNGP/NTK against the Hermite path."""
+import math
+
 import numpy as np
 import pytest
+from scipy.integrate import quad
+from scipy.special import ndtr
 
-from actlab.activations.duals import ab_relu_dual, erf_dual
+from actlab import get_activation
+from actlab.activations.duals import ab_relu_dual, erf_dual, gelu_dual
+from actlab.theory.quadrature import bivariate_gaussian_expectation
 from actlab.theory.stax import nngp, ntk
+from actlab.theory.target import as_target
 
 
 def ab_relu_reference(a_neg, a_pos):
@@ -29,12 +37,23 @@ def erf_reference(q1, q2, c):
     return 2 / np.pi * np.arcsin(np.clip(2 * c / np.sqrt(a * b), -1, 1)), 4 / np.pi / np.sqrt(a * b - 4 * c * c)
 
 
+def gelu_reference(q1, q2, c):
+    """E σσ = c·P + (q₁q₂Δ + c²)/(2π a √Δ), E σ'σ' = P + c(3 + q₁ + q₂ + c²/Δ)/(2π a √Δ),
+    a = (1 + q₁)(1 + q₂), Δ = a − c², P = 1/4 + arcsin(c/√a)/(2π)."""
+    a = (1 + q1) * (1 + q2)
+    delta = a - c * c
+    P = 0.25 + np.arcsin(c / np.sqrt(a)) / (2 * np.pi)
+    rest = 2 * np.pi * a * np.sqrt(delta)
+    return c * P + (q1 * q2 * delta + c * c) / rest, P + c * (3 + q1 + q2 + c * c / delta) / rest
+
+
 DUALS = {
     "relu": (ab_relu_dual(0.0, 1.0), ab_relu_reference(0.0, 1.0)),
     "leaky_relu(0.2)": (ab_relu_dual(0.2, 1.0), ab_relu_reference(0.2, 1.0)),
     "a- = -0.7, a+ = 0.3": (ab_relu_dual(-0.7, 0.3), ab_relu_reference(-0.7, 0.3)),
     "identity": (ab_relu_dual(1.0, 1.0), ab_relu_reference(1.0, 1.0)),
     "erf": (erf_dual, erf_reference),
+    "gelu": (gelu_dual, gelu_reference),
 }
 
 
@@ -69,7 +88,9 @@ def test_symmetric_path_equals_elementwise_path_and_the_formulas(name, seed):
     S_ref, D_ref = reference(d[:, None], d[None, :], K)
     scale = np.sqrt(np.outer(np.diag(S_ref), np.diag(S_ref)))
     assert np.all(np.abs(S - S_ref) <= 1e-14 * scale + 1e-300), np.max(np.abs(S - S_ref) / (scale + 1e-300))
-    assert np.all(np.abs(D - D_ref) <= 1e-14 * np.abs(D_ref)), np.max(np.abs(D - D_ref) / np.abs(D_ref))
+    # GELU's E σ'σ' changes sign (anti-collinear inputs), so its error is measured on its scale
+    slope_scale = np.sqrt(np.outer(np.diag(D_ref), np.diag(D_ref))) if name == "gelu" else np.abs(D_ref)
+    assert np.all(np.abs(D - D_ref) <= 1e-14 * slope_scale), np.max(np.abs(D - D_ref) / slope_scale)
 
 
 def test_degenerate_entries_take_their_limits():
@@ -100,3 +121,62 @@ def test_layers_kept_are_not_overwritten_by_later_layers(act):
     for depth in (1, 2, 4):
         np.testing.assert_array_equal(Ks[depth - 1], nngp(act, X, 0.1, 1.5, depth))
         np.testing.assert_array_equal(Ts[depth - 1], ntk(act, X, 0.1, 1.5, depth))
+
+
+TOL_HERMITE = 1e-13
+GELU_SCALES = [(1.0, 1.0), (1e-4, 2.5), (0.3, 40.0), (1e3, 1e3)]
+RHOS = [0.0, 1e-12, -1e-12, 0.5, -0.5, 1 - 1e-12, -(1 - 1e-12), 1.0, -1.0]
+
+
+@pytest.mark.parametrize("q1,q2", GELU_SCALES)
+def test_gelu_dual_matches_the_adaptive_quadrature(q1, q2):
+    """E gelu(z₁)gelu(z₂) within 1e-12 of √(q₁q₂), E dgelu(z₁)dgelu(z₂) within 1e-12 of
+    √(E dgelu(z₁)² E dgelu(z₂)²), against the nested quadrature of the registered functions."""
+    gelu, slope = get_activation("gelu"), get_activation("dgelu")  # dgelu(z) = Φ(z) + z·φ(z)
+    c = np.array(RHOS) * math.sqrt(q1 * q2)
+    value, derivative = gelu_dual(q1, q2, c)
+    diag = [gelu_dual(q, q, q)[1] for q in (q1, q2)]
+    slope_scale = math.sqrt(float(diag[0] * diag[1]))
+    for k, ck in enumerate(c):
+        K = np.array([[q1, ck], [ck, q2]])
+        ref = bivariate_gaussian_expectation(lambda a, b: gelu(a) * gelu(b), K)
+        ref_slope = bivariate_gaussian_expectation(lambda a, b: slope(a) * slope(b), K)
+        assert abs(value[k] - ref) <= 1e-12 * math.sqrt(q1 * q2), (RHOS[k], value[k], ref)
+        assert abs(derivative[k] - ref_slope) <= 1e-12 * slope_scale, (RHOS[k], derivative[k], ref_slope)
+
+
+def test_gelu_dual_limits():
+    """Exact limits: q₁ = 0 (σ(0) = 0, σ'(0) = 1/2, E σ' = 1/2), ρ = 0 (E σ = q/√(2π(1 + q))),
+    finite moments past |ρ| = 1 by rounding (no NaN), and the anti-collinear pair at huge q."""
+    v, d = gelu_dual(0.0, [0.5, 3.0, 1e6], 0.0)
+    assert np.all(v == 0.0) and np.all(d == 0.25)
+    q1, q2 = 0.7, 2.0
+    v, d = gelu_dual(q1, q2, 0.0)
+    assert float(v) == pytest.approx(q1 * q2 / (2 * math.pi * math.sqrt((1 + q1) * (1 + q2))), rel=1e-15)
+    assert float(d) == 0.25
+    over = np.array([1.0, -1.0]) * math.sqrt(q1 * q2) * (1 + 1e-15)
+    v, d = gelu_dual(q1, q2, over)
+    assert np.all(np.isfinite(v)) and np.all(np.isfinite(d))
+    np.testing.assert_allclose(v, gelu_dual(q1, q2, np.array([1.0, -1.0]) * math.sqrt(q1 * q2))[0], rtol=1e-14)
+    q = 1e8  # anti-collinear: E σ(z)σ(−z) → −∫u²Φ(u)Φ(−u)du/√(2πq), a difference of terms ~√q
+    tail = quad(lambda u: u * u * ndtr(u) * ndtr(-u), -np.inf, np.inf, epsabs=0, epsrel=1e-13)[0]
+    assert float(gelu_dual(q, q, -q)[0]) == pytest.approx(-tail / math.sqrt(2 * math.pi * q), rel=1e-6)
+
+
+@pytest.mark.parametrize("parameterization", ["ntk", "standard"])
+def test_gelu_nngp_and_ntk_equal_the_hermite_path(parameterization):
+    """N = 16 inputs at scales 0.1…10 with an exact duplicate and an exact negative, 5 layers:
+    the closed form against the Hermite expansion (tol 1e-13, the declared dual removed)."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(16, 6)) * 10.0 ** rng.uniform(-0.5, 0.5, size=(16, 1))
+    X[1], X[2] = X[0], -X[0]
+    hermite = as_target("gelu")
+    hermite.dual = None
+    C_b, C_W = 0.1, 1.7
+    K = nngp("gelu", X, C_b, C_W, 5, layers=True)
+    K_h = nngp(hermite, X, C_b, C_W, 5, layers=True, tol=1e-13)
+    T = ntk("gelu", X, C_b, C_W, 5, parameterization=parameterization)
+    T_h = ntk(hermite, X, C_b, C_W, 5, parameterization=parameterization, tol=1e-13)
+    for got, ref in [*zip(K, K_h), (T, T_h)]:
+        scale = np.sqrt(np.outer(np.diag(ref), np.diag(ref)))
+        assert np.all(np.abs(got - ref) <= TOL_HERMITE * scale), np.max(np.abs(got - ref) / scale)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from .base import Activation, ActivationInfo, check_param
 from .describe import describe
-from .duals import ab_relu_dual, erf_dual
+from .duals import ab_relu_dual, erf_dual, gelu_dual
 from .registry import register
 
 INF = math.inf
@@ -70,7 +70,7 @@ def _baseline(name: str, fn, formula: str, *aliases: str, **meta) -> None:
 
 _baseline("relu", F.relu, "max(0, x)", breakpoints=(0.0,), smoothness=0, bounds=(0.0, INF), lipschitz=1.0,
           dual=ab_relu_dual(0.0, 1.0))
-_baseline("gelu", F.gelu, "x·Φ(x)", bounds=(None, INF), source="Hendrycks & Gimpel 2016")
+_baseline("gelu", F.gelu, "x·Φ(x)", bounds=(None, INF), source="Hendrycks & Gimpel 2016", dual=gelu_dual)
 _baseline("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), "½x(1 + tanh(√(2/π)(x + 0.044715x³)))",
           bounds=(None, INF), source="Hendrycks & Gimpel 2016")
 _baseline("silu", F.silu, "x·σ(x)", "swish", bounds=(None, INF), source="Elfwing et al. 2018; Ramachandran et al. 2017")

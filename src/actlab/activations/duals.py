@@ -11,6 +11,17 @@ to (E σ(z₁)σ(z₂), E σ'(z₁)σ'(z₂)); arrays broadcast. With cos θ = c
 - erf(z) (Williams 1997):
       E σσ   = (2/π)·arcsin(2c/√((1 + 2q₁)(1 + 2q₂)))
       E σ'σ' = (4/π)/√((1 + 2q₁)(1 + 2q₂) − 4c²)       (σ' = (2/√π)e^{−z²})
+- z·Φ(z) (GELU, exact erf form; the kernel of Tsuchida et al. 2021, derived here): with
+  a = (1 + q₁)(1 + q₂), Δ = a − c² and P = 1/4 + arcsin(c/√a)/(2π),
+      E σσ   = c·P + (q₁q₂Δ + c²)/(2π a √Δ)
+      E σ'σ' = P + c·(3 + q₁ + q₂ + c²/Δ)/(2π a √Δ)     (σ' = Φ(z) + z·φ(z))
+  Derivation: Φ(z) = Pr(ξ ≤ z) for an independent ξ ~ N(0, I), so E σσ = E z₁z₂·1{v ≥ 0}
+  with v = z − ξ ~ N(0, Σ), Σ = K + I. Regressing z on v, z = Av + w with A = KΣ⁻¹ =
+  I − Σ⁻¹ and Cov w = K − KΣ⁻¹K = A as well, so E σσ = (A M Aᵀ)₁₂ + A₁₂·P with the
+  orthant moments of v: P = Pr(v ≥ 0) and M = E vvᵀ·1{v ≥ 0} (M₁₂ is the arc-cosine kernel
+  above, M₁₁ = Σ₁₁(P + r√(1 − r²)/(2π)), r = c/√a, by Stein's lemma); the terms in P
+  collect to c·P and the rest to the second term. E σ'σ' = ∂(E σσ)/∂c (Price's theorem).
+  Δ ≥ 1 + q₁ + q₂: unlike ReLU's, this dual has no singularity at |ρ| = 1.
 
 The formulas are compiled (numba) in duals_compiled.py, one scalar function each; a
 `ClosedFormDual` evaluates one elementwise (`dual(q1, q2, c)`) or, for a whole
@@ -23,12 +34,12 @@ from typing import Optional
 
 import numpy as np
 
-AB_RELU, ERF = 0, 1  # the kinds of closed form (duals_compiled's formulas)
+AB_RELU, ERF, GELU = 0, 1, 2  # the kinds of closed form (duals_compiled's formulas)
 
 
 class ClosedFormDual:
     """A dual (q₁, q₂, c) ↦ (E σ(z₁)σ(z₂), E σ'(z₁)σ'(z₂)) given by a compiled formula:
-    `kind` names it (AB_RELU: params (a₊² + a₋², 2a₊a₋); ERF: none)."""
+    `kind` names it (AB_RELU: params (a₊² + a₋², 2a₊a₋); ERF, GELU: none)."""
 
     def __init__(self, kind: int, params: tuple[float, float] = (0.0, 0.0)) -> None:
         self.kind, self.params = kind, np.array(params, dtype=np.float64)
@@ -61,3 +72,4 @@ def ab_relu_dual(a_neg: float, a_pos: float) -> ClosedFormDual:
 
 
 erf_dual = ClosedFormDual(ERF)  # the dual of erf(z)
+gelu_dual = ClosedFormDual(GELU)  # the dual of z·Φ(z)

@@ -12,7 +12,7 @@ import math
 import numba
 import numpy as np
 
-from .duals import ERF
+from .duals import ERF, GELU
 
 
 @numba.njit(cache=True)
@@ -45,10 +45,31 @@ def erf_pair(q1: float, q2: float, c: float) -> tuple[float, float]:
 
 
 @numba.njit(cache=True)
+def gelu_pair(q1: float, q2: float, c: float) -> tuple[float, float]:
+    """(E σσ, E σ'σ') of σ = z·Φ(z) (σ' = Φ(z) + z·φ(z)); with a = (1 + q₁)(1 + q₂),
+    Δ = a − c² = 1 + q₁ + q₂ + (q₁q₂ − c²) (the last term floored at 0, so Δ ≥ 1) and
+    P = atan2(√Δ, −c)/(2π) = 1/4 + arcsin(c/√a)/(2π):
+
+        E σσ   = c·P + (q₁q₂Δ + c²)/(2π a √Δ)
+        E σ'σ' = P + c·(3 + q₁ + q₂ + c²/Δ)/(2π a √Δ)
+
+    (derivation in activations/duals.py). atan2 keeps P to full relative accuracy as c → −√(q₁q₂).
+    """
+    a, total = (1 + q1) * (1 + q2), q1 + q2  # every expression symmetric in (q₁, q₂), also in rounding
+    delta = 1 + total + max(q1 * q2 - c * c, 0.0)
+    root = math.sqrt(delta)
+    p = math.atan2(root, -c) / (2 * math.pi)
+    value = c * p + (q1 * q2 * delta + c * c) / (2 * math.pi * a * root)
+    return value, p + c * (3 + total + c * c / delta) / (2 * math.pi * a * root)
+
+
+@numba.njit(cache=True)
 def _pair(kind: int, params: np.ndarray, q1: float, q2: float, c: float) -> tuple[float, float]:
-    """The dual named by `kind` (duals.AB_RELU, duals.ERF) at one (q₁, q₂, c)."""
+    """The dual named by `kind` (duals.AB_RELU, duals.ERF, duals.GELU) at one (q₁, q₂, c)."""
     if kind == ERF:
         return erf_pair(q1, q2, c)
+    if kind == GELU:
+        return gelu_pair(q1, q2, c)
     return ab_relu_pair(q1, q2, c, params[0], params[1])
 
 

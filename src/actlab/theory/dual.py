@@ -6,7 +6,7 @@ which the NNGP and NTK recursions need at every layer (actlab.theory.stax).
 Three methods, the first that applies:
 
 1. closed form, where the activation declares one (`info.dual`: ReLU family,
-   identity, erf; see actlab.activations.duals), compiled and evaluated on the upper
+   identity, erf, GELU; see actlab.activations.duals), compiled and evaluated on the upper
    triangle of K only;
 2. the Hermite (dual-activation) expansion (Daniely et al. 2016, Mehler's formula):
    with s_i = √K_ii, ρ_ij = K_ij/(s_i s_j) and the normalised Hermite polynomials h_n,
@@ -29,7 +29,7 @@ Three methods, the first that applies:
    directly at a few distinct scales, else interpolated in s on fixed cells (a quarter
    octave) that the layers of one network share (`CoefficientCache`), since the diagonal
    moves little from one layer to the next.
-   Smooth σ (tanh, GELU) need a few dozen terms; a kink costs slow decay (a jump in
+   Smooth σ (tanh, SiLU) need a few dozen terms; a kink costs slow decay (a jump in
    σ^(k) gives a_n² ~ n^{−k−3/2}), so pairs near |ρ| = 1 fail the bound.
 3. the adaptive quadrature (`quadrature.pair_expectations`, ~1e-14, the reference)
    for the pairs whose bound fails; a 1-D integral when |ρ| = 1 to rounding.
