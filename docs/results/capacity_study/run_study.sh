@@ -121,7 +121,7 @@ for N in ${K3_SIZES:-21 99 201 501 999}; do
         999) cell $OUT/k3_replicated_N999.json --N 999 --alphas 0.3,0.4,0.5,0.6 --instances 8 $REPL3 &
             # finer loads inside the replicated transition (α½ = 0.41 at N = 501), on other instances (--seed 1)
             cell $OUT/k3_replicated_N999_fine.json --N 999 --alphas 0.325,0.35,0.375 --instances 8 --seed 1 $REPL3 &
-            for as in 0.75:11 0.75:12 0.8:21 0.8:22; do  # 8 instances per load as two cells of 4
+            for as in 0.7:31 0.7:32 0.75:11 0.75:12 0.8:21 0.8:22; do  # 8 instances per load as two cells of 4
                 cell $OUT/k3_fbp_N999_a${as%:*}_s${as#*:}.json --N 999 --alphas ${as%:*} --instances 4 \
                     --seed ${as#*:} $FBP3 &
             done ;;
