@@ -44,6 +44,7 @@ Q_GRID = np.logspace(-10, 10, 201)   # where the q map is scanned for a bracket 
 C_GRID = 1 - 2 * np.logspace(-9, 0, 181)  # correlations scanned (descending from 1) for a bracket of c*
 SECANT_STEPS = 100                   # cap of the secant steps of a group activation's c* (6–18 needed)
 H_TOL = 1e-15                        # |h(c)| at which that search stops: rounding of its O(1) terms
+ROOT_RTOL = 4e-16                    # relative bracket at which the regula falsi of q* and c* stops
 CRITICAL = 1e-9                      # |χ₁ − 1| below this is the critical line
 PHASES = ("ordered", "chaotic", "critical", "unbounded")
 TRAINABLE = 6.0                      # Schoenholz et al. 2017: trainable while depth ≲ 6ξ_c
@@ -118,9 +119,9 @@ def fixed_points(target: Target, C_b: np.ndarray, C_W: np.ndarray, q0=1.0) -> np
     return out
 
 
-def _illinois(f, lo: np.ndarray, hi: np.ndarray, iterations: int = 60, rtol: float = 4e-16) -> np.ndarray:
+def _illinois(f, lo: np.ndarray, hi: np.ndarray, iterations: int = 60) -> np.ndarray:
     """Roots of f(x, idx) (vectorised) in brackets [lo, hi] with a sign change; Illinois
-    regula falsi, stopped when the bracket is below rtol·|x| (default: rounding level)."""
+    regula falsi, stopped when the bracket is below ROOT_RTOL·|x| (rounding level)."""
     idx = np.arange(len(lo))
     flo, fhi = f(lo, idx), f(hi, idx)
     x = lo.copy()
@@ -135,7 +136,7 @@ def _illinois(f, lo: np.ndarray, hi: np.ndarray, iterations: int = 60, rtol: flo
         fhi = np.where(left & (side == 1), 0.5 * fhi, fhi)
         flo = np.where(~left & (side == -1), 0.5 * flo, flo)
         side = np.where(left, 1, -1)
-        if np.all((np.abs(hi - lo) <= rtol * np.abs(x) + 1e-300) | (fx == 0)):
+        if np.all((np.abs(hi - lo) <= ROOT_RTOL * np.abs(x) + 1e-300) | (fx == 0)):
             break
     return x
 
