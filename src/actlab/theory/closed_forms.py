@@ -120,12 +120,9 @@ def _elementwise(kind: int, params: np.ndarray, q1: np.ndarray, q2: np.ndarray, 
 def _symmetric(kind: int, params: np.ndarray, K: np.ndarray, S: np.ndarray, D: np.ndarray, slopes: bool) -> None:
     """S_ij, D_ij = the dual at (K_ii, K_jj, K_ij) for i ≤ j, mirrored to j < i (D when `slopes`)."""
     N = K.shape[0]
-    diag = np.empty(N)
-    for i in range(N):
-        diag[i] = K[i, i]
     for i in range(N):
         for j in range(i, N):
-            v, d = _pair(kind, params, diag[i], diag[j], K[i, j])
+            v, d = _pair(kind, params, K[i, i], K[j, j], K[i, j])
             S[i, j] = v
             S[j, i] = v
             if slopes:
