@@ -237,14 +237,14 @@ def main(argv=None) -> int:
                 row = {"case": case, "activation": name, "kernel": kind, "N": n, "depth": args.depth,
                        "C_b": C_b, "C_W": C_W, "tol": tol, **t, "seconds": t["cpu"], "nt": []}
                 line = (f"{case:13s} {name:6s} {kind:5s} N={n:4d} L={args.depth}: "
-                        f"cpu {t['cpu']:7.3f} s  wall {t['wall']:7.3f} s  (first call cpu {t['first_cpu']:.3f} s)")
+                        f"cpu {t['cpu'] * 1e3:.4g} ms  wall {t['wall'] * 1e3:.4g} ms  (first call cpu {t['first_cpu']:.3f} s)")
                 for v in nt or []:
                     r = {"layer": v["layer"], "batch": v["batch"], **{k: v[kind][k] for k in
                          ("cpu", "wall", "first_cpu", "first_wall")}}
                     r.update(cpu_ratio=t["cpu"] / r["cpu"], max_diff=max_diff(K, v[kind]["kernel"]))
                     row["nt"].append(r)
                     line += (f"\n    nt {r['layer']}{' batch ' + str(r['batch']) if r['batch'] else ''}: "
-                             f"cpu {r['cpu']:.3f} s  wall {r['wall']:.3f} s  (first call cpu {r['first_cpu']:.2f} s)"
+                             f"cpu {r['cpu'] * 1e3:.4g} ms  wall {r['wall'] * 1e3:.4g} ms  (first call cpu {r['first_cpu']:.2f} s)"
                              f"  actlab/nt cpu {r['cpu_ratio']:.2f}  max diff {r['max_diff']:.1e}")
                 rows.append(row)
                 print(line, flush=True)

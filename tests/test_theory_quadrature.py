@@ -1,4 +1,5 @@
 """Gaussian expectations and susceptibilities against closed forms (relative 1e-10)."""
+import dataclasses
 import math
 
 import numpy as np
@@ -176,6 +177,25 @@ def test_whole_vector_radial_bounding_needs_width():
 def test_bad_input_raises(call):
     with pytest.raises(ActlabError):
         call()
+
+
+def test_targets_from_names_are_cached_until_the_name_is_registered_again():
+    """as_target caches what it builds from a spec string; registering the name again (a
+    different function) must not be served from the cache."""
+    from actlab.activations import registry
+
+    first = as_target("tanh")
+    assert as_target("tanh") is first and as_target("gelu") is not first
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.dual = None  # shared by every caller: never changed in place
+    saved = registry._FACTORIES["tanh"]
+    try:
+        registry.register("tanh")(lambda inplace=False: torch.nn.Sigmoid())
+        assert as_target("tanh") is not first
+        close(second_moment("tanh", 1.0), gaussian_expectation(lambda z: torch.sigmoid(z) ** 2, 1.0))
+    finally:
+        registry.register("tanh")(saved)
+    close(second_moment("tanh", 1.0), gaussian_expectation(lambda z: torch.tanh(z) ** 2, 1.0))
 
 
 def test_pair_trajectory_iterates_the_arc_cosine_map():

@@ -1,5 +1,6 @@
 """N×N NNGP and NTK: closed forms and the Hermite expansion against the adaptive quadrature
 (within 1e-8 of √(K_ii K_jj)), the layer composition, and a finite-width network's NTK."""
+import dataclasses
 import math
 
 import numpy as np
@@ -22,8 +23,7 @@ I, J = np.triu_indices(3, 1)
 
 def reference(name: str) -> tuple[np.ndarray, np.ndarray]:
     """S_ij and D_ij of the upper pairs by the adaptive quadrature (no closed form)."""
-    target = as_target(name)
-    target.dual = None
+    target = dataclasses.replace(as_target(name), dual=None)
     s = np.sqrt(Q)
     return _fallback(target, s[I], s[J], R[I, J], False), _fallback(target, s[I], s[J], R[I, J], True)
 
@@ -47,8 +47,7 @@ def test_hermite_expansion_matches_the_quadrature(name, monkeypatch):
     import actlab.theory.dual as dual
 
     monkeypatch.setattr(dual, "_fallback", lambda *a, **k: pytest.fail("the bound sent a pair to the fallback"))
-    target = as_target(name)
-    target.dual = None  # GELU declares a closed form: measure the expansion itself
+    target = dataclasses.replace(as_target(name), dual=None)  # GELU declares a closed form: measure the expansion itself
     S, D = pair_moments(target, K)
     check(S, D, name)
 
@@ -140,6 +139,41 @@ def test_layers_compose_like_serial_and_K1_matches_X():
     np.testing.assert_allclose(nngp("tanh", C_b=0.05, C_W=1.3, depth=3, K1=all_layers[0]), all_layers[-1], rtol=1e-14)
     thetas = ntk("tanh", X, 0.05, 1.3, 3, layers=True)
     np.testing.assert_allclose(ntk("tanh", C_b=0.05, C_W=1.3, depth=3, K1=all_layers[0]), thetas[-1], rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["relu", "erf", "gelu", "leaky_relu(negative_slope=0.2)"])
+@pytest.mark.parametrize("parameterization", ["ntk", "standard"])
+def test_closed_forms_run_in_one_compiled_call_as_the_layer_maps_compose(name, parameterization):
+    """nngp/ntk of an activation with a compiled dual take all layers in one call
+    (closed_forms.layers); the same layers composed as maps (serial) give the same kernels."""
+    X = np.random.default_rng(3).normal(size=(5, 4))
+    X[1] = -X[0]
+    C_b, C_W, depth = 0.1, 1.6, 6
+    Ks = nngp(name, X, C_b, C_W, depth, layers=True)
+    Ts = ntk(name, X, C_b, C_W, depth, parameterization=parameterization, layers=True)
+    state = dense(C_b, C_W, parameterization)(Kernels(X @ X.T / 4, np.zeros((5, 5))))
+    step = serial(nonlinearity(name), dense(C_b, C_W, parameterization))
+    for layer in range(depth):
+        np.testing.assert_allclose(Ks[layer], state.nngp, rtol=1e-14, atol=0)
+        np.testing.assert_allclose(Ts[layer], state.ntk, rtol=1e-14, atol=0)
+        state = step(state)
+    np.testing.assert_array_equal(nngp(name, X, C_b, C_W, depth), Ks[-1])
+    np.testing.assert_array_equal(ntk(name, X, C_b, C_W, depth, parameterization=parameterization), Ts[-1])
+    np.testing.assert_allclose(ntk(name, C_b=C_b, C_W=C_W, depth=depth, K1=Ks[0], parameterization=parameterization),
+                               Ts[-1], rtol=1e-13)
+    assert nngp(name, X, C_b, C_W, 1).shape == (5, 5)
+
+
+@pytest.mark.parametrize("kernel", [nngp, ntk])
+def test_a_kernel_past_overflow_raises_in_the_compiled_loop_and_the_layer_maps(kernel):
+    """ReLU at C_W = 1e10 grows the kernel by 5e9 per layer: past 1e250 after ~27 layers."""
+    X = np.eye(2)
+    kernel("relu", X, 0.0, 1e10, 20)  # still finite
+    with pytest.raises(ActlabError, match="diverged"):
+        kernel("relu", X, 0.0, 1e10, 40)
+    state = Kernels(np.full((2, 2), 1e251), None)
+    with pytest.raises(ActlabError, match="diverged"):
+        nonlinearity("tanh")(state)
 
 
 def test_ntk_of_a_wide_network():

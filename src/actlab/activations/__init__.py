@@ -10,11 +10,11 @@ from .baselines import Baseline
 from .fit import ZorroFit, fit_zorro
 from .power import MRePU, RePU
 from .radial import RadialBounding
-from .registry import get_activation, list_activations, parse_spec, register
+from .registry import get_activation, list_activations, parse_spec, register, registry_revision
 from .zorro import AsymmetricZorro, SigmoidZorro, SlopedZorro, TanhZorro, Zorro
 
 __all__ = [
     "Activation", "ActivationInfo", "Baseline", "RadialBounding", "RePU", "MRePU", "Zorro",
     "AsymmetricZorro", "SigmoidZorro", "TanhZorro", "SlopedZorro", "ZorroFit", "fit_zorro",
-    "get_activation", "list_activations", "parse_spec", "register",
+    "get_activation", "list_activations", "parse_spec", "register", "registry_revision",
 ]

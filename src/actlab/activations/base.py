@@ -30,8 +30,9 @@ class ActivationInfo:
     radial: ρ(r) for group activations, as a callable on float64 tensors; their
         breakpoints are radii where ρ has a kink.
     dual: closed-form two-input moments (q₁, q₂, c) ↦ (E σ(z₁)σ(z₂), E σ'(z₁)σ'(z₂)) for
-        (z₁, z₂) ~ N(0, [[q₁, c], [c, q₂]]) where one exists (see activations/duals.py);
-        the theory engine's N×N kernels use it instead of quadrature.
+        (z₁, z₂) ~ N(0, [[q₁, c], [c, q₂]]) where one exists: a declared `ClosedFormDual`
+        (activations/duals.py; formulas in actlab.theory.closed_forms) or a function of
+        broadcast arrays; the theory engine's N×N kernels use it instead of quadrature.
     """
 
     name: str
@@ -46,7 +47,7 @@ class ActivationInfo:
     source: str = ""
     group_size: Optional[int] = None
     radial: Optional[Callable[[torch.Tensor], torch.Tensor]] = field(default=None, compare=False)
-    dual: Optional[Callable] = field(default=None, compare=False)
+    dual: Optional[object] = field(default=None, compare=False)  # a ClosedFormDual or a function
 
     def as_dict(self) -> dict:
         """JSON-ready dict (infinities as strings, no callables)."""

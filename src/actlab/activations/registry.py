@@ -17,6 +17,7 @@ from ..errors import ActlabError
 
 _FACTORIES: dict[str, Callable[..., nn.Module]] = {}
 _ALIASES: dict[str, str] = {}
+_REVISION = [0]  # bumped by every register(): what was built from a name may have changed
 
 _SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)
 
@@ -25,12 +26,19 @@ def register(name: str, *aliases: str) -> Callable:
     """Class/function decorator adding a factory to the registry under `name`."""
 
     def deco(factory):
+        _REVISION[0] += 1
         _FACTORIES[name] = factory
         for alias in aliases:
             _ALIASES[alias] = name
         return factory
 
     return deco
+
+
+def registry_revision() -> int:
+    """A number that changes whenever a name is (re)registered: a cache of what was built from
+    spec strings keys on it, so a re-registered name is never served from the cache."""
+    return _REVISION[0]
 
 
 def list_activations() -> list[str]:

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from ..errors import ActlabError
+from . import closed_forms
 from .dual import coefficients, pair_moments
 from .isotropic import pair_moment, pair_slope, pair_target
 from .kernels import check_weights
@@ -172,7 +173,7 @@ def _series(target: Target, q: np.ndarray, c: np.ndarray, which: int) -> np.ndar
         return (pair_moment, pair_slope)[which](target, qq, qq, qq * c).reshape(qq.shape)
     if target.dual is not None:
         qq = q[:, None] * np.ones_like(c)
-        return target.dual(qq, qq, qq * c)[which]
+        return closed_forms.evaluate(target.dual, qq, qq, qq * c)[which]
     a, b, _, _ = coefficients(target, np.sqrt(q), slopes=which == 1)
     coef = (a, b)[which]
     out = np.zeros_like(c)

@@ -6,7 +6,7 @@ which the NNGP and NTK recursions need at every layer (actlab.theory.stax).
 Three methods, the first that applies:
 
 1. closed form, where the activation declares one (`info.dual`: ReLU family,
-   identity, erf, GELU; see actlab.activations.duals), compiled and evaluated on the upper
+   identity, erf, GELU; see actlab.theory.closed_forms), compiled and evaluated on the upper
    triangle of K only;
 2. the Hermite (dual-activation) expansion (Daniely et al. 2016, Mehler's formula):
    with s_i = √K_ii, ρ_ij = K_ij/(s_i s_j) and the normalised Hermite polynomials h_n,
@@ -54,7 +54,7 @@ import numpy as np
 import torch
 from threadpoolctl import ThreadpoolController
 
-from ..activations.duals import ClosedFormDual
+from . import closed_forms
 from .quadrature import DTYPE, _GL_W, _GL_X, normal_expectation, pair_expectations
 from .target import Elementwise, value_and_slope
 
@@ -266,13 +266,8 @@ def pair_moments(target: Elementwise, K: np.ndarray, slopes: bool = True, tol: f
                  cache: Optional[CoefficientCache] = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """(S, D) for an N×N covariance K (D is None when slopes=False); `tol` bounds the Hermite
     truncation relative to √(S_ii S_jj) (pairs that cannot meet it use the adaptive quadrature)."""
-    dual = getattr(target, "dual", None)
-    if isinstance(dual, ClosedFormDual):
-        return dual.gram(K, slopes)
-    if dual is not None:  # a closed form declared as a plain function of broadcast arrays
-        diag = np.diag(K)
-        S, D = dual(diag[:, None], diag[None, :], K)
-        return S, (D if slopes else None)
+    if target.dual is not None:
+        return closed_forms.gram(target.dual, K, slopes)
     with one_blas_thread():
         return _pair_moments(target, K, slopes, tol, cache)
 

@@ -15,12 +15,12 @@ from typing import Optional
 import numpy as np
 
 from ..errors import ActlabError
+from .closed_forms import OVERFLOW  # a kernel past this is reported as inf (compiled in there)
 from .isotropic import pair_moment, pair_target
 from .quadrature import bivariate_gaussian_expectation, check_kernels
 from .target import Elementwise, as_target
 from .vector import WholeVector
 
-OVERFLOW = 1e250  # a kernel past this is reported as inf: the next expectation would overflow
 
 
 def check_weights(C_b: float, C_W: float) -> tuple[float, float]:

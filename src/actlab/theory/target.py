@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Optional
 
 import numpy as np
 import torch
 
-from ..activations import get_activation
+from ..activations import get_activation, registry_revision
 from ..errors import ActlabError
 from .quadrature import DTYPE, as_float64_function, chi_expectation, normal_expectation
 
@@ -76,7 +77,7 @@ def has_kink_at(fn: Callable[[Tensor], Tensor], z0: float, order: int = 3, h: fl
     return any(abs(a - b) > 1e-3 * scale for a, b in zip(left, right))
 
 
-@dataclass
+@dataclass(frozen=True)  # cached by as_target and shared: never changed after construction
 class Elementwise:
     """An elementwise activation σ with its breakpoints (None when undeclared) and, where
     the activation declares one, its closed-form two-input moments (`dual`)."""
@@ -85,7 +86,7 @@ class Elementwise:
     breakpoints: Optional[tuple[float, ...]]
     label: str
     smoothness: float = math.inf
-    dual: Optional[Callable] = None
+    dual: Optional[object] = None  # a ClosedFormDual or a function (see closed_forms.evaluate)
 
     group_size = None
 
@@ -126,7 +127,7 @@ class Elementwise:
         return derivatives_at(self.fn, 0.0, 3) if self.smooth_at_zero() else None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Group:
     """An isotropic group activation f(z) = z·ρ(‖z‖)/‖z‖ on g features."""
 
@@ -177,11 +178,23 @@ Target = Elementwise | Group
 
 
 def as_target(act, width: Optional[int] = None) -> Target:
-    """Normalise a registry name, spec string, nn.Module or callable for the theory."""
+    """Normalise a registry name, spec string, nn.Module or callable for the theory.
+    Targets built from names and spec strings are cached: building one computes the
+    activation's metadata (bounds on a 200k-point grid for some, 7–25 ms), which would
+    otherwise dominate a kernel call on a few inputs."""
     if isinstance(act, (Elementwise, Group)):
         return act
     if isinstance(act, str):
-        act = get_activation(act)
+        return _target_of_spec(act, width, registry_revision())
+    return _target_of_module(act, width)
+
+
+@lru_cache(maxsize=64)
+def _target_of_spec(spec: str, width: Optional[int], revision: int) -> Target:
+    return _target_of_module(get_activation(spec), width)
+
+
+def _target_of_module(act, width: Optional[int]) -> Target:
     if not callable(act):
         raise ActlabError(f"an activation is a registry name, a spec string, an nn.Module or a callable, got {type(act).__name__}")
     info = getattr(act, "info", None)

@@ -1,8 +1,9 @@
-"""The compiled closed-form duals: the symmetric N×N path (`gram`) equals the elementwise
+"""The compiled closed-form duals (actlab.theory.closed_forms): the symmetric N×N path (`gram`) equals the elementwise
 (broadcasting) path exactly, and both equal the docstring formulas written here
 independently, on random covariances with degenerate rows (zero variance, inputs exactly
 collinear and anti-collinear); GELU's against the adaptive quadrature from the definition
 over a grid of (q₁, q₂, ρ) up to |ρ| = 1, and its NNGP/NTK against the Hermite path."""
+import dataclasses
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ from scipy.special import ndtr
 
 from actlab import get_activation
 from actlab.activations.duals import ab_relu_dual, erf_dual, gelu_dual
+from actlab.theory.closed_forms import evaluate, gram
 from actlab.theory.quadrature import bivariate_gaussian_expectation
 from actlab.theory.stax import nngp, ntk
 from actlab.theory.target import as_target
@@ -77,12 +79,12 @@ def test_symmetric_path_equals_elementwise_path_and_the_formulas(name, seed):
     dual, reference = DUALS[name]
     K = degenerate_covariance(seed)
     d = np.diag(K)
-    S, D = dual.gram(K)
-    S_el, D_el = dual(d[:, None], d[None, :], K)
+    S, D = gram(dual, K)
+    S_el, D_el = evaluate(dual, d[:, None], d[None, :], K)
     np.testing.assert_array_equal(S, S_el)  # one compiled formula behind both
     np.testing.assert_array_equal(D, D_el)
     np.testing.assert_array_equal(S, S.T)
-    S_only, none = dual.gram(K, slopes=False)
+    S_only, none = gram(dual, K, slopes=False)
     assert none is None
     np.testing.assert_array_equal(S_only, S)
     S_ref, D_ref = reference(d[:, None], d[None, :], K)
@@ -95,21 +97,21 @@ def test_symmetric_path_equals_elementwise_path_and_the_formulas(name, seed):
 
 def test_degenerate_entries_take_their_limits():
     K = degenerate_covariance(0)
-    S, D = ab_relu_dual(0.0, 1.0).gram(K)
+    S, D = gram(ab_relu_dual(0.0, 1.0), K)
     assert np.all(S[0] == 0.0) and np.all(D[0, 1:] == 0.25)      # q = 0: cos θ = 0, E σ'σ' = 1/4
     assert S[1, 2] == pytest.approx(K[1, 1] / 2, rel=1e-15)      # collinear: E relu(z)² = q/2
     assert S[1, 3] == 0.0 and D[1, 3] == 0.0                     # anti-collinear: never both positive
-    S_id, D_id = ab_relu_dual(1.0, 1.0).gram(K)
+    S_id, D_id = gram(ab_relu_dual(1.0, 1.0), K)
     np.testing.assert_allclose(S_id, K, rtol=1e-13, atol=1e-13 * K.max())  # identity: E z₁z₂ = c
     np.testing.assert_allclose(D_id, 1.0, rtol=1e-15)
 
 
 def test_elementwise_path_broadcasts():
-    value, slope = erf_dual(np.array([[0.5], [1.0]]), np.array([0.5, 2.0, 3.0]), 0.1)
+    value, slope = evaluate(erf_dual, np.array([[0.5], [1.0]]), np.array([0.5, 2.0, 3.0]), 0.1)
     assert value.shape == slope.shape == (2, 3)
     ref = erf_reference(np.array([[0.5], [1.0]]), np.array([0.5, 2.0, 3.0]), 0.1)
     np.testing.assert_allclose(value, ref[0], rtol=1e-15)
-    v, s = ab_relu_dual(0.0, 1.0)(1.0, 1.0, 1.0)
+    v, s = evaluate(ab_relu_dual(0.0, 1.0), 1.0, 1.0, 1.0)
     assert v.shape == () and float(v) == pytest.approx(0.5, rel=1e-15) and float(s) == pytest.approx(0.5, rel=1e-15)
 
 
@@ -134,8 +136,8 @@ def test_gelu_dual_matches_the_adaptive_quadrature(q1, q2):
     √(E dgelu(z₁)² E dgelu(z₂)²), against the nested quadrature of the registered functions."""
     gelu, slope = get_activation("gelu"), get_activation("dgelu")  # dgelu(z) = Φ(z) + z·φ(z)
     c = np.array(RHOS) * math.sqrt(q1 * q2)
-    value, derivative = gelu_dual(q1, q2, c)
-    diag = [gelu_dual(q, q, q)[1] for q in (q1, q2)]
+    value, derivative = evaluate(gelu_dual, q1, q2, c)
+    diag = [evaluate(gelu_dual, q, q, q)[1] for q in (q1, q2)]
     slope_scale = math.sqrt(float(diag[0] * diag[1]))
     for k, ck in enumerate(c):
         K = np.array([[q1, ck], [ck, q2]])
@@ -148,19 +150,19 @@ def test_gelu_dual_matches_the_adaptive_quadrature(q1, q2):
 def test_gelu_dual_limits():
     """Exact limits: q₁ = 0 (σ(0) = 0, σ'(0) = 1/2, E σ' = 1/2), ρ = 0 (E σ = q/√(2π(1 + q))),
     finite moments past |ρ| = 1 by rounding (no NaN), and the anti-collinear pair at huge q."""
-    v, d = gelu_dual(0.0, [0.5, 3.0, 1e6], 0.0)
+    v, d = evaluate(gelu_dual, 0.0, [0.5, 3.0, 1e6], 0.0)
     assert np.all(v == 0.0) and np.all(d == 0.25)
     q1, q2 = 0.7, 2.0
-    v, d = gelu_dual(q1, q2, 0.0)
+    v, d = evaluate(gelu_dual, q1, q2, 0.0)
     assert float(v) == pytest.approx(q1 * q2 / (2 * math.pi * math.sqrt((1 + q1) * (1 + q2))), rel=1e-15)
     assert float(d) == 0.25
     over = np.array([1.0, -1.0]) * math.sqrt(q1 * q2) * (1 + 1e-15)
-    v, d = gelu_dual(q1, q2, over)
+    v, d = evaluate(gelu_dual, q1, q2, over)
     assert np.all(np.isfinite(v)) and np.all(np.isfinite(d))
-    np.testing.assert_allclose(v, gelu_dual(q1, q2, np.array([1.0, -1.0]) * math.sqrt(q1 * q2))[0], rtol=1e-14)
+    np.testing.assert_allclose(v, evaluate(gelu_dual, q1, q2, np.array([1.0, -1.0]) * math.sqrt(q1 * q2))[0], rtol=1e-14)
     q = 1e8  # anti-collinear: E σ(z)σ(−z) → −∫u²Φ(u)Φ(−u)du/√(2πq), a difference of terms ~√q
     tail = quad(lambda u: u * u * ndtr(u) * ndtr(-u), -np.inf, np.inf, epsabs=0, epsrel=1e-13)[0]
-    assert float(gelu_dual(q, q, -q)[0]) == pytest.approx(-tail / math.sqrt(2 * math.pi * q), rel=1e-6)
+    assert float(evaluate(gelu_dual, q, q, -q)[0]) == pytest.approx(-tail / math.sqrt(2 * math.pi * q), rel=1e-6)
 
 
 @pytest.mark.parametrize("parameterization", ["ntk", "standard"])
@@ -170,8 +172,7 @@ def test_gelu_nngp_and_ntk_equal_the_hermite_path(parameterization):
     rng = np.random.default_rng(7)
     X = rng.normal(size=(16, 6)) * 10.0 ** rng.uniform(-0.5, 0.5, size=(16, 1))
     X[1], X[2] = X[0], -X[0]
-    hermite = as_target("gelu")
-    hermite.dual = None
+    hermite = dataclasses.replace(as_target("gelu"), dual=None)
     C_b, C_W = 0.1, 1.7
     K = nngp("gelu", X, C_b, C_W, 5, layers=True)
     K_h = nngp(hermite, X, C_b, C_W, 5, layers=True, tol=1e-13)
