@@ -231,7 +231,7 @@ def test_chaotic_points_next_to_the_critical_line():
     """At (0.05, 1.27) (χ₁ = 1.0037) and at C_W 1e-3 and 1e-4 above the critical line, c* lies
     ε ≈ 1e-3, 1.8e-5, 1.8e-7 below 1, where RB's kink makes S(1) − S(c) = qD(1)ε − Bε^{3/2} + O(ε²)
     (ε = 1 − c), so h(c) = ε(1 − χ₁) + χ₁ε^{3/2}B/(qD(1)) + … and at its root
-    (1 − χ_c)/((χ₁ − 1)/2) = 1 + k√ε + …: measured k = 0.44, 0.47, 0.48 (before c* got the Newton step
+    (1 − χ_c)/((χ₁ − 1)/2) = 1 + k√ε + …: measured k = 0.43, 0.47, 0.48 (before c* got the Newton step
     on ∫_c^1 (1 − C_W D), the last was 1.2: the plain h pinned c* to 2e-4 of ε there). χ_c is the exact
     slope: at (0.05, 1.27) it matches Richardson's extrapolation of the adaptive rule's differences with
     steps ε/100 and ε/200 (truncation ~1e-8, rounding ~1e-16/h) to 1e-9 (measured 2e-11), where the old

@@ -36,12 +36,14 @@ missing the feature alike). Two rules (`method`):
   g = 1…16 and ≤ 2e-14 at g = 256 (|c| from 1e-12 to 1 − 1e-11, K from 1e-3/g to 100/g;
   docs/theory.md, tests/test_theory_isotropic.py). About 200 × 200 integrand points, no error
   estimate, ~6 CPU-ms per S₁₂ at g = 2 and ~14 at other g (the Bessel term: scipy's `i1e` at
-  ν = 1, `ive` otherwise). It assumes what the adaptive rule
-  finds: a ρ that is smooth between its declared breakpoints on scales ≳ ½.
+  ν = 1, `ive` otherwise); ~31 per D₁₂ at g = 2 and ~47 at g = 16 (two Bessel terms per node).
+  It assumes what the adaptive rule finds: a ρ that is smooth between its declared breakpoints
+  on scales ≳ ½.
 - "adaptive" (the reference): the project's adaptive quadrature (actlab.theory.quadrature),
   nested, each level floored by the pair's scale √(E ρ(r₁)² E ρ(r₂)²) (the Cauchy–Schwarz
   bound of |g·S₁₂|): the inner values carry ~1e-14 relative noise, which a purely relative
-  outer rule could bisect forever. About 4·10⁵ integrand points, 0.25–0.4 CPU-s per S₁₂.
+  outer rule could bisect forever (for D₁₂ the bound √(E‖J_f(u)‖²_F E‖J_f(v)‖²_F)). About 4·10⁵
+  integrand points, 0.25–0.4 CPU-s per S₁₂, ~1 per D₁₂.
 
 Degenerate cases: K₁₂ = 0 gives 0 (f is odd); s = 0 (|correlation| = 1 to rounding) gives
 sign(K₁₂)·E[ρ(r)ρ(|a|r)]/g, a 1-D integral.
@@ -70,7 +72,7 @@ which at a = 1 is the one-input χ⊥/C_W.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -140,7 +142,7 @@ def _pair(target: Group, K11, K22, K12, method: str, slope: bool) -> np.ndarray:
     if full.any():
         at, st = np.abs(a[full]), np.sqrt(s2[full])
         value = (_general_fixed(target, K11[full], at, st, slope) if method == "fixed" else
-             _general(target, K11[full], K22[full], at, st, slope))
+                 _general(target, K11[full], K22[full], at, st, slope))
         out[full] = sign[full] * value / g
     return out
 
@@ -175,7 +177,7 @@ def _mean_gain(target: Group, K: np.ndarray) -> np.ndarray:
     return out
 
 
-def _gains(rho, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _gains(rho: Callable[[torch.Tensor], torch.Tensor], r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The tangential gain α(r) = ρ(r)/r and the radial gain ρ'(r) of f (its Jacobian's eigenvalues)."""
     value, radial = value_and_slope(rho, r)
     return value / r, radial
