@@ -1,6 +1,6 @@
-"""CPU time of the depth scales, the two-input kernel (c-map) and the order-to-chaos line of group
-activations (Radial Bounding on pairs, on groups of 4, and the whole vector at width 128), this
-tree against a baseline source tree, in one run.
+"""CPU time of the depth scales, the two-input kernel (c-map), its slope and the order-to-chaos line
+of group activations (Radial Bounding on pairs, on groups of 4 and 16, and the whole vector at width
+128), this tree against a baseline source tree, in one run.
 
     python3 benchmarks/bench_depth_scales.py [--json bench_depth_scales.json]
                                              [--baseline-src /tmp/main/src] [--cases NAME ...]
@@ -37,6 +37,11 @@ CASES = {  # name: (what, code run in the worker with `theory`, `np` and `depth`
                     f"result = scales(theory.depth_scales({RB2!r}, 0.05, 3.0))"),
     "rb2_near_critical": ("depth_scales RB pairs, C_b = 0.05, C_W = 1.3 (chaotic, χ₁ = 1.015)",
                           f"result = scales(theory.depth_scales({RB2!r}, 0.05, 1.3))"),
+    "rb2_near_critical_127": ("depth_scales RB pairs, C_b = 0.05, C_W = 1.27 (chaotic, χ₁ = 1.0037, 1 − c* = 1e-3)",
+                              f"result = scales(theory.depth_scales({RB2!r}, 0.05, 1.27))"),
+    "rb2_next_to_line": ("depth_scales RB pairs, C_b = 0.05, C_W = 1.26025268817 (1e-4 above the critical line, "
+                         "χ₁ = 1 + 4.7e-5, 1 − c* = 1.8e-7)",
+                         f"result = scales(theory.depth_scales({RB2!r}, 0.05, 1.26025268817))"),
     "rb2_ordered": ("depth_scales RB pairs, C_b = 0.05, C_W = 0.5 (ordered)",
                     f"result = scales(theory.depth_scales({RB2!r}, 0.05, 0.5))"),
     "rb4_chaotic": ("depth_scales RB groups of 4, C_b = 0.05, C_W = 3 (chaotic)",
@@ -46,6 +51,10 @@ CASES = {  # name: (what, code run in the worker with `theory`, `np` and `depth`
     "rb2_cmap": (f"kernel_map_pair RB pairs, K = 1, ρ = {', '.join(f'{r:.9g}' for r in C_MAP_RHO)}",
                  f"result = [float(theory.kernel_map_pair({RB2!r}, np.array([[1.0, r], [r, 1.0]]), 0.0, 1.0)[0, 1])"
                  f" for r in {C_MAP_RHO!r}]"),
+    "rb2_slope": ("pair_slope RB pairs, fixed rule, 30 kernels (SLOPE_KERNELS)",
+                  f"result = slopes({RB2!r}, 2)"),
+    "rb16_slope": ("pair_slope RB groups of 16, fixed rule, 30 kernels (SLOPE_KERNELS)",
+                   "result = slopes('radial_bounding(group_size=16)', 16)"),
     "rb2_line": ("order_chaos_line RB pairs, 41 C_b in [0, 0.5]",
                  f"result = [float(v) for v in theory.order_chaos_line({RB2!r}, np.linspace(0, 0.5, 41))]"),
     "phase": ("the CLI's default --phase grid for RB pairs: scales_grid 25 × 13 and the 41-point line",
@@ -64,10 +73,19 @@ import numpy as np
 import torch
 torch.set_num_threads(1)
 from actlab import theory
-from actlab.theory import depth
+from actlab.theory import depth, isotropic
 
 def scales(d):
     return [d.q_star, d.c_star, d.chi_1, d.chi_c, d.xi_c]
+
+def slopes(name, g):
+    # SLOPE_KERNELS (seed 0): K₁₁, K₂₂ log-uniform in [1e-3/g, 100/g], c uniform in (−1, 1) but six of
+    # the 30 with 1 − |c| = 10^−2 … 10^−11
+    rng = np.random.default_rng(0)
+    K11, K22 = 10 ** rng.uniform(-3, 2, (2, 30)) / g
+    c = rng.uniform(-1, 1, 30)
+    c[:6] = np.sign(c[:6]) * (1 - 10.0 ** -np.linspace(2, 11, 6))
+    return [float(v) for v in isotropic.pair_slope(isotropic.pair_target(name), K11, K22, c * np.sqrt(K11 * K22))]
 
 code = sys.argv[2]
 start = time.process_time()

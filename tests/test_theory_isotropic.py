@@ -1,8 +1,9 @@
 """The two-input kernel of group activations by the isotropic reduction (actlab.theory.isotropic):
 exact for a linear radial profile in any group size, continuous into the one-input moments at
 |c| = 1, odd in K₁₂, against Monte Carlo and against wide sampled Radial Bounding networks; large
-groups (g = 256, 1024) against the closed form of the saturated regime and Monte Carlo; depth
-scales of RB pairs consistent with the layer recursion."""
+groups (g = 256, 1024) against the closed form of the saturated regime and Monte Carlo; its slope
+(Price's theorem) against Richardson differences of the kernel; depth scales of RB pairs consistent
+with the layer recursion and, next to the critical line, with the kink's expansion."""
 from __future__ import annotations
 
 import math
@@ -21,14 +22,16 @@ from actlab.theory.target import Group
 RB = "radial_bounding"
 
 
-@pytest.mark.parametrize("g", [2, 3, 4])
+@pytest.mark.parametrize("g", [1, 2, 3, 4, 16])
 def test_linear_profile_gives_the_input_kernel_exactly(g):
+    """ρ(r) = r: f is the identity, S₁₂ = K₁₂ and D₁₂ = 1 (the Bessel weights of the slope sum to the
+    density of ‖v‖ for every ν, and K₁₂ = 0 and |c| = 1 take their own branches)."""
     identity = Group(rho=lambda r: r, group_size=g, radii=(), label="identity")
-    K11 = np.array([0.5, 2.0, 1.0, 0.7])
-    K22 = np.array([0.8, 2.0, 1.0, 0.3])
-    K12 = np.array([0.3, -1.5, 0.999999, -0.2])
+    K11 = np.array([0.5, 2.0, 1.0, 0.7, 0.4, 0.9])
+    K22 = np.array([0.8, 2.0, 1.0, 0.3, 0.6, 0.9])
+    K12 = np.array([0.3, -1.5, 0.999999, -0.2, 0.0, 0.9])
     assert pair_moment(identity, K11, K22, K12) == pytest.approx(K12, rel=1e-10, abs=1e-14)
-    assert pair_slope(identity, K11, K22, K12) == pytest.approx(np.ones(4), rel=1e-7)
+    assert pair_slope(identity, K11, K22, K12) == pytest.approx(np.ones(6), rel=1e-13)
 
 
 def test_rb_pairs_is_odd_zero_at_orthogonal_inputs_and_continuous_at_the_diagonal():
@@ -39,8 +42,11 @@ def test_rb_pairs_is_odd_zero_at_orthogonal_inputs_and_continuous_at_the_diagona
     line, near = pair_moment(target, [K, K], [K, K], [K, K * (1 - 1e-9)])
     assert line == pytest.approx(second_moment(RB, K), rel=1e-12)
     assert near == pytest.approx(line, rel=1e-8)
-    # the slope at |c| → 1 is the one-input χ⊥/C_W (one-sided difference: ~√h accuracy for the kink)
-    assert pair_slope(target, K, K, K)[0] == pytest.approx(susceptibilities(RB, K, 1.0)[1], rel=5e-3)
+    # the slope at |c| = 1 is the one-input χ⊥/C_W; it leaves it as √(1 − c) (the kink at r = 1)
+    chi_perp = susceptibilities(RB, K, 1.0)[1]
+    on, near = pair_slope(target, [K, K], [K, K], [K, K * (1 - 1e-10)])
+    assert on == pytest.approx(chi_perp, rel=1e-13)
+    assert 0 < (on - near) / on < 1e-4
     with pytest.raises(ActlabError, match="positive semidefinite"):
         pair_moment(target, 0.5, 0.5, 0.6)
 
@@ -138,6 +144,30 @@ def test_log_ratio_bessel_against_mpmath_across_the_underflow():
     assert log_ratio_bessel(nu, np.array([1.0]), np.array([0.0]), np.array([1.0]))[0] == -math.inf
 
 
+@pytest.mark.parametrize("g", [1, 2, 3, 4, 16])
+def test_slope_is_the_derivative_of_the_kernel(g):
+    """D₁₂ (Price's theorem, exact) against Richardson's extrapolation of central differences of S₁₂ with
+    steps h and h/2 (truncation ~h⁴, rounding ~1e-16/h: ~1e-12 here; measured ≤ 5e-13), at kernels
+    below, around and above RB's kink ‖u‖ = 1, equal and unequal variances, both signs of K₁₂;
+    D is even in K₁₂ and K₁₂ = 0 (independent inputs) continues the general case."""
+    target = pair_target(f"radial_bounding(group_size={g})")
+    K11 = np.array([0.9, 1.8, 0.63, 0.05, 5.0]) / g
+    K22 = np.array([0.9, 0.45, 1.17, 0.08, 3.0]) / g
+    K12 = np.array([0.36, -0.54, 0.09, 0.06, -3.6]) / g
+    D = pair_slope(target, K11, K22, K12)
+    n = len(K11)
+
+    def central(h: np.ndarray) -> np.ndarray:
+        S = pair_moment(target, np.r_[K11, K11], np.r_[K22, K22], np.r_[K12 + h, K12 - h])
+        return (S[:n] - S[n:]) / (2 * h)
+
+    h = 1e-3 * np.sqrt(K11 * K22)
+    assert D == pytest.approx((4 * central(h / 2) - central(h)) / 3, rel=1e-9)
+    assert np.array_equal(pair_slope(target, K11, K22, -K12), D)
+    zero, tiny = pair_slope(target, [K11[0]] * 2, [K22[1]] * 2, [0.0, 1e-9 * math.sqrt(K11[0] * K22[1])])
+    assert zero == pytest.approx(tiny, rel=1e-9) and zero > 0
+
+
 C_MAP_RHO = np.array([0.0, 1e-12, -1e-12, 0.5, -0.5, 1 - 1e-9, -(1 - 1e-9)])
 
 
@@ -154,8 +184,14 @@ def test_fixed_rule_matches_the_adaptive_reference(g):
     reference = pair_moment(target, K11, K22, K12, method="adaptive")
     assert fixed[0] == 0.0 and fixed[1] == -fixed[2] and fixed[3] == -fixed[4]
     assert fixed == pytest.approx(reference, rel=1e-12, abs=0)
+    # the slope on both rules (the adaptive one costs ~1 CPU-s per kernel): next to the diagonal, unequal variances
+    pick = [5, 7]
+    assert pair_slope(target, K11[pick], K22[pick], K12[pick]) == pytest.approx(
+        pair_slope(target, K11[pick], K22[pick], K12[pick], method="adaptive"), rel=1e-12, abs=0)
     with pytest.raises(ActlabError, match="method"):
         pair_moment(target, q, q, 0.5 * q, method="quick")
+    with pytest.raises(ActlabError, match="method"):
+        pair_slope(target, q, q, 0.5 * q, method="quick")
 
 
 @pytest.mark.parametrize("method", ["fixed", "adaptive"])
@@ -175,8 +211,9 @@ def test_near_the_diagonal_the_kernel_falls_with_the_one_input_slope(method):
                                             ("radial_bounding(group_size=4)", 0.05, 3.0)])
 def test_chaotic_depth_scales_against_the_adaptive_reference(name, C_b, C_W):
     """c* and χ_c of the fast path against the reference map: one Newton step of the adaptive
-    h(c) = (C_b + C_W S(c))/q − c from c* moves it by < 1e-9·c*, and χ_c, ξ_c agree to 1e-9
-    (chaotic at C_b = 0 with c* = 0, chaotic, near-critical with χ₁ = 1.015, groups of 4)."""
+    h(c) = (C_b + C_W S(c))/q − c from c* moves it by < 1e-9·c*, and χ_c, ξ_c agree with the adaptive
+    rule's slope to 1e-12 (measured ≤ 2e-16 and 2e-14; chaotic at C_b = 0 with c* = 0, chaotic,
+    near-critical with χ₁ = 1.015, groups of 4)."""
     d = depth_scales(name, C_b, C_W)
     target, q, c = pair_target(name), d.q_star, d.c_star
     assert d.phase == "chaotic" and (c == 0.0) == (C_b == 0.0)
@@ -184,17 +221,34 @@ def test_chaotic_depth_scales_against_the_adaptive_reference(name, C_b, C_W):
     h = (C_b + C_W * pair_moment(target, q, q, q * c, method="adaptive")[0]) / q - c
     chi_c = C_W * pair_slope(target, q, q, q * c, method="adaptive")[0]
     assert abs(h / (1 - chi_c)) <= 1e-9 * c
-    assert d.chi_c == pytest.approx(chi_c, rel=1e-9)
-    assert d.xi_c == pytest.approx(-1 / math.log(chi_c), rel=1e-9)
+    assert d.chi_c == pytest.approx(chi_c, rel=1e-12)
+    assert d.xi_c == pytest.approx(-1 / math.log(chi_c), rel=1e-12)
     assert d.q_star == pytest.approx(C_b + C_W * second_moment(name, q), rel=1e-14)
     assert d.chi_1 == pytest.approx(susceptibilities(name, q, C_W)[1], rel=1e-14)
 
 
-def test_chaotic_point_next_to_the_critical_line():
-    """χ₁ = 1 + 4.7e-5: c* lies 1.8e-7 below 1, where RB's kink makes S(1) − S(c) = qD(1)ε − Bε^{3/2}
-    (ε = 1 − c), so h(c) = ε(1 − χ₁) + χ₁ε^{3/2}B/(qD(1)) and at its root χ_c = 1 − (χ₁ − 1)/2 to O(√ε).
-    The slope's step must shrink with ε (a fixed 1e-4 step gave ξ_c = 937 instead of ≈ 4.3·10⁴)."""
-    C_W = float(order_chaos_line(RB, [0.05])[0]) * (1 + 1e-4)
-    d = depth_scales(RB, 0.05, C_W)
-    assert d.phase == "chaotic" and 1e-7 < 1 - d.c_star < 1e-6
-    assert (1 - d.chi_c) / ((d.chi_1 - 1) / 2) == pytest.approx(1.0, abs=0.01)
+def test_chaotic_points_next_to_the_critical_line():
+    """At (0.05, 1.27) (χ₁ = 1.0037) and at C_W 1e-3 and 1e-4 above the critical line, c* lies
+    ε ≈ 1e-3, 1.8e-5, 1.8e-7 below 1, where RB's kink makes S(1) − S(c) = qD(1)ε − Bε^{3/2} + O(ε²)
+    (ε = 1 − c), so h(c) = ε(1 − χ₁) + χ₁ε^{3/2}B/(qD(1)) + … and at its root
+    (1 − χ_c)/((χ₁ − 1)/2) = 1 + k√ε + …: measured k = 0.43, 0.47, 0.48 (before c* got the Newton step
+    on ∫_c^1 (1 − C_W D), the last was 1.2: the plain h pinned c* to 2e-4 of ε there). χ_c is the exact
+    slope: at (0.05, 1.27) it matches Richardson's extrapolation of the adaptive rule's differences with
+    steps ε/100 and ε/200 (truncation ~1e-8, rounding ~1e-16/h) to 1e-9 (measured 2e-11), where the old
+    central difference was off by 1e-3 in ξ_c."""
+    line = float(order_chaos_line(RB, [0.05])[0])
+    k = []
+    for C_W, eps in [(1.27, 1e-3), (line * (1 + 1e-3), 1.8e-5), (line * (1 + 1e-4), 1.8e-7)]:
+        d = depth_scales(RB, 0.05, C_W)
+        assert d.phase == "chaotic" and 0.5 * eps < 1 - d.c_star < 2 * eps
+        k.append(((1 - d.chi_c) / ((d.chi_1 - 1) / 2) - 1) / math.sqrt(1 - d.c_star))
+        if C_W == 1.27:
+            target, q, c = pair_target(RB), d.q_star, d.c_star
+            h = (1 - c) / 100 * q
+
+            def central(h: float) -> float:
+                S = pair_moment(target, [q, q], [q, q], [q * c + h, q * c - h], method="adaptive")
+                return (S[0] - S[1]) / (2 * h)
+
+            assert d.chi_c == pytest.approx(C_W * (4 * central(h / 2) - central(h)) / 3, rel=1e-9)
+    assert 0.3 < k[0] < 0.6 and k[2] == pytest.approx(k[1], rel=0.05)
