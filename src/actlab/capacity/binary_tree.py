@@ -17,16 +17,17 @@ counterpart here), so two quadratures share that integrand (`tree_energetic`):
 - symmetric Gauss–Hermite (`symmetric_gauss_rule`): the order-n product rule in K dimensions, evaluated on
   multisets of nodes. The integrand is symmetric in the units, so the n^K grid points collapse to the
   C(n+K−1, K) multisets, each weighted by its multinomial count × Π w — the same sum as the product rule
-  (K = 3, n = 31: 5,456 points instead of 29,791), exponentially convergent in n (the integrand is
-  analytic, of quadratic growth). Used while C(n+K−1, K) stays below ~10⁶ at orders that converge:
+  (K = 3, n = 31: 5,456 points instead of 29,791), converging fast in n (the integrand is smooth, of
+  quadratic growth). Used while C(n+K−1, K) stays below ~10⁶ at orders that converge:
   K ≤ 11 (`GAUSS_ORDERS`), the error read off two orders (α_c: ≤ 1e-8 for K ≤ 7, 2e-7 at K = 9,
   1.3e-6 at K = 11).
 - randomised quasi-Monte Carlo (`finite_k.gaussian_sobol`, independent Owen-scrambled Sobol' sets) for
   K ≥ 13, one zero-entropy root per set (common points for every q, so G_E(q) is smooth), the error the
-  standard error over sets. It converges slowly on this integrand (at fixed q the SE of G_E falls only
-  as N^−0.6…−1: it grows quadratically in the corners where m fields are very negative, and its effective
-  dimension grows with K), which is why the deterministic rule is used wherever it is affordable; at
-  K = 9 the two routes agree to 1.2e-5 (1.8 SE of the QMC value).
+  standard error over sets. It converges slowly on this integrand (at fixed q = 0.6 the SE of G_E fell
+  only as about N^−0.6 to N^−0.9 for K = 1–9, presumably because the integrand grows quadratically in the
+  corners where m fields are very negative and its effective dimension grows with K), which is why the
+  deterministic rule is used wherever it is affordable; at K = 9 the two routes agree to 1.2e-5 (1.8 SE
+  of the QMC value).
 """
 from __future__ import annotations
 

@@ -247,7 +247,8 @@ def _binary_tree_capacity(K: int, points: int, scrambles: int, seed: int) -> Est
     values = np.array([_binary_rs_capacity(partial(tree_energetic, z=gaussian_sobol(K, m, rng), w=w))
                        for _ in range(scrambles)])
     return Estimate(float(values.mean()), float(values.std(ddof=1) / math.sqrt(scrambles)),
-                    f"RS zero entropy, tree K={K} (randomised QMC, {scrambles} Sobol' scramblings × 2^{m} points, ±1 SE)")
+                    f"RS zero entropy, tree K={K} (randomised QMC, {scrambles} Sobol' scramblings × 2^{m} points, "
+                    "±1 SE)")
 
 
 # ----------------------------------------------------------------------------- public entry point

@@ -78,7 +78,8 @@ def _table(args) -> int:
         check_architecture("sign", K)
     out = prepare_dir(args.out, "--out directory")
     t0 = time.perf_counter()
-    with Progress(len(relu_K) + len(sign_K) + len(binary_K) + 7, "alpha_c table", "row") as bar:  # log lines off a terminal
+    rows_total = len(relu_K) + len(sign_K) + len(binary_K) + 7
+    with Progress(rows_total, "alpha_c table", "row") as bar:  # log lines off a terminal
         rows = theory_table(relu_K, sign_K, binary_K, points=args.points, scrambles=args.scrambles,
                             progress=bar.update)
     fields = ["activation", "weights", "ansatz", "K", "alpha_c", "uncertainty", "method"]
