@@ -214,7 +214,7 @@ def _study_groups(folder: Path) -> list[dict]:
 
 
 def _rs_capacity(group: dict) -> float | None:
-    """The RS capacity drawn beside a machine's α½(N), where `alpha_c` has one (binary: K = 1, sign K = 3, ∞)."""
+    """The RS capacity drawn beside a machine's α½(N), where `alpha_c` has one (binary: K = 1, sign at odd K, ∞)."""
     from ..capacity.replica import alpha_c
 
     try:
