@@ -117,6 +117,7 @@ def test_perturbations_and_local_entropy_shapes():
     ["capacity", "theory", "--act", "sign", "--K", "4", "--weights", "binary"],
     ["capacity", "theory", "--act", "relu", "--K", "4", "--weights", "binary"],
     ["capacity", "table", "--out", "unused_dir", "--binary-K", "3,6"],
+    ["capacity", "table", "--out", "unused_dir", "--binary-K", "3,1001"],
 ])
 def test_cli_bad_input_exits_2(argv, capsys):
     try:

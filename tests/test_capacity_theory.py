@@ -91,7 +91,7 @@ def test_d2_sign_is_sum_of_smallest_costs():
 
 @pytest.mark.parametrize("args", [("tanh", 3, "spherical", "rs"), ("relu", 3, "spherical", "rs"),
                                   ("sign", 2, "spherical", "rs"), ("relu", "x", "spherical", "rs"),
-                                  ("relu", 4, "binary", "rs"), ("sign", 4, "binary", "rs"),
+                                  ("relu", 4, "binary", "rs"), ("sign", 4, "binary", "rs"), ("sign", 203, "binary", "rs"),
                                   ("relu", 4, "spherical", "1rsb"), ("relu", 4, "spherical", "2rsb")])
 def test_bad_input_raises_actlab_error(args):
     with pytest.raises(ActlabError):

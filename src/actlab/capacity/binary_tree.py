@@ -40,6 +40,9 @@ from scipy import special
 
 from ..errors import ActlabError
 
+#: largest K computed: the cost grows as K² per point (K = 49 takes ~3 min of CPU at the default QMC budget,
+#: K = 201 about an hour) and the point arrays as K
+MAX_K = 201
 #: symmetric Gauss–Hermite orders (low, high) for the K that take that rule (≤ ~10⁶ multisets at the high order)
 GAUSS_ORDERS = {3: (21, 31), 5: (21, 31), 7: (15, 21), 9: (11, 15), 11: (9, 11)}
 

@@ -49,7 +49,7 @@ import numpy as np
 from scipy import optimize, special
 
 from ..errors import ActlabError
-from .binary_tree import GAUSS_ORDERS, symmetric_gauss_rule, tree_energetic
+from .binary_tree import GAUSS_ORDERS, MAX_K, symmetric_gauss_rule, tree_energetic
 from .finite_k import QMC_POINTS, QMC_SCRAMBLES, gaussian_sobol, mean_d2, mean_d2_mc
 from .machine import check_architecture
 
@@ -233,6 +233,8 @@ def _binary_tree_capacity(K: int, points: int, scrambles: int, seed: int) -> Est
     """Binary RS zero-entropy α_c of the tree of K ≥ 3 (odd) sign units (`binary_tree`): the symmetric
     Gauss–Hermite rule at two orders where affordable (the difference is the uncertainty), else one root per
     scrambled Sobol' set (the standard error over sets is the uncertainty)."""
+    if K > MAX_K:
+        raise ActlabError(f"binary sign tree: K up to {MAX_K} (the cost grows as K²), got K={K}")
     if K in GAUSS_ORDERS:
         v1, v2 = (_binary_rs_capacity(partial(tree_energetic, z=z, w=w))
                   for z, w in (symmetric_gauss_rule(K, n) for n in GAUSS_ORDERS[K]))

@@ -64,6 +64,7 @@ def _table(args) -> int:
     from ..capacity.plots import plot_theory_table
     from ..capacity.replica import theory_table
 
+    from ..capacity.binary_tree import MAX_K
     from ..capacity.machine import check_architecture
     from ..capacity.replica import TABLE_BINARY_K, TABLE_RELU_K, TABLE_SIGN_K
 
@@ -76,6 +77,8 @@ def _table(args) -> int:
         check_architecture("relu", K)
     for K in (*sign_K, *binary_K):
         check_architecture("sign", K)
+    if max(binary_K) > MAX_K:
+        raise ActlabError(f"--binary-K: K up to {MAX_K} (the cost grows as K²), got {max(binary_K)}")
     out = prepare_dir(args.out, "--out directory")
     t0 = time.perf_counter()
     rows_total = len(relu_K) + len(sign_K) + len(binary_K) + 7
