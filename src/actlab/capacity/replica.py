@@ -211,7 +211,8 @@ def _binary_rs_entropy(kind: str, alpha: float, order: int) -> tuple[float, floa
 def _binary_rs_capacity(terms: Callable[[float], tuple[float, float]], order: int = 401) -> float:
     """Zero-entropy α_c for the energetic term `terms(q) -> (G_E, dG_E/dq)`, the saddle parametrised by q:
     q̂(q) solves q = ∫Dz tanh²(√q̂ z), α(q) = −q̂/(2 dG_E/dq), and α_c = α(q*) where φ(q*) = 0.
-    One G_E evaluation per step of the root search (the fixed-point iteration at given α needs hundreds)."""
+    One G_E evaluation per step of the root search (the fixed-load iteration of `_binary_rs_entropy` needs one
+    per damped step, for each trial α)."""
     z, w = _gauss(order)
 
     def qhat_of(q: float) -> float:
@@ -225,6 +226,7 @@ def _binary_rs_capacity(terms: Callable[[float], tuple[float, float]], order: in
         alpha = -qhat / (2.0 * dGE)
         return _binary_rs_phi(q, qhat, alpha, GE, order), alpha
 
+    # q* = 0.56 for the perceptron, 0.31 for sign K = ∞; with `order` = 201 nodes q̂(q) has no root beyond q ≈ 0.94
     q_star = optimize.brentq(lambda q: saddle(q)[0], 0.05, 0.9, xtol=1e-13)
     return saddle(q_star)[1]
 
