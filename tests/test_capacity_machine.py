@@ -114,6 +114,10 @@ def test_perturbations_and_local_entropy_shapes():
     ["capacity", "simulate", "--act", "sign", "--K", "1", "--N", "41", "--alphas", "0.5", "--weights", "binary",
      "--solver", "exact"],
     ["capacity", "table", "--out", "unused_dir", "--sign-K", "1,x"],
+    ["capacity", "theory", "--act", "sign", "--K", "4", "--weights", "binary"],
+    ["capacity", "theory", "--act", "relu", "--K", "4", "--weights", "binary"],
+    ["capacity", "table", "--out", "unused_dir", "--binary-K", "3,6"],
+    ["capacity", "table", "--out", "unused_dir", "--binary-K", "3,1001"],
 ])
 def test_cli_bad_input_exits_2(argv, capsys):
     try:
@@ -148,11 +152,13 @@ def test_cli_reference_is_exact_on_the_same_instances(capsys, tmp_path):
 
 def test_cli_table_writes_csv_figure_and_command(capsys, tmp_path):
     out = tmp_path / "tbl"
-    assert main(["capacity", "table", "--out", str(out), "--relu-K", "2,4", "--sign-K", "1,3", "--points", "256",
-                 "--scrambles", "4", "--json"]) == 0
+    assert main(["capacity", "table", "--out", str(out), "--relu-K", "2,4", "--sign-K", "1,3", "--binary-K", "3", "--points",
+                 "256", "--scrambles", "4", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     rows = {(r["activation"], r["weights"], r["ansatz"], str(r["K"])): float(r["alpha_c"]) for r in data["rows"]}
     assert rows[("relu", "spherical", "rs", "2")] == 4 / 3 and rows[("sign", "spherical", "rs", "1")] == 2.0
+    binary = [rows[("sign", "binary", "rs", K)] for K in ("1", "3", "inf")]
+    assert binary == sorted(binary)
     assert (out / "fig_alpha_c.png").stat().st_size > 0
     assert "--relu-K 2,4" in json.loads((out / "meta.json").read_text())["command"]
     assert (out / "theory_alpha_c.csv").read_text().count("\n") == len(data["rows"]) + 1

@@ -175,6 +175,12 @@ def sign_rs_asymptote(K) -> np.ndarray:
     return 12.0 / math.sqrt(2.0 * math.pi) * np.sqrt(np.asarray(K, dtype=float))
 
 
+def gaussian_sobol(K: int, log2_points: int, rng: np.random.Generator) -> np.ndarray:
+    """2^log2_points standard Gaussian points in K dimensions from one Owen-scrambled Sobol' set (by Φ⁻¹)."""
+    u = qmc.Sobol(d=K, scramble=True, seed=rng).random_base2(log2_points)
+    return special.ndtri(np.clip(u, 1e-300, 1 - 1e-16))
+
+
 def relu_controls(z: np.ndarray) -> np.ndarray:
     """Control variates (V₁, V₂) per sample, shape (M, 2) (module docstring)."""
     h = z.shape[1] // 2
@@ -209,8 +215,7 @@ def relu_mean_d2_qmc(K: int, points: int = QMC_POINTS, scrambles: int = QMC_SCRA
     rng = np.random.default_rng(seed)
     d2s, vs = [], []
     for _ in range(scrambles):
-        u = qmc.Sobol(d=K, scramble=True, seed=rng).random_base2(m)
-        z = special.ndtri(np.clip(u, 1e-300, 1 - 1e-16))
+        z = gaussian_sobol(K, m, rng)
         d2s.append(d2_relu(z))
         vs.append(relu_controls(z))
     D, V = np.array(d2s), np.array(vs)                      # (R, n), (R, n, 2)

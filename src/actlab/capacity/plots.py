@@ -43,11 +43,12 @@ def _save(fig, ax, path, loc: str = "best") -> Path:
 
 
 def plot_theory_table(rows: Sequence[dict], path) -> Path:
-    """α_c(K), spherical RS: ReLU saturating at the K = ∞ values (left); sign growing (right, log–log)
-    with its RS √K asymptote and the quoted (16/π)√(ln K) law. Error bars are the stated errors."""
+    """α_c(K), spherical RS: ReLU saturating at the K = ∞ values (left); sign growing (middle, log–log)
+    with its RS √K asymptote and the quoted (16/π)√(ln K) law; binary RS zero entropy of the sign tree
+    against 1/K, K = ∞ at 0 (right). Error bars are the stated errors."""
     finite = [r for r in rows if r["weights"] == "spherical" and r["ansatz"] == "rs" and r["K"] != "inf"]
     inf = {(r["activation"], r["ansatz"]): r["alpha_c"] for r in rows if r["K"] == "inf" and r["weights"] == "spherical"}
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.9))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 3.9))
     relu = [r for r in finite if r["activation"] == "relu"]
     ax1.errorbar([r["K"] for r in relu], [r["alpha_c"] for r in relu], yerr=[r["uncertainty"] for r in relu],
                  marker="o", ms=3, capsize=2, label="RS, finite K (exact K=2; QMC ± 1 SE)")
@@ -70,6 +71,19 @@ def plot_theory_table(rows: Sequence[dict], path) -> Path:
     ax2.set_xlabel("K (hidden units)")
     ax2.set_title("sign: diverges")
     ax2.legend(fontsize=7)
+    binary = sorted((r for r in rows if r["weights"] == "binary" and r["activation"] == "sign" and r["K"] != "inf"),
+                    key=lambda r: r["K"])
+    ax3.errorbar([1.0 / r["K"] for r in binary], [r["alpha_c"] for r in binary],
+                 yerr=[r["uncertainty"] for r in binary], marker="o", ms=3, capsize=2,
+                 label="sign tree, finite K (K=1: perceptron)")
+    for r in rows:
+        if r["weights"] == "binary" and r["K"] == "inf":
+            ax3.axhline(r["alpha_c"], color="C1" if r["activation"] == "sign" else "C3", ls="--", lw=1,
+                        label=f"{r['activation']} K=∞ (via C(q)): {r['alpha_c']:.4f}")
+    ax3.set_xlabel("1/K")
+    ax3.set_ylabel("α_c (binary weights, RS zero entropy)")
+    ax3.set_title("binary: sign tree → K = ∞")
+    ax3.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

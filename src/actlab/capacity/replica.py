@@ -27,9 +27,11 @@ term sees the effective overlap (`effective_overlap`)
 - binary RS: free entropy φ = G_S + α G_E,
       G_S = −q̂(1−q)/2 + ∫Dz ln 2cosh(√q̂ z),  G_E = ∫Dz ln H(−√(C/(1−C)) z)
   with C(q) = q for the perceptron; α_c is where the RS entropy at the saddle vanishes
-  (perceptron: 0.833, Gardner & Derrida 1988). At finite K (sign units, K = 3 here) the units' overlaps
+  (perceptron: 0.833, Gardner & Derrida 1988). At finite K (sign units, any odd K) the units' overlaps
   are equal by symmetry and G_E = ∫Π_l Dz_l ln P(Σ_l τ_l > 0), the τ_l = ±1 independent with
-  P(τ_l = 1) = Φ(√(q/(1−q)) z_l) (`_tree_rs_terms`); G_S and q̂ = −2α dG_E/dq are the perceptron's.
+  P(τ_l = 1) = Φ(√(q/(1−q)) z_l) (`binary_tree`: symmetric Gauss–Hermite for K ≤ 11, randomised QMC
+  beyond); G_S and q̂ = −2α dG_E/dq are the perceptron's. The zero-entropy point is found along the
+  saddle parametrised by q (`_binary_rs_capacity`), one G_E evaluation per root-search step.
 
 For sign units the spherical capacity diverges with K. RS grows as (12/√(2π))√K
 (`finite_k.sign_rs_asymptote`, derived and checked against the exact integral up to
@@ -38,17 +40,17 @@ replica-symmetry-broken result evaluated by `sign_large_K_law`, not derived here
 """
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Union
+from functools import lru_cache, partial
+from typing import Callable, Union
 
 import numpy as np
 from scipy import optimize, special
 
 from ..errors import ActlabError
-from .finite_k import QMC_POINTS, QMC_SCRAMBLES, mean_d2, mean_d2_mc
+from .binary_tree import GAUSS_ORDERS, MAX_K, symmetric_gauss_rule, tree_energetic
+from .finite_k import QMC_POINTS, QMC_SCRAMBLES, gaussian_sobol, mean_d2, mean_d2_mc
 from .machine import check_architecture
 
 ANSATZE = ("rs", "1rsb")
@@ -169,38 +171,10 @@ def _one_rsb_capacity(activation: str, order: int) -> tuple[float, float, float]
 
 # ----------------------------------------------------------------------------- binary RS
 
-def _tree_rs_terms(K: int, q: float, order: int) -> tuple[float, float]:
-    """G_E(q) and dG_E/dq for the binary tree of K (odd, finite) sign units: given the replicas' common part
-    √q z_l of unit l's field, τ_l = ±1 with probability Φ(±x z_l), x = √(q/(1−q)), independently per unit, so
-        G_E = ∫Π_l Dz_l ln Σ_{τ: Σ_l τ_l > 0} Π_l Φ(τ_l x z_l)
-    on a K-dimensional Gauss–Hermite product grid (`order`^K points), each term in logs (no underflow)."""
+def _binary_rs_terms(kind: str, q: float, order: int) -> tuple[float, float]:
+    """G_E(q) and dG_E/dq for the binary perceptron (kind='linear') or the K = ∞ committee (kind = its activation)."""
     z, w = _gauss(order)
-    x = math.sqrt(q / (1.0 - q))
-    log_p = {1: special.log_ndtr(x * z), -1: special.log_ndtr(-x * z)}
-    log_phi = -0.5 * (x * z) ** 2 - 0.5 * math.log(2 * math.pi)
-    dlog_p = {1: z * np.exp(log_phi - log_p[1]), -1: -z * np.exp(log_phi - log_p[-1])}   # d/dx ln Φ(±xz)
-    axes = [np.reshape(np.arange(order), [order if j == l else 1 for j in range(K)]) for l in range(K)]
-    terms, slopes = [], []
-    for taus in itertools.product((1, -1), repeat=K):
-        if sum(taus) > 0:
-            terms.append(sum(log_p[t][a] for t, a in zip(taus, axes)))
-            slopes.append(sum(dlog_p[t][a] for t, a in zip(taus, axes)))
-    terms = np.stack(np.broadcast_arrays(*terms))
-    log_total = special.logsumexp(terms, axis=0)
-    dlog_total = (np.exp(terms - log_total) * np.stack(np.broadcast_arrays(*slopes))).sum(0)
-    weight = math.prod(w[a] for a in axes)
-    dx_dq = 1.0 / (2.0 * x * (1.0 - q) ** 2)
-    return float((weight * log_total).sum()), float((weight * dlog_total).sum()) * dx_dq
-
-
-def _binary_rs_terms(kind: Union[str, int], q: float, order: int) -> tuple[float, float]:
-    """G_E(q) and dG_E/dq for the binary perceptron (kind='linear'), the K = ∞ committee (kind = its
-    activation) or the tree of kind = K sign units (`_tree_rs_terms`)."""
-    if isinstance(kind, int):
-        return _tree_rs_terms(kind, q, order)
-    activation = kind
-    z, w = _gauss(order)
-    C, dC = float(effective_overlap(activation, q)), float(effective_overlap_slope(activation, q))
+    C, dC = float(effective_overlap(kind, q)), float(effective_overlap_slope(kind, q))
     x = math.sqrt(C / (1.0 - C))
     GE = float(w @ special.log_ndtr(x * z))
     # d/dx ln Φ(xz) = z φ(xz)/Φ(xz)
@@ -210,7 +184,14 @@ def _binary_rs_terms(kind: Union[str, int], q: float, order: int) -> tuple[float
     return GE, dGE_dx * dx_dC * dC
 
 
-def _binary_rs_entropy(kind: Union[str, int], alpha: float, order: int) -> tuple[float, float, float]:
+def _binary_rs_phi(q: float, qhat: float, alpha: float, GE: float, order: int) -> float:
+    """φ = G_S + α G_E with G_S = −q̂(1−q)/2 + ∫Dz ln 2cosh(√q̂ z)."""
+    z, w = _gauss(order)
+    u = math.sqrt(qhat) * z
+    return -qhat * (1 - q) / 2 + float(w @ np.logaddexp(u, -u)) + alpha * GE
+
+
+def _binary_rs_entropy(kind: str, alpha: float, order: int) -> tuple[float, float, float]:
     """RS entropy at the saddle point for load α (kind as in `_binary_rs_terms`); returns (φ, q, q̂)."""
     z, w = _gauss(order)
     q = 0.5
@@ -224,14 +205,54 @@ def _binary_rs_entropy(kind: Union[str, int], alpha: float, order: int) -> tuple
         q = 0.5 * q + 0.5 * q_new
     GE, dGE = _binary_rs_terms(kind, q, order)
     qhat = -2.0 * alpha * dGE
-    u = math.sqrt(qhat) * z
-    log2cosh = np.logaddexp(u, -u)
-    phi = -qhat * (1 - q) / 2 + float(w @ log2cosh) + alpha * GE
-    return phi, q, qhat
+    return _binary_rs_phi(q, qhat, alpha, GE, order), q, qhat
 
 
-def _binary_rs_capacity(kind: Union[str, int], order: int) -> float:
-    return optimize.brentq(lambda a: _binary_rs_entropy(kind, a, order)[0], 0.05, 3.0, xtol=1e-12)
+def _binary_rs_capacity(terms: Callable[[float], tuple[float, float]], order: int = 401) -> float:
+    """Zero-entropy α_c for the energetic term `terms(q) -> (G_E, dG_E/dq)`, the saddle parametrised by q:
+    q̂(q) solves q = ∫Dz tanh²(√q̂ z), α(q) = −q̂/(2 dG_E/dq), and α_c = α(q*) where φ(q*) = 0.
+    One G_E evaluation per step of the root search (the fixed-load iteration of `_binary_rs_entropy` needs one
+    per damped step, for each trial α)."""
+    z, w = _gauss(order)
+
+    def qhat_of(q: float) -> float:
+        log_qhat = optimize.brentq(lambda s: float(w @ np.tanh(math.exp(0.5 * s) * z) ** 2) - q, -40.0, 30.0,
+                                   xtol=1e-14)
+        return math.exp(log_qhat)
+
+    def saddle(q: float) -> tuple[float, float]:
+        qhat = qhat_of(q)
+        GE, dGE = terms(q)
+        alpha = -qhat / (2.0 * dGE)
+        return _binary_rs_phi(q, qhat, alpha, GE, order), alpha
+
+    # q* = 0.56 for the perceptron, 0.31 for sign K = ∞; with `order` = 201 nodes q̂(q) has no root beyond q ≈ 0.94
+    q_star = optimize.brentq(lambda q: saddle(q)[0], 0.05, 0.9, xtol=1e-13)
+    return saddle(q_star)[1]
+
+
+def _binary_tree_capacity(K: int, points: int, scrambles: int, seed: int) -> Estimate:
+    """Binary RS zero-entropy α_c of the tree of K ≥ 3 (odd) sign units (`binary_tree`): the symmetric
+    Gauss–Hermite rule at two orders where affordable (the difference is the uncertainty), else one root per
+    scrambled Sobol' set (the standard error over sets is the uncertainty)."""
+    if K > MAX_K:
+        raise ActlabError(f"binary sign tree: K up to {MAX_K} (the cost grows as K²), got K={K}")
+    if K in GAUSS_ORDERS:
+        v1, v2 = (_binary_rs_capacity(partial(tree_energetic, z=z, w=w))
+                  for z, w in (symmetric_gauss_rule(K, n) for n in GAUSS_ORDERS[K]))
+        n1, n2 = GAUSS_ORDERS[K]
+        return Estimate(v2, max(abs(v2 - v1), 1e-10),
+                        f"RS zero entropy, tree K={K} (symmetric Gauss–Hermite {n2}^K vs {n1}^K)")
+    if points < 2 or scrambles < 2:
+        raise ActlabError(f"QMC needs points >= 2 and scrambles >= 2, got {points}, {scrambles}")
+    m = max(1, int(round(math.log2(points))))
+    rng = np.random.default_rng(seed)
+    w = np.full(2**m, 2.0**-m)
+    values = np.array([_binary_rs_capacity(partial(tree_energetic, z=gaussian_sobol(K, m, rng), w=w))
+                       for _ in range(scrambles)])
+    return Estimate(float(values.mean()), float(values.std(ddof=1) / math.sqrt(scrambles)),
+                    f"RS zero entropy, tree K={K} (randomised QMC, {scrambles} Sobol' scramblings × 2^{m} points, "
+                    "±1 SE)")
 
 
 # ----------------------------------------------------------------------------- public entry point
@@ -263,7 +284,8 @@ def alpha_c(activation: str, K: Union[int, float, str], weights: str = "spherica
     Available: spherical RS for every K (finite K: method='auto' takes the exact, order-statistics
     or QMC route of `finite_k.mean_d2` with `points` × `scrambles` QMC points; method='mc' plain
     Monte Carlo over `samples`; closed form at K = ∞);
-    spherical 1RSB at K = ∞; binary RS for the perceptron, the sign tree at K = 3 and K = ∞.
+    spherical 1RSB at K = ∞; binary RS for the perceptron, the sign tree at any odd K (`points` ×
+    `scrambles` QMC points at K ≥ 13) and K = ∞.
     Divergent cases return value = inf with the reason in `message`.
     """
     if activation not in ("relu", "sign"):
@@ -297,28 +319,27 @@ def alpha_c(activation: str, K: Union[int, float, str], weights: str = "spherica
                         f"1RSB K=∞ via C(q), q₁→1, saddle at q₀={q0:.4f}, μ={mu:.4g} (Gauss–Hermite 201)")
     if weights == "binary" and ansatz == "rs" and (K == 1 or not finite):
         kind = "linear" if K == 1 else activation
-        v1 = _binary_rs_capacity(kind, 201)
-        v2 = _binary_rs_capacity(kind, 401)
+        v1, v2 = (_binary_rs_capacity(partial(_binary_rs_terms, kind, order=n), n) for n in (201, 401))
         where = "perceptron" if K == 1 else "K=∞ via C(q)"
         return Estimate(v2, max(abs(v2 - v1), 1e-10), f"RS zero entropy, {where} (Gauss–Hermite 401)")
-    if weights == "binary" and ansatz == "rs" and activation == "sign" and K == 3:
-        v1 = _binary_rs_capacity(3, 21)
-        v2 = _binary_rs_capacity(3, 31)
-        return Estimate(v2, max(abs(v2 - v1), 1e-10), "RS zero entropy, tree K=3 (Gauss–Hermite 31³)")
+    if weights == "binary" and ansatz == "rs" and activation == "sign":
+        return _binary_tree_capacity(int(K), points, scrambles, seed)
     raise ActlabError(
         f"alpha_c not available for weights={weights}, K={K}, ansatz={ansatz}; available: spherical rs (any K), "
-        "spherical 1rsb (K=inf), binary rs (K=1, sign K=3 or K=inf)")
+        "spherical 1rsb (K=inf), binary rs (K=1, sign at odd K, K=inf)")
 
 
 #: K values of the default α_c(K) table (`theory_table`)
 TABLE_RELU_K = (2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 TABLE_SIGN_K = (1, 3, 5, 7, 9, 15, 25, 33, 49, 65, 97, 129, 257, 513, 1025, 2049, 4097, 10001)
+TABLE_BINARY_K = (3, 5, 7, 9, 11, 15, 25, 49)
 
 
-def theory_table(relu_K=TABLE_RELU_K, sign_K=TABLE_SIGN_K, *, points: int = QMC_POINTS,
+def theory_table(relu_K=TABLE_RELU_K, sign_K=TABLE_SIGN_K, binary_K=TABLE_BINARY_K, *, points: int = QMC_POINTS,
                  scrambles: int = QMC_SCRAMBLES, seed: int = 0, progress=None) -> list[dict]:
     """Rows (activation, weights, ansatz, K, alpha_c, uncertainty, method): spherical RS at the given K,
-    the K = ∞ values (spherical RS and 1RSB, binary RS) and the binary perceptron.
+    the K = ∞ values (spherical RS and 1RSB, binary RS), the binary perceptron and binary RS of the sign
+    tree at `binary_K`.
 
     progress: optional callable run after each row (a progress bar's update).
     """
@@ -337,5 +358,6 @@ def theory_table(relu_K=TABLE_RELU_K, sign_K=TABLE_SIGN_K, *, points: int = QMC_
     for act in ("relu", "sign"):
         for weights, ansatz in (("spherical", "rs"), ("spherical", "1rsb"), ("binary", "rs")):
             add(act, "inf", weights, ansatz)
-    add("sign", 1, "binary", "rs")
+    for K in (1, *binary_K):
+        add("sign", K, "binary", "rs")
     return rows

@@ -64,21 +64,27 @@ def _table(args) -> int:
     from ..capacity.plots import plot_theory_table
     from ..capacity.replica import theory_table
 
+    from ..capacity.binary_tree import MAX_K
     from ..capacity.machine import check_architecture
-    from ..capacity.replica import TABLE_RELU_K, TABLE_SIGN_K
+    from ..capacity.replica import TABLE_BINARY_K, TABLE_RELU_K, TABLE_SIGN_K
 
     _check_qmc(args)
     relu_K = list(TABLE_RELU_K) if args.relu_K is None else _ints(args.relu_K, "--relu-K")
     sign_K = list(TABLE_SIGN_K) if args.sign_K is None else _ints(args.sign_K, "--sign-K")
+    binary_K = list(TABLE_BINARY_K) if args.binary_K is None else _ints(args.binary_K, "--binary-K")
 
     for K in relu_K:
         check_architecture("relu", K)
-    for K in sign_K:
+    for K in (*sign_K, *binary_K):
         check_architecture("sign", K)
+    if max(binary_K) > MAX_K:
+        raise ActlabError(f"--binary-K: K up to {MAX_K} (the cost grows as K²), got {max(binary_K)}")
     out = prepare_dir(args.out, "--out directory")
     t0 = time.perf_counter()
-    with Progress(len(relu_K) + len(sign_K) + 7, "alpha_c table", "row") as bar:  # log lines off a terminal
-        rows = theory_table(relu_K, sign_K, points=args.points, scrambles=args.scrambles, progress=bar.update)
+    rows_total = len(relu_K) + len(sign_K) + len(binary_K) + 7
+    with Progress(rows_total, "alpha_c table", "row") as bar:  # log lines off a terminal
+        rows = theory_table(relu_K, sign_K, binary_K, points=args.points, scrambles=args.scrambles,
+                            progress=bar.update)
     fields = ["activation", "weights", "ansatz", "K", "alpha_c", "uncertainty", "method"]
     with open(out / "theory_alpha_c.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
@@ -87,7 +93,8 @@ def _table(args) -> int:
     plot_theory_table(rows, out / "fig_alpha_c.png")
     seconds = time.perf_counter() - t0
     command = (f"actlab capacity table --out {out} --relu-K {','.join(map(str, relu_K))} "
-               f"--sign-K {','.join(map(str, sign_K))} --points {args.points} --scrambles {args.scrambles}")
+               f"--sign-K {','.join(map(str, sign_K))} --binary-K {','.join(map(str, binary_K))} "
+               f"--points {args.points} --scrambles {args.scrambles}")
     meta = {"command": command, "wall_seconds": round(seconds, 1), "python": platform.python_version(),
             "machine": platform.machine()}
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -210,7 +217,7 @@ def _study_groups(folder: Path) -> list[dict]:
 
 
 def _rs_capacity(group: dict) -> float | None:
-    """The RS capacity drawn beside a machine's α½(N), where `alpha_c` has one (binary: K = 1, sign K = 3, ∞)."""
+    """The RS capacity drawn beside a machine's α½(N), where `alpha_c` has one (binary: K = 1, sign at odd K, ∞)."""
     from ..capacity.replica import alpha_c
 
     try:
@@ -512,8 +519,8 @@ def _check_reference(args, K: int) -> None:
 
 
 def qmc_args(parser) -> None:
-    parser.add_argument("--points", type=int, help="QMC points per scrambling for ReLU K>=4 (rounded to a power "
-                                                   "of 2; default 16384)")
+    parser.add_argument("--points", type=int, help="QMC points per scrambling for ReLU K>=4 and the binary sign "
+                                                   "tree at K>=13 (rounded to a power of 2; default 16384)")
     parser.add_argument("--scrambles", type=int, help="independent Sobol' scramblings, whose spread is the stated "
                                                       "error (default 16)")
 
@@ -531,8 +538,9 @@ def add_commands(sub) -> None:
     th.add_argument("--weights", **common["weights"])
     th.add_argument("--ansatz", choices=["rs", "1rsb"], default="rs")
     th.add_argument("--method", choices=["auto", "mc"], default="auto",
-                    help="finite K: auto = exact (K=1, ReLU K=2), order-statistics integral (sign), "
-                         "randomised QMC (ReLU K>=4); mc = plain Monte Carlo (cross-check)")
+                    help="spherical, finite K: auto = exact (K=1, ReLU K=2), order-statistics integral (sign), "
+                         "randomised QMC (ReLU K>=4); mc = plain Monte Carlo (cross-check). Binary sign tree: "
+                         "symmetric Gauss-Hermite (K<=11), randomised QMC (K>=13)")
     qmc_args(th)
     th.add_argument("--samples", type=int, default=200_000, help="Monte Carlo samples for --method mc")
     th.add_argument("--json", action="store_true", help="machine-readable output")
@@ -542,6 +550,8 @@ def add_commands(sub) -> None:
     tb.add_argument("--out", required=True, metavar="DIR", help="directory for theory_alpha_c.csv, fig_alpha_c.png")
     tb.add_argument("--relu-K", help="comma-separated even K for ReLU (default 2,4,...,128)")
     tb.add_argument("--sign-K", help="comma-separated odd K for sign units (default 1,3,...,10001)")
+    tb.add_argument("--binary-K", help="comma-separated odd K for the binary-weight sign tree, RS zero entropy "
+                                       "(default 3,5,...,49; K=1 and K=inf are always in)")
     qmc_args(tb)
     tb.add_argument("--json", action="store_true", help="machine-readable output")
     tb.set_defaults(func=_table)

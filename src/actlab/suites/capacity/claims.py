@@ -135,11 +135,12 @@ def _scan_claims(df: pd.DataFrame, theory: dict) -> list:
         if not math.isfinite(r.alpha_half):
             continue
         K, w = int(r.K), r.weights
-        th = (theory.get((r.act, "spherical", "rs", str(K)), (math.nan,))[0] if w == "spherical" else
-              theory.get(("sign", "binary", "rs", "1"), (math.nan,))[0] if K == 1 else 1.0)  # binary: α ≤ 1 (bits)
+        # binary: the sign machine's RS zero-entropy α_c at its K where a theory run has it, else α ≤ 1 (bits)
+        th = theory.get((r.act, w, "rs", str(K)), (math.nan if w == "spherical" else 1.0,))[0]
         if not math.isfinite(th):
             continue
-        measured.append(f"{r.act} K={K} {w} N={int(r.N)} {r.solver}: {r.alpha_half:.2f} (theory {th:.2f})")
+        what = "bound 1 bit per weight" if (w, th) == ("binary", 1.0) else "theory"
+        measured.append(f"{r.act} K={K} {w} N={int(r.N)} {r.solver}: {r.alpha_half:.2f} ({what} {th:.2f})")
         below.append(r.alpha_half_lo <= th)
     rows.append(_row("simulations stay below theory (algorithmic capacity)", "α_alg < α_c",
                      "; ".join(measured) or "no 50 % crossing in the grid",
@@ -343,6 +344,9 @@ def _fig_alpha_binary(df, run_dir, out) -> list:
     pb = theory.get(("sign", "binary", "rs", "1"))
     if pb:
         ax.plot([1], [pb[0]], "k*", ms=10, label=f"perceptron RS {pb[0]:.3f}")
+    for (act, w, z, k), (v, _) in sorted(theory.items()):
+        if (act, w, z) == ("sign", "binary", "rs") and k.isdigit() and k != "1":
+            ax.plot([int(k)], [v], "*", color="C3", ms=10, label=f"sign tree K={k}: RS zero entropy {v:.4f}")
     for act, color in (("relu", "C0"), ("sign", "C3")):
         v = theory.get((act, "binary", "rs", "inf"))
         if v:

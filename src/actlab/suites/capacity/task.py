@@ -16,9 +16,9 @@
 The loads of `robust` are matched by the THEORETICAL capacity of each machine, not by a
 solver-limited empirical α½: spherical weights, the RS α_c at the machine's K; binary
 weights, the RS zero-entropy α_c at K = 1 (the perceptron) or, for K > 1, at K = ∞ —
-actlab has a finite-K binary value only for sign units at K = 3 (none for ReLU), so
-every binary committee machine is loaded relative to its K → ∞ limit, ReLU and sign
-alike (stated in the report). The seed draws the problems and
+actlab has finite-K binary values for sign units (any odd K, `capacity.binary_tree`) but
+none for ReLU, so every binary committee machine is loaded relative to its K → ∞ limit,
+ReLU and sign alike, to keep one rule for the two machines compared (stated in the report). The seed draws the problems and
 seeds the solver: a suite runs each setting over several seeds and compares them by the
 verdict rules (actlab.experiments.verdicts).
 """
