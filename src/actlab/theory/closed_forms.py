@@ -153,21 +153,26 @@ def bounded(K: np.ndarray) -> bool:
 
 
 @numba.njit(cache=True)
-def _layers(kind: int, params: np.ndarray, K: np.ndarray, T: np.ndarray, steps: int, C_b: float, C_W: float,
-            lam_b: float, lam_W: float, track: bool, out_K: np.ndarray, out_T: np.ndarray) -> int:
-    """`steps` layers of (dual, dense) from the state (K, T): the state after step l goes to
-    out_K[l % m] (out_T likewise when `track`), m = len(out_K). Returns the steps done: fewer
-    when the kernel entering a step is past ±OVERFLOW."""
+def _layers(kind: int, params: np.ndarray, K: np.ndarray, T: np.ndarray, steps: int, dense_first: bool,
+            C_b: float, C_W: float, lam_b: float, lam_W: float, track: bool, out_K: np.ndarray,
+            out_T: np.ndarray) -> int:
+    """`steps` layers from the state (K, T): the first a dense layer alone when `dense_first` (K the
+    inputs' XXᵀ/n₀, T zero), the others (dual, dense). The state after step l goes to out_K[l % m]
+    (out_T likewise when `track`), m = len(out_K). Returns the steps done: fewer when the kernel
+    entering a dual is past ±OVERFLOW."""
     N, m = K.shape[0], out_K.shape[0]
     S = np.empty((N, N))
     D = np.empty((N, N) if track else (0, 0))
     for step in range(steps):
-        if not bounded(K):
-            return step
-        _symmetric(kind, params, K, S, D, track)
-        if track:
-            D *= T  # E σ'σ'ᵀ ⊙ Θ
-        dense_into(S, D, C_b, C_W, lam_b, lam_W, out_K[step % m], out_T[step % m], track)
+        if step == 0 and dense_first:
+            dense_into(K, T, C_b, C_W, lam_b, lam_W, out_K[0], out_T[0], track)
+        else:
+            if not bounded(K):
+                return step
+            _symmetric(kind, params, K, S, D, track)
+            if track:
+                D *= T  # E σ'σ'ᵀ ⊙ Θ
+            dense_into(S, D, C_b, C_W, lam_b, lam_W, out_K[step % m], out_T[step % m], track)
         K = out_K[step % m]
         if track:
             T = out_T[step % m]
@@ -203,17 +208,20 @@ def gram(dual: Dual, K: np.ndarray, slopes: bool = True) -> tuple[np.ndarray, Op
 
 
 def layers(dual: ClosedFormDual, K: np.ndarray, T: Optional[np.ndarray], steps: int, C_b: float, C_W: float,
-           lam_b: float, lam_W: float, keep: bool) -> Optional[tuple[np.ndarray, Optional[np.ndarray]]]:
+           lam_b: float, lam_W: float, keep: bool, dense_first: bool = False
+           ) -> Optional[tuple[np.ndarray, Optional[np.ndarray]]]:
     """`steps` layers of K ↦ C_b + C_W·S(K), Θ ↦ λ_b + λ_W·S(K) + C_W·D(K)⊙Θ (T = None: NNGP only)
-    in one compiled call. Returns (Ks, Ts), each (steps, N, N) when `keep`, else (1, N, N) with the
-    last layer's (Ts None when T is None); None when the kernel passed ±OVERFLOW on the way."""
+    in one compiled call; with `dense_first` the first is the input layer K ↦ C_b + C_W·K,
+    Θ ↦ λ_b + λ_W·K (K = XXᵀ/n₀, T zero). Returns (Ks, Ts), each (steps, N, N) when `keep`, else
+    (1, N, N) with the last layer's (Ts None when T is None); None when the kernel passed
+    ±OVERFLOW on the way."""
     track, N = T is not None, K.shape[0]
     m = steps if keep else min(steps, 2)
     out_K = np.empty((m, N, N))
     out_T = np.empty((m, N, N) if track else (m, 0, 0))
     done = _layers(dual.kind, _params(dual), np.ascontiguousarray(K, dtype=np.float64),
-                   np.ascontiguousarray(T, dtype=np.float64) if track else NONE, steps,
-                   float(C_b), float(C_W), float(lam_b), float(lam_W), track, out_K, out_T)
+                   np.ascontiguousarray(T, dtype=np.float64) if track else NONE, steps, dense_first,
+                   C_b, C_W, lam_b, lam_W, track, out_K, out_T)
     if done < steps:
         return None
     if not keep:

@@ -81,11 +81,15 @@ def dense(C_b: float, C_W: float, parameterization: str = "ntk") -> LayerMap:
     return apply
 
 
+def check_tol(tol: float) -> None:
+    if not 0 < tol < 1:
+        raise ActlabError(f"tol must be in (0, 1), got {tol!r}")
+
+
 def nonlinearity(act, tol: float = TOL) -> LayerMap:
     """K ↦ E σσᵀ and Θ ↦ E σ'σ'ᵀ ⊙ Θ, for any elementwise activation (`tol`: see dual.pair_moments)."""
     target = as_target(act)
-    if not 0 < tol < 1:
-        raise ActlabError(f"tol must be in (0, 1), got {tol!r}")
+    check_tol(tol)
     if not isinstance(target, Elementwise):
         raise ActlabError(f"{target.label} acts on groups of features: N×N kernels are for elementwise activations")
     cache = CoefficientCache()  # the Hermite coefficients, shared by the layers this map is applied at
@@ -118,13 +122,13 @@ def input_kernels(X=None, K1=None, C_b: float = 0.0, C_W: float = 1.0, parameter
         raise ActlabError("give the inputs X (N × n₀) or the first layer's kernel K1 (N × N), not both")
     if X is not None:
         x = X.detach().double().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X, dtype=np.float64)
-        if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1 or not np.all(np.isfinite(x)):
+        if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1 or not np.isfinite(x).all():
             raise ActlabError(f"X must be a finite (N, n₀) array of inputs, got shape {x.shape}")
         with one_blas_thread() if x.shape[0] > SMALL_GRAM else nullcontext():
             gram = x @ x.T / x.shape[1]
-        return Kernels(gram, np.zeros_like(gram) if ntk else None), False
+        return Kernels(gram, np.zeros(gram.shape) if ntk else None), False
     K = K1.detach().double().cpu().numpy() if isinstance(K1, torch.Tensor) else np.asarray(K1, dtype=np.float64)
-    if K.ndim != 2 or K.shape[0] != K.shape[1] or not np.all(np.isfinite(K)):
+    if K.ndim != 2 or K.shape[0] != K.shape[1] or not np.isfinite(K).all():
         raise ActlabError(f"K1 must be a finite N×N matrix, got shape {K.shape}")
     if not np.allclose(K, K.T, rtol=1e-12, atol=0) or np.any(np.diag(K) < 0) or \
             np.any(K * K > np.outer(np.diag(K), np.diag(K)) * (1 + 1e-12)):
@@ -139,14 +143,16 @@ def _run(act, X, K1, C_b, C_W, depth, parameterization, ntk: bool, layers: bool,
     depth = check_depth(depth)
     if depth < 1:
         raise ActlabError("depth must be >= 1 (the first layer's kernel is K⁽¹⁾)")
+    C_b, C_W = check_weights(C_b, C_W)
+    lam_b, lam_W = learning_rates(C_b, C_W, parameterization)
+    check_tol(tol)
     state, skip_first = input_kernels(X, K1, C_b, C_W, parameterization, ntk)
     target = as_target(act)
-    nonlinear, last = nonlinearity(target, tol), dense(C_b, C_W, parameterization)
+    if isinstance(target, Elementwise) and isinstance(target.dual, ClosedFormDual):
+        return _closed_form_run(target.dual, state, depth, skip_first, C_b, C_W, lam_b, lam_W, layers)
+    last = dense(C_b, C_W, parameterization)
+    step = serial(nonlinearity(target, tol), last)
     state = state if skip_first else last(state)
-    if isinstance(target.dual, ClosedFormDual):  # the whole depth in one compiled call
-        return _closed_form_run(target.dual, state, depth - 1, *check_weights(C_b, C_W),
-                                *learning_rates(C_b, C_W, parameterization), layers)
-    step = serial(nonlinear, last)
     out = [state]
     for _ in range(depth - 1):
         state = step(state)
@@ -155,17 +161,18 @@ def _run(act, X, K1, C_b, C_W, depth, parameterization, ntk: bool, layers: bool,
     return out if layers else [state]
 
 
-def _closed_form_run(dual: ClosedFormDual, state: Kernels, steps: int, C_b: float, C_W: float,
+def _closed_form_run(dual: ClosedFormDual, state: Kernels, depth: int, skip_first: bool, C_b: float, C_W: float,
                      lam_b: float, lam_W: float, layers: bool) -> list[Kernels]:
-    """`_run`'s layers after the first, in one compiled call (closed_forms.layers)."""
-    if steps == 0:
+    """`_run`'s layers in one compiled call (closed_forms.layers), the input layer included."""
+    if skip_first and depth == 1:
         return [state]
-    out = closed_forms.layers(dual, state.nngp, state.ntk, steps, C_b, C_W, lam_b, lam_W, keep=layers)
+    out = closed_forms.layers(dual, state.nngp, state.ntk, depth - 1 if skip_first else depth, C_b, C_W, lam_b, lam_W,
+                              keep=layers, dense_first=not skip_first)
     if out is None:
         raise _diverged()
     Ks, Ts = out
     kernels = [Kernels(Ks[l], None if Ts is None else Ts[l]) for l in range(len(Ks))]
-    return [state, *kernels] if layers else kernels
+    return [state, *kernels] if layers and skip_first else kernels
 
 
 def nngp(act, X=None, C_b: float = 0.0, C_W: float = 1.0, depth: int = 1, *, K1=None,
