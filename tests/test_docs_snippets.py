@@ -35,6 +35,8 @@ SKIP = [
     (r"actlab report runs/reproduce/", "reports the suite run above, which is not run here"),
     (r"actlab report docs/results/finite_width", "the 1/n predictions of 74 sampled points: minutes"),
     (r"actlab bench|benchmarks/", "benchmarks take minutes and are measured, not tested (benchmarks/)"),
+    (r"group_slope_accuracy/measure\.py", "the group slope's accuracy table: five CPU-minutes; "
+     "tests/test_theory_isotropic.py checks the slope"),
     (r"gpu_check\.sh", "needs a CUDA GPU"),
     (r"train_depth100/run\.sh", "eleven 100-layer training runs, 35 min"),
     (r"model=\"zplane\", depth=100", "trains a 100-layer, width-256 network on Fashion-MNIST: minutes"),
