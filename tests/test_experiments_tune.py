@@ -258,6 +258,39 @@ def _reference_and_killed(tmp_path, spec_text):
     return spec, ref, out
 
 
+class _Killed(BaseException):
+    pass
+
+
+def test_a_sweep_killed_inside_the_studys_ask_resumes_as_an_uninterrupted_one(tmp_path, monkeypatch):
+    """optuna's ask() marks a trial running before it stores the trial's parameters: a kill in
+    between leaves a running trial without them. The resume must ask that candidate again (it
+    used to run the arm's defaults, and then fail building the finals: KeyError 'lr')."""
+    ref = tmp_path / "ref"
+    run_sweep(parse_spec(TUNED), out=ref, workers=0, progress=False)
+    real_ask, calls = optuna.Study.ask, []
+
+    def ask(study, fixed_distributions=None):
+        if study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)):  # a sweep's study
+            calls.append(1)  # (the candidates come from asks on a study without a queue)
+            if len(calls) == 3:
+                study._pop_waiting_trial_id()  # ask()'s first step: the trial is now running, without parameters
+                raise _Killed
+        return real_ask(study, fixed_distributions)
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(optuna.Study, "ask", ask)
+    with pytest.raises(_Killed):
+        run_sweep(parse_spec(TUNED), out=out, workers=0, progress=False)
+    monkeypatch.setattr(optuna.Study, "ask", real_ask)
+    assert [t.params for s in _studies(out).values() for t in s.trials if t.state.name == "RUNNING"] == [{}]
+    run_sweep(parse_spec(TUNED), out=out, workers=0, resume=True, progress=False)
+    after, expected = load(out).set_index("id"), load(ref).set_index("id")
+    assert set(after.index) == set(expected.index)
+    assert (after["status"] == expected.loc[after.index, "status"]).all()
+    assert sorted(len(s.trials) for s in _studies(out).values()) == [5, 6]  # the set-aside trial is kept, flagged
+
+
 def test_sigkill_then_resume_ends_as_an_uninterrupted_tuned_sweep(tmp_path):
     text = TUNED.replace("epochs = 4", "epochs = 4\nsleep = 0.1")
     spec, ref, out = _reference_and_killed(tmp_path, text)

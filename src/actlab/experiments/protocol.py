@@ -53,6 +53,9 @@ def arms_of(spec: Spec) -> list:
     return [Arm(r.id, r.config, i) for i, r in enumerate(r for r in spec.runs() if spec.tune.is_arm(r.config))]
 
 
+ABORTED = "actlab_aborted"  # user attribute of a trial left without parameters by a kill (Protocol._abort_unasked)
+
+
 def select_best(rows: list, metric: str, direction: str) -> Optional[dict]:
     """The selected trial among store rows of one arm: finished, selectable, finite metric, best; ties: earliest."""
     sign = 1.0 if direction == "maximize" else -1.0
@@ -124,7 +127,8 @@ class Protocol:
             candidates = self.tune.candidates()
             asked = {}
             for arm in self.arms:
-                trials = self.study(arm).get_trials(deepcopy=False)
+                self._abort_unasked(arm)
+                trials = self.trials(arm)
                 asked[arm.id] = sum(t.state != TrialState.WAITING for t in trials)
                 for t in trials:
                     if t.state == TrialState.RUNNING:
@@ -143,6 +147,23 @@ class Protocol:
                         job = self._job(arm, trial.number, trial._trial_id, trial.params)
                         if job is not None:
                             yield job
+
+    def trials(self, arm: Arm) -> list:
+        """The arm's trials that count: every one but those `_abort_unasked` set aside."""
+        return [t for t in self.study(arm).get_trials(deepcopy=False) if not t.user_attrs.get(ABORTED)]
+
+    def _abort_unasked(self, arm: Arm) -> None:
+        """Set aside a trial that a kill left inside `ask`: optuna marks the trial running before it
+        stores the parameters, so such a trial has none. It is failed and flagged ABORTED, so it does
+        not count: the same candidate is asked again (running it without them would train with the
+        arm's defaults, and its run would lack the tuned values the finals are built from)."""
+        import optuna
+
+        study = self.study(arm)
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            if not set(self._distributions) <= set(t.params):
+                optuna.Trial(study, t._trial_id).set_user_attr(ABORTED, True)
+                study.tell(t.number, state=optuna.trial.TrialState.FAIL)
 
     def _job(self, arm: Arm, number: int, trial_id: int, params: dict) -> Optional[Job]:
         """The run of a trial: stored (if new) and returned as a job, or None when its run needs no execution."""
@@ -188,7 +209,7 @@ class Protocol:
         runs, missing = [], []
         with _quiet_optuna():
             for arm in self.arms:
-                trials = self.study(arm).get_trials(deepcopy=False)
+                trials = self.trials(arm)
                 open_ = sum(t.state in (optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.WAITING)
                             for t in trials)
                 if len(trials) < self.tune.trials or open_:
