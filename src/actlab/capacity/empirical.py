@@ -129,10 +129,11 @@ def capacity_scan(activation: str, K: int, weights: str, N: int, alphas: Sequenc
                   progress: bool = False, solver_options: Optional[dict] = None, bootstrap: int = 200) -> CapacityScan:
     """Solve `instances` random problems at each α and count the solved ones (one batched call per α).
 
-    Instance i of load j is drawn from seed·1000 + j (the solver's randomness too), so one seed gives the same
-    instances to every budget or schedule (paired comparisons). `extra` records, per load, each instance's
-    outcome (instance_solved, 0/1) and the solver steps it used (instance_steps: sweeps, optimiser steps or BP
-    iterations), and the process CPU seconds of the whole scan (cpu_seconds; `seconds` is wall time solving).
+    The instances of load j come from a generator seeded seed·1000 + j (the solver's randomness too), so one
+    seed gives every budget or schedule the same instances (paired comparisons). `extra` records, per load,
+    each instance's outcome (instance_solved, 0/1) and the solver steps it used (instance_steps: sweeps,
+    optimiser steps or BP iterations), and the process CPU seconds of the whole scan (cpu_seconds; `seconds`
+    is wall time solving).
     """
     if not alphas:
         raise ActlabError("need at least one alpha")
