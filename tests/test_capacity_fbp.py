@@ -138,10 +138,28 @@ def test_cli_fbp_records_its_options(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["solver"] == "fbp" and data["solved"] == [4]
     assert data["solver_options"] == {"steps": 50, "protocol": "pseudo", "damping": 0.3}
+    assert data["instance_solved"] == [[1, 1, 1, 1]] and data["cpu_seconds"] > 0
+    assert all(1 <= s <= 50 for s in data["instance_steps"][0])    # BP iterations, within 50 steps × 1
+
+
+def test_scan_records_each_instance_reproducibly():
+    """A seed fixes the instances and the solver's randomness (the budget scan's pairing): the same run twice
+    gives the same per-instance outcomes and BP iterations, and a budget of 3 steps uses at most 3."""
+    from actlab.capacity.empirical import capacity_scan
+
+    def run(steps):
+        extra = capacity_scan("sign", 3, "binary", 21, [0.9], instances=6, solver="fbp", seed=5, bootstrap=1,
+                              solver_options={"steps": steps}).extra
+        return extra["instance_solved"], extra["instance_steps"]
+
+    assert run(60) == run(60)
+    assert all(s <= 3 for s in run(3)[1][0])
 
 
 def test_cli_extrapolate_adds_up_one_load_over_cells_on_distinct_seeds(tmp_path, capsys):
     import json
+
+    from actlab.capacity.empirical import wilson_interval
 
     def cell(name, alphas, solved, instances, seed):
         data = {"activation": "sign", "K": 1, "weights": "binary", "N": 1001, "solver": "fbp", "alphas": alphas,
@@ -157,6 +175,8 @@ def test_cli_extrapolate_adds_up_one_load_over_cells_on_distinct_seeds(tmp_path,
     assert main(["capacity", "extrapolate", str(tmp_path), "--json"]) == 0
     (group,) = json.loads(capsys.readouterr().out)["groups"]
     assert 0.7 < group["alpha_half"][0] < 0.8 and group["files"][0].count("+") == 3
+    (a07, a08), wilson = group["loads"][0], wilson_interval(1, 8)
+    assert a07[:3] == [0.7, 8, 8] and a08[:3] == [0.8, 1, 8] and a08[3:] == pytest.approx(list(wilson))
     cell("a08_2.json", [0.8], [0], 4, 13)                        # 0.8 on 12 instances, 0.7 on 8: fitted as such
     assert main(["capacity", "extrapolate", str(tmp_path), "--json"]) == 0
     (group,) = json.loads(capsys.readouterr().out)["groups"]

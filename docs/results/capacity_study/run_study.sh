@@ -128,6 +128,30 @@ for N in ${K3_SIZES:-21 99 201 501 999}; do
     esac
 done
 wait
+# 3b. fBP budget scan (issue 18): does α½ at a fixed N move with the fBP budget? N = 201 (the study's 3/16 at
+#    α = 0.8, 11/16 at 0.75, α½(201) ≈ 0.77), 16 new instances per load (--seed 70 at 0.8, 71 at 0.75), the SAME
+#    instances and solver randomness for every budget (capacity_scan seeds both by --seed: a paired comparison;
+#    instance_solved / instance_steps in each JSON). Budgets, focusing steps × BP iterations per step: the
+#    study's 400 × 1; slower focusing 800 × 1 and 1600 × 1; more iterations on the same (γ, y) schedule 400 × 2
+#    and 400 × 4 (a step stops early once the messages move by < 1e-3). One process at a time (shared CPU).
+BUDGET=$OUT/fbp_budget
+mkdir -p $BUDGET
+for as in 0.8:70 0.75:71; do     # load:seed
+    for si in 400,1 1600,1 400,4 800,1 400,2; do
+        cell $BUDGET/k3_fbp_N201_a${as%:*}_steps${si%,*}_iters${si#*,}.json --N 201 --alphas ${as%:*} --instances 16 \
+            --seed ${as#*:} --solver fbp --fbp-steps ${si%,*} --fbp-iters ${si#*,} --fbp-init 0.1 \
+            --fbp-protocol reinforcement --fbp-damping 0.5
+    done
+done
+$ACTLAB capacity extrapolate $BUDGET --out $BUDGET
+# 3c. More instances at N = 999 (issue 18), the study's budget, on new instances (seeds never used at N = 999),
+#    loads bracketing the transition (8/8, 4/8, 0/8 at 0.7, 0.75, 0.8 above): cells of 2 instances, one at a time,
+#    in the order they ran (round-robin over the loads, so that every load grew alike; load:seed).
+for as in 0.75:41 0.775:61 0.725:51 0.75:42 0.775:62 0.725:52 0.75:43 0.775:63 0.725:53 0.75:44 0.775:64 \
+          0.725:54 0.725:55 0.775:65 0.725:56 0.775:66 0.725:57 0.775:67 0.725:58 0.775:68 0.7:33 0.8:23 \
+          0.7:34 0.8:24 0.75:45 0.75:46 0.775:69 0.725:59 0.75:47 0.75:48 0.775:74 0.725:75 0.775:76; do
+    cell $OUT/k3_fbp_N999_a${as%:*}_s${as#*:}.json --N 999 --alphas ${as%:*} --instances 2 --seed ${as#*:} $FBP3
+done
 # 4. Table, figures (one per machine) and extrapolation over every cell in the folder (including the error-count
 #    runs); N ≥ 99 takes the K = 1 sizes from 101 and the K = 3 sizes from 99.
 $ACTLAB capacity extrapolate $OUT --min-N 99 --out $OUT

@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -126,13 +127,21 @@ def alpha_at_half(alphas: Sequence[float], solved: Sequence[int], instances: int
 def capacity_scan(activation: str, K: int, weights: str, N: int, alphas: Sequence[float], *, instances: int = 32,
                   solver: str = "gd", patterns: str = "pm1", tree: bool = True, seed: int = 0, device=None,
                   progress: bool = False, solver_options: Optional[dict] = None, bootstrap: int = 200) -> CapacityScan:
-    """Solve `instances` random problems at each α and count the solved ones (one batched call per α)."""
+    """Solve `instances` random problems at each α and count the solved ones (one batched call per α).
+
+    The instances of load j come from a generator seeded seed·1000 + j (the solver's randomness too), so one
+    seed gives every budget or schedule the same instances (paired comparisons). `extra` records, per load,
+    each instance's outcome (instance_solved, 0/1) and the solver steps it used (instance_steps: sweeps,
+    optimiser steps or BP iterations), and the process CPU seconds of the whole scan (cpu_seconds; `seconds`
+    is wall time solving).
+    """
     if not alphas:
         raise ActlabError("need at least one alpha")
     if any(a <= 0 for a in alphas):
         raise ActlabError(f"alphas must be positive, got {list(alphas)}")
     machine = CommitteeMachine(activation, K, N, tree=tree)
-    solved, seconds = [], 0.0
+    solved, seconds, cpu0 = [], 0.0, time.process_time()
+    per_instance: dict[str, list] = {"instance_solved": [], "instance_steps": []}
     for i, alpha in enumerate(track(alphas, f"{activation} K={K} {weights} N={N}", "alpha", enabled=progress)):
         gen = torch.Generator(device=device or "cpu").manual_seed(seed * 1000 + i)
         problem = random_problem(machine, max(1, round(alpha * N)), instances, patterns=patterns, generator=gen,
@@ -140,7 +149,10 @@ def capacity_scan(activation: str, K: int, weights: str, N: int, alphas: Sequenc
         res = solve(machine, problem, weights, solver, seed=seed * 1000 + i, **(solver_options or {}))
         solved.append(int(res.solved.sum()))
         seconds += res.seconds
-    scan = CapacityScan(activation, K, weights, N, solver, [float(a) for a in alphas], solved, instances, seconds)
+        per_instance["instance_solved"].append(res.solved.int().tolist())
+        per_instance["instance_steps"].append(res.steps.tolist())
+    scan = CapacityScan(activation, K, weights, N, solver, [float(a) for a in alphas], solved, instances, seconds,
+                        extra={**per_instance, "cpu_seconds": time.process_time() - cpu0})
     scan.alpha_half, scan.alpha_half_ci = alpha_at_half(scan.alphas, solved, instances, bootstrap=bootstrap, seed=seed)
     return scan
 

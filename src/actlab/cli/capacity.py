@@ -168,7 +168,7 @@ def _study_groups(folder: Path) -> list[dict]:
     options, each group's sizes in order. The cells of one size are pooled and α½ refitted on the union:
     disjoint loads (a finer grid added later), and the counts of one load added up over cells on independent
     instances (distinct recorded --seed)."""
-    from ..capacity.empirical import alpha_at_half
+    from ..capacity.empirical import alpha_at_half, wilson_interval
 
     groups: dict = {}
     seen_exact: set = set()
@@ -208,10 +208,14 @@ def _study_groups(folder: Path) -> list[dict]:
                 value, ci = alpha_at_half(grid, [sum(s for _, s in per_load[a]) for a in grid],
                                           [sum(c["instances"] for c, _ in per_load[a]) for a in grid])
             spacing = min((b - a for a, b in zip(grid, grid[1:])), default=0.0)
+            counts = [(a, sum(s for c in cells for b, s in zip(c["alphas"], c["solved"]) if b == a),
+                       sum(c["instances"] for c in cells if a in c["alphas"])) for a in grid]
+            loads = [[a, s, b, *wilson_interval(s, b)] for a, s, b in counts]
             rows.append((n, value, list(ci), sum(c["seconds"] for c in cells), "+".join(c["file"] for c in cells),
-                         spacing / math.sqrt(12)))
+                         spacing / math.sqrt(12), loads))
         del g["cells"]
-        g.update(dict(zip(["N", "alpha_half", "ci", "seconds", "files", "resolution"], map(list, zip(*rows)))))
+        g.update(dict(zip(["N", "alpha_half", "ci", "seconds", "files", "resolution", "loads"],
+                          map(list, zip(*rows)))))
         out.append(g)
     return out
 
@@ -247,9 +251,11 @@ def _extrapolate(args) -> int:
             g["fit"] = None
             g["no_fit"] = str(exc)
         lines.append(f"{g['machine']} {g['label']}")
-        for n, v, (lo, hi) in zip(g["N"], g["alpha_half"], g["ci"]):
+        for n, v, (lo, hi), loads in zip(g["N"], g["alpha_half"], g["ci"], g["loads"]):
             lines.append(f"  N={n:<5} α½ = {v:.3f} [{lo:.3f}, {hi:.3f}]" if math.isfinite(v) else
                          f"  N={n:<5} α½ not bracketed by the α grid")
+            lines.append("         solved: " + ", ".join(f"{s}/{b} at {a:g} [{wl:.2f}, {wh:.2f}]"
+                                                          for a, s, b, wl, wh in loads))
         f = g["fit"]
         lines.append(f"  N→∞: α∞ = {f['alpha_inf']:.3f} [{f['alpha_inf_ci95'][0]:.3f}, {f['alpha_inf_ci95'][1]:.3f}], "
                      f"a = {f['slope']:.2f}, χ² = {f['chi2']:.1f} ({f['dof']} dof)" if f else f"  N→∞: {g['no_fit']}")
@@ -603,11 +609,14 @@ def add_commands(sub) -> None:
     sim.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for the α-at-50%% interval")
     sim.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     sim.add_argument("--plot", metavar="FILE", help="write a PNG of P(solved) vs α")
-    sim.add_argument("--json", action="store_true", help="machine-readable output")
+    sim.add_argument("--json", action="store_true", help="machine-readable output; besides the counts it records "
+                                                         "each instance's outcome and solver steps per load "
+                                                         "(instance_solved, instance_steps) and cpu_seconds")
     sim.set_defaults(func=_simulate)
 
     ex = csub.add_parser("extrapolate", help="α½(N) of a folder of `simulate --json` results, per solver, "
-                                             "extrapolated to N = ∞ (table, figure)")
+                                             "extrapolated to N = ∞ (table, figure); the solved counts of each "
+                                             "load, pooled over cells, with Wilson 95%% intervals")
     ex.add_argument("folder", help="directory of `actlab capacity simulate ... --json` outputs (one per size)")
     ex.add_argument("--min-N", type=int, default=1, help="fit only sizes N >= this (default: all)")
     ex.add_argument("--power", type=float, default=0.5, help="fit form α∞ + a·N^(−power) (default 0.5)")
