@@ -18,8 +18,9 @@ instead of making one memory pass per elementary op:
 It is used for CPU tensors of a training dtype (float32, bfloat16, float16;
 float64 is for gradcheck and analysis and stays on the reference path) with at
 least MIN_NUMEL elements, or once the smaller tensors of one activation have added up to
-AMORTISED_NUMEL elements in this process (below that, the first-use compilation does not pay
-off), never inside an enclosing torch.compile (which fuses the reference formulas
+AMORTISED_NUMEL elements in this process since the last `reset_amortisation` (below that, the
+first-use compilation does not pay off; every training run resets the count, so that its numbers
+do not depend on what ran before it), never inside an enclosing torch.compile (which fuses the reference formulas
 itself) and never in a double backward (create_graph: the differentiable
 reference backward runs).
 
@@ -89,6 +90,15 @@ def fused_mode(new_mode: str) -> Iterator[None]:
         yield
     finally:
         mode = old
+
+
+def reset_amortisation() -> None:
+    """Forget the elements counted toward AMORTISED_NUMEL: what runs next chooses its paths as in
+    a fresh process. The training loops (`actlab.train.fit`, `train_regression`, `train_pinn`) call
+    it at the start of every run, so that a run's numbers do not depend on what ran before it in
+    the process (the fused and eager formulas agree only to rounding, which training amplifies).
+    Compiled kernels are kept."""
+    _eager_numel.clear()
 
 
 def cpu_usable(x: torch.Tensor, name: Optional[str] = None) -> bool:

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..activations.fused import reset_amortisation
 from ..errors import ActlabError
 from ..nn.factory import build_model
 from ..nn.layers import named_layers
@@ -146,6 +147,7 @@ def fit(cfg: TrainConfig | dict, out_dir: Optional[str] = None, progress: bool =
             return TrainResult.from_dict(finished)
 
     data = load_data(cfg, dataset).to(device)
+    reset_amortisation()  # the eager/fused choice must not depend on what this process ran before
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model, data.input_shape, data.output_dim, depth=cfg.depth, width=cfg.width,
                         act=cfg.act, norm=cfg.norm, residual=cfg.residual, init=cfg.init,

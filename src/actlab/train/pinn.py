@@ -27,6 +27,7 @@ from typing import Callable, Optional
 
 import torch
 
+from ..activations.fused import reset_amortisation
 from ..data.pde import PDEProblem
 from ..errors import ActlabError
 from ..nn.pinn import PINNNet
@@ -107,6 +108,7 @@ def train_pinn(problem: PDEProblem, cfg: PINNConfig, log_every: int = 100,
     L-BFGS; rows carry `val_rel_l2` when cfg.val_points > 0); when it returns True training
     stops there (a pruned tuning trial), with status "done"."""
     dtype = getattr(torch, cfg.dtype)
+    reset_amortisation()  # the eager/fused choice must not depend on what this process ran before
     torch.manual_seed(cfg.seed)
     net = PINNNet(problem.dim, 1, depth=cfg.depth, width=cfg.width, act=cfg.act, init=cfg.init).to(dtype)
     collocation = problem.sample_collocation(cfg.n_collocation, seed=cfg.seed, dtype=dtype).requires_grad_(True)

@@ -18,6 +18,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
+from ..activations.fused import reset_amortisation
 from ..nn.init import init_tensor
 
 
@@ -45,6 +46,7 @@ def train_regression(model: nn.Module, x_train: torch.Tensor, y_train: torch.Ten
     it returns True training stops there (a pruned trial), with status "done".
     """
     start = time.perf_counter()
+    reset_amortisation()  # the eager/fused choice must not depend on what this process ran before
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history: list = []
     with torch.no_grad():
