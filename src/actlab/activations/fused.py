@@ -19,10 +19,10 @@ It is used for CPU tensors of a training dtype (float32, bfloat16, float16;
 float64 is for gradcheck and analysis and stays on the reference path) with at
 least MIN_NUMEL elements, or once the smaller tensors of one activation have added up to
 AMORTISED_NUMEL elements in this process since the last `reset_amortisation` (below that, the
-first-use compilation does not pay off; every training run resets the count, so that its numbers
-do not depend on what ran before it), never inside an enclosing torch.compile (which fuses the reference formulas
-itself) and never in a double backward (create_graph: the differentiable
-reference backward runs).
+first-use compilation does not pay off; every training run resets the count, so that its
+numbers do not depend on what ran before it), never inside an enclosing torch.compile (which
+fuses the reference formulas itself) and never in a double backward (create_graph: the
+differentiable reference backward runs).
 
 Each kernel is traced once (make_fx, every dimension symbolic) and compiled by
 inductor at first use, once per (activation, dtype, gradients needed): one

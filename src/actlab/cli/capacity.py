@@ -199,18 +199,17 @@ def _study_groups(folder: Path) -> list[dict]:
             cells = g["cells"][n]
             value, ci = _number(cells[0]["alpha_half"]), [_number(x) for x in cells[0]["alpha_half_ci95"]]
             grid = sorted({a for c in cells for a in c["alphas"]})
+            per_load = {a: [(c, s) for c in cells for b, s in zip(c["alphas"], c["solved"]) if b == a] for a in grid}
+            solved = [sum(s for _, s in per_load[a]) for a in grid]
+            totals = [sum(c["instances"] for c, _ in per_load[a]) for a in grid]
             if len(cells) > 1:
-                per_load = {a: [(c, s) for c in cells for b, s in zip(c["alphas"], c["solved"]) if b == a] for a in grid}
                 seeds = [[c.get("seed") for c, _ in runs] for runs in per_load.values()]
                 if any(len(ss) > 1 and (None in ss or len(set(ss)) < len(ss)) for ss in seeds):
                     raise ActlabError(f"cannot pool {', '.join(c['file'] for c in cells)}: a load repeated on "
                                       f"instances not known to differ (same or unrecorded --seed)")
-                value, ci = alpha_at_half(grid, [sum(s for _, s in per_load[a]) for a in grid],
-                                          [sum(c["instances"] for c, _ in per_load[a]) for a in grid])
+                value, ci = alpha_at_half(grid, solved, totals)
             spacing = min((b - a for a, b in zip(grid, grid[1:])), default=0.0)
-            counts = [(a, sum(s for c in cells for b, s in zip(c["alphas"], c["solved"]) if b == a),
-                       sum(c["instances"] for c in cells if a in c["alphas"])) for a in grid]
-            loads = [[a, s, b, *wilson_interval(s, b)] for a, s, b in counts]
+            loads = [[a, s, b, *wilson_interval(s, b)] for a, s, b in zip(grid, solved, totals)]
             rows.append((n, value, list(ci), sum(c["seconds"] for c in cells), "+".join(c["file"] for c in cells),
                          spacing / math.sqrt(12), loads))
         del g["cells"]

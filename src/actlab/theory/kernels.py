@@ -22,7 +22,6 @@ from .target import Elementwise, as_target
 from .vector import WholeVector
 
 
-
 def check_weights(C_b: float, C_W: float) -> tuple[float, float]:
     """Validate (C_b, C_W): C_b >= 0 and C_W > 0, both finite."""
     try:

@@ -17,8 +17,8 @@ trained): λ_b = C_b, λ_W = C_W. `"standard"` (W itself trained, each layer's l
 rate scaled by 1/fan_in so the limit exists; Sohl-Dickstein et al. 2020): λ_b = λ_W = 1.
 The two-input moments come from actlab.theory.dual (closed form, Hermite expansion
 with an error bound, or adaptive quadrature). `nngp`/`ntk` of an activation with a declared
-closed form run all layers after the first in one compiled call (closed_forms.layers), the
-same maps without Python between the layers.
+closed form run every layer, the input layer included, in one compiled call
+(closed_forms.layers): the same maps without Python between the layers.
 """
 from __future__ import annotations
 
@@ -72,11 +72,10 @@ def dense(C_b: float, C_W: float, parameterization: str = "ntk") -> LayerMap:
     def apply(k: Kernels) -> Kernels:
         # new arrays: the incoming state may be kept (layers=True)
         track = k.ntk is not None
-        nngp, ntk = np.empty_like(k.nngp), (np.empty_like(k.ntk) if track else None)
-        none = closed_forms.NONE
-        closed_forms.dense_into(k.nngp, k.ntk if track else none, C_b, C_W, lam_b, lam_W, nngp,
-                                ntk if track else none, track)
-        return Kernels(nngp, ntk)
+        theta = k.ntk if track else closed_forms.NONE
+        nngp, ntk = np.empty_like(k.nngp), np.empty_like(theta)
+        closed_forms.dense_into(k.nngp, theta, C_b, C_W, lam_b, lam_W, nngp, ntk, track)
+        return Kernels(nngp, ntk if track else None)
 
     return apply
 
