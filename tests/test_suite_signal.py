@@ -20,7 +20,7 @@ CWS = (0.5, 1.0, 3.0)
 DEPTHS = (2, 4, 8, 16, 32)
 
 
-@pytest.mark.parametrize("profile", ("quick", "full"))
+@pytest.mark.parametrize("profile", ("quick", "full", "cpu"))
 def test_specs_load_and_keep_every_arm_equal(profile):
     assert profile in available_suites()["signal"]
     spec = load_spec(suite_spec_path("signal", profile))
@@ -32,6 +32,12 @@ def test_specs_load_and_keep_every_arm_equal(profile):
     assert len({p["c_w"] for _, p in inits}) >= 7 and len({r.config["depth"] for r in runs}) >= 5
     assert len({r.config["seed"] for r in runs}) >= 3
     assert {r.config["data"] for r in runs} == {"digits" if profile == "quick" else "fashion_mnist"}
+    if profile == "cpu":  # the full grid and optimiser on all of Fashion-MNIST; only width and epochs less
+        full = load_spec(suite_spec_path("signal", "full")).runs()
+        design = ("act", "init", "depth", "seed", "optimizer", "momentum", "lr", "batch_size", "n_train", "n_test")
+        assert {tuple(r.config.get(k) for k in design) for r in runs} == \
+            {tuple(r.config.get(k) for k in design) for r in full}
+        assert runs[0].config["width"] < full[0].config["width"] and runs[0].config["epochs"] < full[0].config["epochs"]
 
 
 def _frame(act: str, trained, cws=CWS, seeds=(0, 1, 2), extra_status=None) -> pd.DataFrame:

@@ -143,15 +143,17 @@ def test_layers_compose_like_serial_and_K1_matches_X():
 
 @pytest.mark.parametrize("name", ["relu", "erf", "gelu", "leaky_relu(negative_slope=0.2)"])
 @pytest.mark.parametrize("parameterization", ["ntk", "standard"])
-def test_closed_forms_run_in_one_compiled_call_as_the_layer_maps_compose(name, parameterization):
+@pytest.mark.parametrize("n", [2, 5])
+def test_closed_forms_run_in_one_compiled_call_as_the_layer_maps_compose(name, parameterization, n):
     """nngp/ntk of an activation with a compiled dual take all layers in one call
-    (closed_forms.layers); the same layers composed as maps (serial) give the same kernels."""
-    X = np.random.default_rng(3).normal(size=(5, 4))
+    (closed_forms.layers; a pair of inputs in registers, n = 2); the same layers composed as
+    maps (serial) give the same kernels."""
+    X = np.random.default_rng(3).normal(size=(5, 4))[:n]
     X[1] = -X[0]
     C_b, C_W, depth = 0.1, 1.6, 6
     Ks = nngp(name, X, C_b, C_W, depth, layers=True)
     Ts = ntk(name, X, C_b, C_W, depth, parameterization=parameterization, layers=True)
-    state = dense(C_b, C_W, parameterization)(Kernels(X @ X.T / 4, np.zeros((5, 5))))
+    state = dense(C_b, C_W, parameterization)(Kernels(X @ X.T / 4, np.zeros((n, n))))
     step = serial(nonlinearity(name), dense(C_b, C_W, parameterization))
     for layer in range(depth):
         np.testing.assert_allclose(Ks[layer], state.nngp, rtol=1e-14, atol=0)
@@ -161,13 +163,14 @@ def test_closed_forms_run_in_one_compiled_call_as_the_layer_maps_compose(name, p
     np.testing.assert_array_equal(ntk(name, X, C_b, C_W, depth, parameterization=parameterization), Ts[-1])
     np.testing.assert_allclose(ntk(name, C_b=C_b, C_W=C_W, depth=depth, K1=Ks[0], parameterization=parameterization),
                                Ts[-1], rtol=1e-13)
-    assert nngp(name, X, C_b, C_W, 1).shape == (5, 5)
+    assert nngp(name, X, C_b, C_W, 1).shape == (n, n)
 
 
 @pytest.mark.parametrize("kernel", [nngp, ntk])
-def test_a_kernel_past_overflow_raises_in_the_compiled_loop_and_the_layer_maps(kernel):
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_kernel_past_overflow_raises_in_the_compiled_loop_and_the_layer_maps(kernel, n):
     """ReLU at C_W = 1e10 grows the kernel by 5e9 per layer: past 1e250 after ~27 layers."""
-    X = np.eye(2)
+    X = np.eye(n)
     kernel("relu", X, 0.0, 1e10, 20)  # still finite
     with pytest.raises(ActlabError, match="diverged"):
         kernel("relu", X, 0.0, 1e10, 40)
@@ -216,3 +219,15 @@ def test_ntk_of_a_wide_network():
 def test_bad_input_raises(call):
     with pytest.raises(ActlabError):
         call()
+
+
+@pytest.mark.parametrize("name", ["erf", "relu", "tanh"])  # compiled (pair and N×N) and layer maps
+@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("bad", [math.nan, math.inf, 1e200])
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # numpy's, on XXᵀ of 1e200
+def test_inputs_not_finite_or_overflowing_raise(name, n, bad):
+    X = np.ones((n, 3))
+    X[-1, 1] = bad
+    for kernel in (nngp, ntk):
+        with pytest.raises(ActlabError, match="X must be a finite"):
+            kernel(name, X, 0.0, 1.0, 3)
