@@ -1,6 +1,6 @@
 """What one training step of each network of a training suite costs on the CPU, and what a profile
-costs: `python benchmarks/bench_suite_arms.py [--suite zplane|zorro] [--profile cpu|full|quick]
-[--steps S] [--threads T] [--json FILE]`.
+costs: `python benchmarks/bench_suite_arms.py [--suite zplane|zorro|signal] [--profile cpu|full|quick]
+[--depth D] [--steps S] [--threads T] [--json FILE]`.
 
 Builds every network family of the suite's spec (at its first initialisation; the init does not
 change the cost) with the spec's depth, width and batch size, and times S Adam steps (zero_grad,
@@ -8,7 +8,9 @@ forward, cross-entropy, backward, step) after a warm-up long enough for the fuse
 rent-or-buy switch (docs/performance.md) to have happened (for every activation), on T threads. Reports wall and CPU
 milliseconds per step and the CPU seconds of one epoch on the spec's training split (n_train or
 60,000, minus the validation split), plus one epoch of every arm: the unit the docs/reproduce.md
-cost estimate of a profile multiplies.
+cost estimate of a profile multiplies. `--depth D` times every network at depth D instead of its
+spec's (the signal suite's grid spans depths 4 to 128 per activation: what it costs per layer is
+the figure to scale; its "every arm" line then means every arm at depth D).
 """
 import argparse
 import json
@@ -72,23 +74,27 @@ def time_steps(model: torch.nn.Module, batch: int, input_shape: tuple, steps: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--suite", default="zplane", choices=("zplane", "zorro"))
+    parser.add_argument("--suite", default="zplane", choices=("zplane", "zorro", "signal"))
     parser.add_argument("--profile", default="cpu", choices=("quick", "full", "cpu"))
+    parser.add_argument("--depth", type=int, default=None, help="time every network at this depth (default: the spec's)")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
+    if args.depth is not None and args.depth < 1:
+        parser.error("--depth must be >= 1")
     torch.set_num_threads(args.threads)
     spec = load_spec(suite_spec_path(args.suite, args.profile))
     rows = []
     for label, (kind, kw, c) in families(spec).items():
         batch = int(c.get("batch_size", 128))
         shape = dataset_input_shape(c["data"])
-        model = build_model(kind, shape, 10, depth=int(c["depth"]), width=int(c["width"]), **kw)
+        depth = args.depth or int(c["depth"])
+        model = build_model(kind, shape, 10, depth=depth, width=int(c["width"]), **kw)
         wall, cpu = time_steps(model, batch, shape, args.steps)
         n = int(c.get("n_train") or FULL_TRAIN[c["data"]])
-        steps_per_epoch = -(-round(n * (1 - spec.tune.val_fraction)) // batch)
-        rows.append({"network": label, "ms_per_step_wall": 1e3 * wall, "ms_per_step_cpu": 1e3 * cpu,
+        steps_per_epoch = -(-round(n * (1 - (spec.tune.val_fraction if spec.tune else 0.0))) // batch)
+        rows.append({"network": label, "depth": depth, "ms_per_step_wall": 1e3 * wall, "ms_per_step_cpu": 1e3 * cpu,
                      "cpu_s_per_epoch": cpu * steps_per_epoch, "steps_per_epoch": steps_per_epoch})
         print(f"{label:40s} {1e3 * wall:7.1f} ms wall {1e3 * cpu:7.1f} ms CPU per step, "
               f"{cpu * steps_per_epoch:6.1f} CPU-s per epoch ({steps_per_epoch} steps)", flush=True)
@@ -97,7 +103,7 @@ def main() -> None:
     print(f"one epoch of every arm ({len(spec.runs())} arms): {every_arm:.0f} CPU-s")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"suite": args.suite, "profile": args.profile, "threads": args.threads, "steps": args.steps, "networks": rows,
+            json.dump({"suite": args.suite, "profile": args.profile, "depth": args.depth, "threads": args.threads, "steps": args.steps, "networks": rows,
                        "cpu_s_one_epoch_every_arm": every_arm, "load_average": os.getloadavg()}, f, indent=1)
 
 
