@@ -4,6 +4,7 @@ the claims, the grid and the heatmap."""
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -107,3 +108,17 @@ def test_tiny_run_has_claims_grid_and_heatmap(tmp_path):
     assert (tmp_path / "report" / "signal_heatmap.png").stat().st_size > 0
     grid = pd.read_csv(tmp_path / "report" / "signal_grid.csv")
     assert len(grid) == 8 and set(grid["seeds"]) == {2}
+
+
+def test_longer_budget_example_changes_only_the_budget():
+    """examples/signal_longer.toml re-runs cpu-profile cells with more epochs (and also at a lower
+    learning rate): everything else as there."""
+    longer = load_spec(Path(__file__).parent.parent / "examples" / "signal_longer.toml").runs()
+    cpu = {tuple(r.config.get(k) for k in ("act", "init", "depth", "seed")): r.config
+           for r in load_spec(suite_spec_path("signal", "cpu")).runs()}
+    for run in longer:
+        same = cpu[tuple(run.config.get(k) for k in ("act", "init", "depth", "seed"))]
+        assert {k: v for k, v in run.config.items() if k not in ("epochs", "lr")} == \
+            {k: v for k, v in same.items() if k not in ("epochs", "lr")}
+        assert run.config["epochs"] > same["epochs"] and run.config["lr"] <= same["lr"]
+    assert {r.config["lr"] for r in longer} == {0.01, 0.001}
