@@ -176,6 +176,8 @@ BAD_TOP = [
     ("arms = { activation = [] }", "'activation' must be a non-empty list"),
     ("arms = { activation = [\"identity\"] }", "'arms' selects no point of the sweep"),
     ("arms = [\"relu\"]", "must be a table of key = [values]"),
+    ("sampler = \"grid\"", "sampler 'grid' needs every searched parameter as { choices = [..] }; 'lr' is a range"),
+    ("sampler = \"tpe\"", "'sampler' must be one of qmc, random, grid"),
 ]
 
 
@@ -197,6 +199,19 @@ def test_bad_tune_settings_are_one_clear_error(top, message):
     with pytest.raises(ActlabError, match=r"\[tune\]") as info:
         parse_spec(_spec(top=top))
     assert message in str(info.value)
+
+
+def test_grid_sampler_offers_every_combination_once_in_the_order_written(tmp_path):
+    grid = "[tune.params]\nlr = { choices = [0.1, 0.01] }\ngain = { choices = [0.5, 1.0, 2.0] }"
+    with pytest.raises(ActlabError, match=r"'trials' must be 6 \(the grid's size\); got 3"):
+        parse_spec(_spec(top='sampler = "grid"', params=grid))
+    spec = parse_spec(_spec(top='trials = 6\nsampler = "grid"\nfinal_seeds = [0]', params=grid))
+    expected = [{"lr": lr, "gain": g} for lr in (0.1, 0.01) for g in (0.5, 1.0, 2.0)]
+    assert spec.tune.candidates() == expected
+    assert "grid: every combination of the choices, each once" in "\n".join(spec.tune.describe())
+    run_sweep(spec, out=tmp_path, workers=0, progress=False)
+    for study in _studies(tmp_path).values():  # each arm tried every combination, in that order
+        assert [t.params for t in sorted(study.trials, key=lambda t: t.number)] == expected
 
 
 def test_points_that_are_not_arms_run_once_as_plain_runs(tmp_path):

@@ -7,7 +7,7 @@
     val_fraction = 0.2            # the validation split carved out of the training data
     seed = 0                      # the trials' run seed (and the sampler's)
     final_seeds = [0, 1, 2]       # the best configuration of each arm is retrained with these
-    sampler = "qmc"               # qmc (default): scrambled Sobol points; random
+    sampler = "qmc"               # qmc (default): scrambled Sobol points; random; grid: every combination
     arms = { part = ["poly"] }    # optional: which sweep points are arms (default: all)
     [tune.params]
     lr = { low = 1e-5, high = 1e-2, log = true }
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from itertools import product
 from typing import Any, Optional
 
 from ..errors import ActlabError
@@ -40,7 +41,9 @@ TUNE_KEYS = ("trials", "metric", "direction", "val_fraction", "seed", "final_see
 PARAM_KEYS = ("low", "high", "log", "step", "choices")
 PRUNER_KEYS = ("kind", "min_resource", "reduction_factor", "min_early_stopping_rate")
 PRUNERS = ("asha", "none")
-SAMPLERS = ("qmc", "random")
+SAMPLER_NAMES = {"qmc": "scrambled Sobol (Optuna QMCSampler) sampler", "random": "random sampler",
+                 "grid": "grid: every combination of the choices, each once"}
+SAMPLERS = tuple(SAMPLER_NAMES)
 DIRECTIONS = ("maximize", "minimize")
 # Keys the protocol sets in every run's configuration; a task that can be tuned accepts them.
 PROTOCOL_KEYS = ("seed", "val_fraction", "eval_test")
@@ -128,13 +131,18 @@ class TuneSpec:
 
         Drawn once, by Optuna's sampler in a throw-away in-memory study, all trials
         asked in a row: qmc = QMCSampler (scrambled Sobol; its first point comes from
-        its seeded RandomSampler), random = RandomSampler. Each arm's study then gets
-        candidate k as its trial k (enqueued), so no arm's results, divergences or
-        timing can change what the other arms, or a resumed sweep, are offered.
+        its seeded RandomSampler), random = RandomSampler; grid = every combination of
+        the `choices` in the order written (the last parameter varies fastest), each
+        once. Each arm's study then gets candidate k as its trial k (enqueued), so no
+        arm's results, divergences or timing can change what the other arms, or a
+        resumed sweep, are offered.
         """
         import warnings
 
         import optuna
+
+        if self.sampler == "grid":  # a random order would only make ties depend on the seed
+            return [dict(zip(self.params, values)) for values in product(*(p.choices for p in self.params.values()))]
 
         with warnings.catch_warnings():  # QMCSampler is "experimental" since Optuna 3.0; what we use is tested
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -164,8 +172,7 @@ class TuneSpec:
         return [f"- searched: {'; '.join(p.describe() for p in self.params.values())}",
                 *([f"- arms: the sweep points with {arms}; the other points are plain runs (run once, not tuned)"]
                   if arms else []),
-                f"- budget: {self.trials} trials per arm, the same for every arm "
-                f"({'scrambled Sobol (Optuna QMCSampler)' if self.sampler == 'qmc' else 'random'} sampler, "
+                f"- budget: {self.trials} trials per arm, the same for every arm ({SAMPLER_NAMES[self.sampler]}, "
                 f"seed {self.seed}: every arm is offered the same candidates)",
                 f"- pruning: {self.pruner.describe()}",
                 f"- selection: the trial with the best final `{self.metric}` ({self.direction}) on a validation "
@@ -233,10 +240,24 @@ def parse_tune(data: Any, origin: str, schema, base_keys: list, varied_keys: lis
         params[name] = _param(name, spec, f"{where}.params.{name}")
         for value in _edges(params[name]):  # the task's own check of each end of the range
             schema.check_key(name, value, f"{where}.params.{name}")
+    if sampler == "grid":
+        _grid(params, trials, where)
     return TuneSpec(params=params, trials=trials, metric=metric, direction=direction,
                     val_fraction=float(val_fraction), seed=seed, final_seeds=seeds, sampler=sampler,
                     pruner=_pruner(data.get("pruner", {}), f"{where}.pruner"),
                     arms=_arms(data.get("arms", {}), schema, fixed_keys, f"{where}.arms"))
+
+
+def _grid(params: dict, trials: int, where: str) -> None:
+    """A grid searches `choices` only, and its budget is the number of combinations, stated."""
+    ranged = [n for n, p in params.items() if p.choices is None]
+    if ranged:
+        raise ActlabError(f"{where}: sampler 'grid' needs every searched parameter as {{ choices = [..] }}; "
+                          f"'{ranged[0]}' is a range")
+    size = math.prod(len(p.choices) for p in params.values())
+    if trials != size:
+        raise ActlabError(f"{where}: sampler 'grid' runs every combination once: 'trials' must be {size} "
+                          f"(the grid's size); got {trials}")
 
 
 def _arms(data: Any, schema, keys: list, where: str) -> dict:

@@ -10,7 +10,11 @@ activations no paper has tested this way, and checks the boundary per activation
 Definitions (actlab's, stated in the report):
 
     trainable      the run ended (not failed) with test accuracy ≥ TRAINABLE_ACC after the
-                   profile's fixed budget; a diverged run is not trainable
+                   profile's fixed budget; a diverged run is not trainable. In a tuned run
+                   directory (the profiles: lr chosen per cell on validation) the finals
+                   count, each at its cell's selected learning rate; a cell whose every
+                   trial diverged has no lr to select and no finals: it counts as diverged
+                   (untrainable) for every final seed
     predicted      depth < K·ξ_c (K = 6, Schoenholz et al.; ξ_c = ∞ on the critical line),
                    with ξ_c at (C_b, C_W) from K⁽¹⁾ = C_b + C_W·Q_IN (standardised inputs:
                    mean squared coordinate 1). Where the kernel has no finite fixed point
@@ -23,7 +27,9 @@ Definitions (actlab's, stated in the report):
                    predictor, chosen in-sample); verdict by actlab.experiments.verdicts.judge
                    on "agreement > control", paired over seeds
     also shown     the best depth-only cutoff (in-sample, ignores C_W) and the k that fits
-                   best in-sample (not used for any verdict)
+                   best in-sample; in a tuned run directory, the agreement at each learning
+                   rate of the grid alone, from the trials (one seed, validation accuracy).
+                   None of these is used for any verdict
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ import pandas as pd
 
 from ...errors import ActlabError
 from ...experiments.stats import t_interval
+from ...experiments.tune import tune_from_dict
 from ...experiments.verdicts import judge
 from ...nn.init import parse_init
 from ..common import FINISHED, NOT_MEASURED, data_name
@@ -52,19 +59,49 @@ NO_PAPER = "no paper: actlab's extension of Schoenholz et al. 2017 to this activ
 
 
 def cells(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per finished run of the grid: act, C_W, C_b, depth, seed, acc (diverged → 0), trainable."""
+    """One row per finished run of the grid (the finals of a tuned run directory): act, C_W, C_b, depth,
+    seed, lr, acc (test accuracy; diverged → 0), trainable."""
     runs = df[df["status"].isin(FINISHED)] if "status" in df.columns else df.iloc[0:0]
+    if "phase" in runs.columns:
+        runs = pd.concat([runs[runs["phase"] == "final"], _diverged_everywhere(df)], ignore_index=True)
+    return _grid_rows(runs, "test_acc")
+
+
+def trial_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """As `cells`, over the finished trials of a tuned run directory: every learning rate of the grid,
+    at the trial seed, acc = validation accuracy (the trials never see the test set)."""
+    if "phase" not in df.columns:
+        return _grid_rows(df.iloc[0:0], "val_acc")
+    return _grid_rows(df[(df["phase"] == "trial") & df["status"].isin(FINISHED)], "val_acc")
+
+
+def _grid_rows(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     rows = []
     for r in runs.to_dict("records"):
         name, params = parse_init(r.get("init") or "default")
         if name != "gaussian":
             continue
-        acc = 0.0 if r["status"] == "diverged" else float(r.get("test_acc") or 0.0)
+        acc = 0.0 if r["status"] == "diverged" else float(r.get(metric) or 0.0)
         acc = 0.0 if math.isnan(acc) else acc
         rows.append({"act": str(r["act"]), "C_W": params["c_w"], "C_b": params["c_b"], "depth": int(r["depth"]),
-                     "seed": int(r["seed"]), "acc": acc, "trainable": acc >= TRAINABLE_ACC,
-                     "diverged": r["status"] == "diverged"})
-    return pd.DataFrame(rows, columns=["act", "C_W", "C_b", "depth", "seed", "acc", "trainable", "diverged"])
+                     "seed": int(r["seed"]), "lr": float(r.get("lr", math.nan)), "acc": acc,
+                     "trainable": acc >= TRAINABLE_ACC, "diverged": r["status"] == "diverged"})
+    return pd.DataFrame(rows, columns=["act", "C_W", "C_b", "depth", "seed", "lr", "acc", "trainable", "diverged"])
+
+
+def _diverged_everywhere(df: pd.DataFrame) -> pd.DataFrame:
+    """Stand-in finals (status diverged, no lr) for every final seed of each arm whose trials all
+    diverged: the protocol selects nothing there, so the arm has no finals, but its outcome is known."""
+    tune = df.attrs.get("meta", {}).get("tune")
+    trials = df[df["phase"] == "trial"]
+    if tune is None or trials.empty:
+        return df.iloc[0:0]
+    with_finals = set(df.loc[df["phase"] == "final", "arm"])
+    out = []
+    for arm, part in trials.groupby("arm", sort=False):
+        if arm not in with_finals and len(part) == tune["trials"] and (part["status"] == "diverged").all():
+            out += [{**part.iloc[0].to_dict(), "seed": seed, "lr": math.nan} for seed in tune["final_seeds"]]
+    return pd.DataFrame(out, columns=df.columns)
 
 
 @lru_cache(maxsize=64)
@@ -186,9 +223,9 @@ def sections(df: pd.DataFrame, profile: str) -> list:
              "✗ predicted untrainable, – no prediction; **bold** where the mean run trained "
              f"(accuracy ≥ {100 * TRAINABLE_ACC:.0f} %). C_b = "
              + ", ".join(f"{c:g}" for c in sorted(grid["C_b"].unique()))
-             + f"; ξ_c from K⁽¹⁾ = C_b + C_W (standardised inputs). Learning rate: one fixed value for every "
-               "cell and activation (the spec's `lr`), not tuned.", ""]
+             + f"; ξ_c from K⁽¹⁾ = C_b + C_W (standardised inputs). Learning rate: {_lr_rule(df)}.", ""]
     depths = sorted(grid["depth"].unique())
+    tuned = "tune" in df.attrs.get("meta", {})
     for act, part in grid.groupby("act", sort=False):
         lines += [f"### {act}", "", "| C_W | phase | ξ_c | " + " | ".join(f"depth {d}" for d in depths) + " |",
                   "| --- " * (len(depths) + 3) + "|"]
@@ -203,11 +240,58 @@ def sections(df: pd.DataFrame, profile: str) -> list:
                     continue
                 acc = at["acc"].mean()
                 mark = {True: "✓", False: "✗"}.get(at["predicted"].iloc[0], "–")
-                text = f"{100 * acc:.0f} % {mark}"
+                text = f"{100 * acc:.0f} % {mark}" + _lr_of(at, tuned)
                 row.append(f"**{text}**" if acc >= TRAINABLE_ACC else text)
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
-    return lines
+    return lines + _each_lr(df, grid)
+
+
+def _each_lr(df: pd.DataFrame, grid: pd.DataFrame) -> list:
+    """How the prediction fares at each learning rate of the grid alone (the trials: seed `[tune] seed`,
+    validation accuracy) beside the per-cell selection (the finals): does the verdict hinge on one rate?"""
+    trials = trial_cells(df)
+    if trials.empty:
+        return []
+    trials = predicted(trials)
+    trials, grid = trials[trials["predicted"].notna()], grid[grid["predicted"].notna()]
+    lrs = sorted(trials["lr"].unique(), reverse=True)
+    lines = ["## Each learning rate alone", "",
+             f"Agreement of depth < {K:g}ξ_c with who trained, per activation, if every cell had run at one "
+             "learning rate of the grid (the trials: one seed, trainable = validation accuracy ≥ "
+             f"{100 * TRAINABLE_ACC:.0f} %), beside the per-cell selection the claims use (the finals: test "
+             "accuracy, mean over seeds). In brackets the majority label of the same runs and the share that "
+             "trained. Descriptive, in-sample: no verdict rests on it.", "",
+             "| activation | " + " | ".join(f"lr {lr:g}" for lr in lrs) + " | selected per cell |",
+             "| --- " * (len(lrs) + 2) + "|"]
+    for act, part in trials.groupby("act", sort=False):
+        row = [act, *(_score(part[part["lr"] == lr]) for lr in lrs), _score(grid[grid["act"] == act])]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines + [""]
+
+
+def _score(rows: pd.DataFrame) -> str:
+    if rows.empty:
+        return "–"
+    agree, majority = np.mean(list(_agreement(rows).values())), np.mean(list(_majority(rows).values()))
+    return f"{agree:.3f} ({majority:.3f}; {100 * rows['trainable'].mean():.0f} % trained)"
+
+
+def _lr_rule(df: pd.DataFrame) -> str:
+    meta = df.attrs.get("meta", {})
+    if "tune" not in meta:
+        return "one fixed value for every cell and activation (the spec's `lr`), not tuned"
+    searched = "; ".join(p.describe() for p in tune_from_dict(meta["tune"]).params.values())
+    return (f"selected per cell ({searched}) on the validation split (the protocol below); the cell shows "
+            "the selected value after the accuracy, – where every trial diverged (counted as diverged finals)")
+
+
+def _lr_of(at: pd.DataFrame, tuned: bool) -> str:
+    """' · 0.001': the selected learning rate (the finals of one cell share their selected lr)."""
+    if not tuned or at.empty:
+        return ""
+    lr = at["lr"].iloc[0]
+    return " · –" if math.isnan(lr) else f" · {lr:g}"
 
 
 def figures(df: pd.DataFrame, run_dir: Path, out: Path) -> list:
@@ -219,7 +303,7 @@ def figures(df: pd.DataFrame, run_dir: Path, out: Path) -> list:
     grid = predicted(grid)
     grid.groupby(["act", "C_b", "C_W", "depth"], as_index=False).agg(
         acc=("acc", "mean"), trained=("trainable", "mean"), seeds=("seed", "nunique"), xi_c=("xi_c", "first"),
-        phase=("phase", "first"), predicted=("predicted", "first")).to_csv(out / "signal_grid.csv", index=False)
+        phase=("phase", "first"), predicted=("predicted", "first"), lr=("lr", "first")).to_csv(out / "signal_grid.csv", index=False)
     heatmap(grid, out / "signal_heatmap.png")
     return [("Trainability over (C_W, depth) and the predicted boundary depth = 6ξ_c",
              "signal_heatmap.png", "signal_grid.csv")]
