@@ -32,7 +32,7 @@ def add_commands(sub) -> None:
     p.add_argument("suite", metavar="SUITE", help="suite name, or 'all'")
     p.add_argument("--profile", choices=("quick", "full", "cpu"), default="quick",  # suites.PROFILES (not imported: startup)
                    help="quick: minutes on a 2-core CPU; full: the paper's scale; cpu (zplane, zorro, signal): the full design "
-                        "reduced to fit 2 hours of a 2-core CPU (default: quick)")
+                        "reduced to a few hours of a 2-core CPU: 1.5-2.5 measured (default: quick)")
     p.add_argument("--out", metavar="DIR",
                    help="run directory (default: runs/reproduce/<suite>-<profile>; with 'all': DIR/<suite>-<profile>)")
     p.add_argument("--resume", action="store_true", help="continue an existing run directory")

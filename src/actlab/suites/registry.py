@@ -4,7 +4,7 @@ A built-in suite is a package `actlab/suites/<name>/` holding one work together:
 
     quick.toml, full.toml   the specs of its profiles (`quick`: minutes on a 2-core CPU,
                             `full`: the paper's scale; optionally cpu.toml, `cpu`: the full
-                            design reduced to fit 2 hours of a 2-core CPU)
+                            design reduced to a few hours of a 2-core CPU)
     claims.py               its hook (below): claims table, extra report sections, figures
     task.py                 its own task kind, where the suite needs one (mrepu, capacity, finite_width)
 
